@@ -1,0 +1,90 @@
+// The contract between the glassvm VMM and the glassvm guest kernel: port numbers, MMIO
+// addresses, the boot-info block and exit codes. Both sides include this one header (the guest
+// freestanding, the VMM hosted), so neither can drift from the other.
+#pragma once
+
+#include <stdint.h>
+
+namespace glassvm::abi {
+
+// ---------------------------------------------------------------------------------------------
+// Port I/O (x86 I/O space, reached from ring 0 with in/out).
+// ---------------------------------------------------------------------------------------------
+
+// COM1, the first PC serial port: a 16550A UART with eight registers at 0x3f8..0x3ff.
+inline constexpr uint16_t kSerialPort = 0x3f8;
+inline constexpr uint16_t kSerialPortCount = 8;
+// The ISA IRQ line COM1 raises on a PC (wired once the machine has an interrupt controller).
+inline constexpr uint8_t kSerialIrq = 4;
+
+// The exit device. A one-byte write of status S ends the VM and glassvm exits with status S.
+// This is the port where QEMU's isa-debug-exit device is usually placed
+// (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`), so the same guest also ends under QEMU;
+// QEMU then exits with (S << 1) | 1 instead of S.
+inline constexpr uint16_t kExitPort = 0xf4;
+inline constexpr uint16_t kExitPortCount = 4;
+
+// ---------------------------------------------------------------------------------------------
+// Guest-physical memory map that the guest must know about.
+// (Everything only the VMM cares about lives in vmm/x86/layout.hpp.)
+// ---------------------------------------------------------------------------------------------
+
+// The PC "PCI hole": guest-physical [3 GiB, 4 GiB) is never RAM, it is where device registers
+// (MMIO) live. RAM is at most kMmioHoleStart bytes, starting at 0.
+inline constexpr uint64_t kMmioHoleStart = 0xC000'0000;
+inline constexpr uint64_t kMmioHoleEnd = 0x1'0000'0000;
+// The first 2 MiB hold the kernel and its tables and are mapped supervisor-only; the rest of
+// RAM (and the MMIO hole) is user-accessible in the boot page tables.
+inline constexpr uint64_t kKernelRegionEnd = 0x20'0000;
+
+// ---------------------------------------------------------------------------------------------
+// Boot information. On direct boot the VMM enters the kernel's 64-bit ELF entry point in long
+// mode with RDI = kBootMagic and RSI = guest-physical address of a BootInfo (identity-mapped).
+// ---------------------------------------------------------------------------------------------
+
+inline constexpr uint64_t kBootMagic = 0x676c'6173'7376'6d31;  // "glassvm1"
+inline constexpr uint32_t kBootInfoVersion = 1;
+
+struct BootInfo {
+    uint32_t version;         // kBootInfoVersion
+    uint32_t cpu_count;       // number of vCPUs the VMM created
+    uint64_t memory_bytes;    // RAM is guest-physical [0, memory_bytes)
+    uint64_t cmdline_address; // NUL-terminated kernel command line (0 if none)
+    uint64_t cmdline_length;  // bytes, without the NUL
+    uint64_t init_address;    // the init program: an ELF64 file, unparsed (0 if none)
+    uint64_t init_size;       // bytes
+    uint64_t tsc_khz;         // TSC frequency, for clock_gettime (0 if unknown)
+};
+static_assert(sizeof(BootInfo) == 56, "BootInfo layout is ABI");
+
+// ---------------------------------------------------------------------------------------------
+// Exit statuses written to the exit port by the guest kernel. When the init program ends with
+// exit_group(N), the kernel writes N & 0xff, so init's status becomes glassvm's.
+// ---------------------------------------------------------------------------------------------
+
+inline constexpr uint8_t kStatusSuccess = 0;
+// Init was killed by a fault, reported as a shell does: 128 + signal number.
+inline constexpr uint8_t kStatusSignalBase = 128;
+inline constexpr uint8_t kSignalIll = 4;   // invalid opcode (#UD)
+inline constexpr uint8_t kSignalFpe = 8;   // divide error (#DE)
+inline constexpr uint8_t kSignalSegv = 11; // page fault, general protection
+// The kernel itself took an exception (a kernel bug): it prints the registers and stops.
+inline constexpr uint8_t kStatusKernelPanic = 110;
+// The init module is not an ELF64 x86-64 executable the kernel can load.
+inline constexpr uint8_t kStatusBadInit = 111;
+
+// ---------------------------------------------------------------------------------------------
+// glassvm's own process exit statuses, for endings the guest did not choose. They are chosen
+// away from the statuses above and from the usual shell ones (126/127, 128+N).
+// ---------------------------------------------------------------------------------------------
+
+inline constexpr int kExitUsage = 2;               // bad command line
+inline constexpr int kExitGuestHalted = 118;       // HLT with no way to wake up
+inline constexpr int kExitUnknown = 119;           // an exit reason glassvm does not handle
+inline constexpr int kExitVmmError = 120;          // glassvm itself failed (an ioctl, a file)
+inline constexpr int kExitEmulationFailure = 121;  // KVM_EXIT_INTERNAL_ERROR
+inline constexpr int kExitTripleFault = 122;       // KVM_EXIT_SHUTDOWN
+inline constexpr int kExitEntryFailure = 123;      // KVM_EXIT_FAIL_ENTRY
+inline constexpr int kExitTimeout = 124;           // --timeout expired (as coreutils timeout)
+
+}  // namespace glassvm::abi

@@ -1,0 +1,39 @@
+// glassvm's entry point: parse the command line, run the subcommand, turn errors into exit
+// statuses (2 for usage and bad input, 120 for VMM failures; abi/glassvm/abi.hpp lists all).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <glassvm/abi.hpp>
+
+#include "cli/run_command.hpp"
+#include "core/error.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app("glassvm: a small KVM hypervisor that boots its own tiny kernel, to see what a VM is",
+                 "glassvm");
+    app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);
+    app.require_subcommand(1);
+    app.footer("Run 'glassvm run --help' for the options of booting a VM.");
+
+    glassvm::RunOptions run_options;
+    CLI::App* run = glassvm::add_run_command(app, run_options);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        int status = app.exit(error);  // prints help, the version, or the error
+        return status == 0 ? 0 : glassvm::abi::kExitUsage;
+    }
+
+    try {
+        if (*run) return glassvm::execute_run(run_options);
+    } catch (const glassvm::Error& error) {
+        fmt::print(stderr, "glassvm: {}\n", error.what());
+        return error.kind() == glassvm::ErrorKind::BadInput ? glassvm::abi::kExitUsage
+                                                            : glassvm::abi::kExitVmmError;
+    } catch (const std::exception& error) {
+        fmt::print(stderr, "glassvm: {}\n", error.what());
+        return glassvm::abi::kExitVmmError;
+    }
+    return glassvm::abi::kExitUsage;
+}

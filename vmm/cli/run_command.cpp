@@ -1,0 +1,87 @@
+// `glassvm run`: options, the bundled-guest lookup, and reporting how the VM ended.
+#include "cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+
+#include <glassvm/abi.hpp>
+
+#include "cli/size.hpp"
+#include "core/error.hpp"
+
+namespace glassvm {
+
+CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
+    CLI::App* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it exits");
+    run->add_option("kernel", options.kernel, "ELF64 kernel to boot (default: the bundled glassvm guest)");
+    run->add_option("--mem", options.memory, "Guest RAM, with K/M/G suffix")->capture_default_str();
+    run->add_option("--cpus", options.cpus, "Number of vCPUs")->capture_default_str();
+    run->add_option("--cmdline", options.command_line, "Kernel command line ('-- ARGS' passes ARGS to init)");
+    run->add_option("--init", options.init, "ELF64 program the guest kernel runs in ring 3 as init");
+    run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
+        ->check(CLI::NonNegativeNumber);
+    run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
+    run->footer(
+        "Examples:\n"
+        "  glassvm run                                   boot the bundled guest kernel\n"
+        "  glassvm run --init build/workloads/probe      run the probe as the guest's init\n"
+        "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n");
+    return run;
+}
+
+std::filesystem::path find_bundled_guest() {
+    std::error_code error;
+    std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
+    std::filesystem::path directory = binary.parent_path();
+    // Build tree (build/glassvm, build/guest/…) first, then an installed layout.
+    for (auto candidate : {directory / "guest" / "glassvm-guest.elf",
+                           directory / ".." / "share" / "glassvm" / "glassvm-guest.elf",
+                           directory / "glassvm-guest.elf"}) {
+        if (std::filesystem::is_regular_file(candidate, error)) return candidate.lexically_normal();
+    }
+    return directory / "guest" / "glassvm-guest.elf";  // read_file will say it is missing
+}
+
+MachineConfig to_machine_config(const RunOptions& options, const std::filesystem::path& bundled_guest) {
+    MachineConfig config;
+    config.kernel_path = options.kernel.empty() ? bundled_guest.string() : options.kernel;
+    if (!options.init.empty()) config.init_path = options.init;
+    config.memory_bytes = parse_size(options.memory, "--mem");
+    config.cpus = options.cpus;
+    config.command_line = options.command_line;
+    if (options.timeout_seconds > 0)
+        config.timeout = std::chrono::milliseconds(std::llround(options.timeout_seconds * 1000));
+    config.verbose = options.verbose;
+    validate_config(config);
+    return config;
+}
+
+namespace {
+
+void print_ending(const StopReport& report, const Machine& machine, bool verbose) {
+    if (verbose) {
+        for (AddressSpace space : {AddressSpace::Port, AddressSpace::Mmio})
+            fmt::print(stderr, "glassvm: unmapped {} accesses: {} reads, {} writes\n", to_string(space),
+                       machine.bus().unmapped_reads(space), machine.bus().unmapped_writes(space));
+    }
+    if (report.reason == StopReason::GuestExit) {
+        if (verbose) fmt::print(stderr, "glassvm: guest exited with status {}\n", report.exit_status);
+        return;
+    }
+    fmt::print(stderr, "glassvm: {}\n", report.message);
+    bool always_show_registers = report.reason != StopReason::Timeout && report.reason != StopReason::VmmError;
+    if (!report.details.empty() && (verbose || always_show_registers)) fmt::print(stderr, "{}\n", report.details);
+}
+
+}  // namespace
+
+int execute_run(const RunOptions& options) {
+    MachineConfig config = to_machine_config(options, find_bundled_guest());
+    Machine machine(config);
+    StopReport report = machine.run();
+    print_ending(report, machine, options.verbose);
+    return report.exit_status;
+}
+
+}  // namespace glassvm

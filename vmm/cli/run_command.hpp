@@ -1,0 +1,36 @@
+// `glassvm run`: boot a kernel (the bundled guest by default) with an init program.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "run/machine.hpp"
+
+namespace glassvm {
+
+struct RunOptions {
+    std::string kernel;  // empty: the bundled guest
+    std::string memory = "64M";
+    int cpus = 1;
+    std::string command_line;
+    std::string init;
+    double timeout_seconds = 0;  // 0: none
+    bool verbose = false;
+};
+
+// Registers the `run` subcommand and its options, writing into `options` when parsed.
+CLI::App* add_run_command(CLI::App& app, RunOptions& options);
+
+// Turns parsed options into a machine configuration; `bundled_guest` is used when no kernel is
+// named. Throws BadInput for unusable values.
+MachineConfig to_machine_config(const RunOptions& options, const std::filesystem::path& bundled_guest);
+
+// Where the bundled guest kernel is, relative to the running glassvm binary.
+std::filesystem::path find_bundled_guest();
+
+// Builds and runs the machine, prints how it ended, and returns glassvm's exit status.
+int execute_run(const RunOptions& options);
+
+}  // namespace glassvm

@@ -1,0 +1,44 @@
+// One virtual CPU: its fd, its shared kvm_run area, register access and KVM_RUN itself.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/fd.hpp"
+#include "core/mapping.hpp"
+
+namespace glassvm {
+
+class Vcpu {
+public:
+    Vcpu(int index, Fd fd, size_t run_area_size);
+
+    int index() const { return m_index; }
+    kvm_run& run_area() const { return *reinterpret_cast<kvm_run*>(m_run_area.data()); }
+
+    kvm_regs regs() const;
+    void set_regs(const kvm_regs& regs);
+    kvm_sregs sregs() const;
+    void set_sregs(const kvm_sregs& sregs);
+    void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
+    // KVM_GET_TSC_KHZ: the guest's TSC frequency, or 0 when KVM cannot tell.
+    uint32_t tsc_khz() const;
+
+    enum class RunResult { Exited, Interrupted };
+    // KVM_RUN once. Exited: kvm_run describes why the guest stopped. Interrupted: a signal or
+    // immediate_exit ended the call before or during guest execution.
+    RunResult run();
+
+    // Makes the next (or current, when paired with a signal) KVM_RUN return Interrupted.
+    // Safe to call from another thread.
+    void request_immediate_exit() { __atomic_store_n(&run_area().immediate_exit, 1, __ATOMIC_SEQ_CST); }
+
+private:
+    int m_index;
+    Fd m_fd;
+    Mapping m_run_area;
+};
+
+}  // namespace glassvm

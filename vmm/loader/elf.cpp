@@ -1,0 +1,115 @@
+// ELF64 validation and loading; see elf.hpp.
+#include "loader/elf.hpp"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace glassvm {
+
+namespace {
+
+// a + b without wrapping, or false.
+bool checked_add(uint64_t a, uint64_t b, uint64_t& sum) { return !__builtin_add_overflow(a, b, &sum); }
+
+bool range_inside(uint64_t offset, uint64_t length, uint64_t limit) {
+    uint64_t end;
+    return checked_add(offset, length, end) && end <= limit;
+}
+
+Elf64_Ehdr read_header(std::span<const uint8_t> file, std::string_view what) {
+    if (file.size() < sizeof(Elf64_Ehdr))
+        throw_bad_input("{}: too short to be an ELF file ({} bytes)", what, file.size());
+    Elf64_Ehdr header;
+    std::memcpy(&header, file.data(), sizeof header);
+    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+        throw_bad_input("{}: not an ELF file (bad magic)", what);
+    if (header.e_ident[EI_CLASS] != ELFCLASS64)
+        throw_bad_input("{}: a 32-bit ELF file; glassvm boots only ELF64", what);
+    if (header.e_ident[EI_DATA] != ELFDATA2LSB)
+        throw_bad_input("{}: a big-endian ELF file; x86-64 is little-endian", what);
+    if (header.e_machine != EM_X86_64)
+        throw_bad_input("{}: built for machine {} , not x86-64 ({})", what, header.e_machine, EM_X86_64);
+    if (header.e_type != ET_EXEC)
+        throw_bad_input("{}: not an executable (ELF type {}; want ET_EXEC, linked at a fixed address)",
+                        what, header.e_type);
+    if (header.e_entry == 0) throw_bad_input("{}: has no entry point", what);
+    if (header.e_phnum == 0) throw_bad_input("{}: has no program headers", what);
+    if (header.e_phentsize != sizeof(Elf64_Phdr))
+        throw_bad_input("{}: program header size {} is not {}", what, header.e_phentsize, sizeof(Elf64_Phdr));
+    if (!range_inside(header.e_phoff, uint64_t{header.e_phnum} * sizeof(Elf64_Phdr), file.size()))
+        throw_bad_input("{}: program headers run past the end of the file (truncated?)", what);
+    return header;
+}
+
+ElfSegment read_segment(std::span<const uint8_t> file, const Elf64_Phdr& p, std::string_view what,
+                        size_t index) {
+    if (!range_inside(p.p_offset, p.p_filesz, file.size()))
+        throw_bad_input("{}: segment {} ({} bytes at file offset {:#x}) runs past the end of the "
+                        "file (truncated?)", what, index, p.p_filesz, p.p_offset);
+    if (p.p_filesz > p.p_memsz)
+        throw_bad_input("{}: segment {} has more file bytes ({}) than memory bytes ({})", what,
+                        index, p.p_filesz, p.p_memsz);
+    uint64_t end;
+    if (!checked_add(p.p_paddr, p.p_memsz, end) || !checked_add(p.p_vaddr, p.p_memsz, end))
+        throw_bad_input("{}: segment {} wraps around the address space", what, index);
+    return {.file_offset = p.p_offset, .file_size = p.p_filesz, .memory_size = p.p_memsz,
+            .load_address = p.p_paddr, .virtual_address = p.p_vaddr,
+            .executable = (p.p_flags & PF_X) != 0};
+}
+
+}  // namespace
+
+uint64_t ElfImage::lowest_address() const { return segments.front().load_address; }
+
+uint64_t ElfImage::highest_address() const {
+    uint64_t highest = 0;
+    for (const auto& s : segments) highest = std::max(highest, s.load_address + s.memory_size);
+    return highest;
+}
+
+ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what) {
+    Elf64_Ehdr header = read_header(file, what);
+    ElfImage image{.entry = header.e_entry, .segments = {}};
+    for (size_t i = 0; i < header.e_phnum; ++i) {
+        Elf64_Phdr p;
+        std::memcpy(&p, file.data() + header.e_phoff + i * sizeof p, sizeof p);
+        if (p.p_type == PT_LOAD && p.p_memsz > 0) image.segments.push_back(read_segment(file, p, what, i));
+    }
+    if (image.segments.empty()) throw_bad_input("{}: has no loadable (PT_LOAD) segments", what);
+
+    std::sort(image.segments.begin(), image.segments.end(),
+              [](const auto& a, const auto& b) { return a.load_address < b.load_address; });
+    for (size_t i = 1; i < image.segments.size(); ++i) {
+        const auto& previous = image.segments[i - 1];
+        if (previous.load_address + previous.memory_size > image.segments[i].load_address)
+            throw_bad_input("{}: loadable segments overlap at {:#x}", what, image.segments[i].load_address);
+    }
+    bool entry_is_code = std::any_of(image.segments.begin(), image.segments.end(), [&](const auto& s) {
+        return s.executable && header.e_entry >= s.virtual_address &&
+               header.e_entry < s.virtual_address + s.memory_size;
+    });
+    if (!entry_is_code)
+        throw_bad_input("{}: entry point {:#x} is not inside an executable segment", what, header.e_entry);
+    return image;
+}
+
+void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const ElfImage& image,
+              uint64_t lowest_allowed, std::string_view what) {
+    for (const auto& segment : image.segments) {
+        if (segment.load_address < lowest_allowed || !memory.contains(segment.load_address, segment.memory_size))
+            throw_bad_input("{}: segment at {:#x}..{:#x} does not fit in guest RAM [{:#x}, {:#x})", what,
+                            segment.load_address, segment.load_address + segment.memory_size,
+                            lowest_allowed, memory.size());
+    }
+    for (const auto& segment : image.segments) {
+        auto destination = memory.slice(segment.load_address, segment.memory_size);
+        std::memcpy(destination.data(), file.data() + segment.file_offset, segment.file_size);
+        std::fill(destination.begin() + static_cast<ptrdiff_t>(segment.file_size), destination.end(), uint8_t{0});
+    }
+}
+
+}  // namespace glassvm

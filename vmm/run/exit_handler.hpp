@@ -1,0 +1,46 @@
+// What the VMM does with each VM exit: port I/O and MMIO go to the device on the I/O bus;
+// HLT, triple fault, failed entry, emulation failure and unknown exits end the VM with a
+// report naming the reason, the RIP and the instruction bytes there.
+#pragma once
+
+#include <optional>
+
+#include "devices/io_bus.hpp"
+#include "kvm/guest_memory.hpp"
+#include "kvm/vcpu.hpp"
+#include "run/stop.hpp"
+#include "run/vm_exit.hpp"
+
+namespace glassvm {
+
+struct ExitHandlerOptions {
+    bool verbose = false;  // report every access to an unmapped port or address on stderr
+};
+
+class ExitHandler {
+public:
+    ExitHandler(IoBus& bus, const GuestMemory& memory, ExitHandlerOptions options)
+        : m_bus(bus), m_memory(memory), m_options(options) {}
+
+    // Handles one exit of `vcpu`. Returns a StopReport when the exit ends the VM.
+    std::optional<StopReport> handle(const VmExit& exit, Vcpu& vcpu);
+
+private:
+    void handle_port_io(const PortIoExit& exit, Vcpu& vcpu);
+    void handle_mmio(const MmioExit& exit, Vcpu& vcpu);
+    void report_unmapped(AddressSpace space, uint64_t address, bool is_write,
+                         std::span<const uint8_t> data, Vcpu& vcpu) const;
+    StopReport fatal_report(const VmExit& exit, Vcpu& vcpu) const;
+
+    IoBus& m_bus;
+    const GuestMemory& m_memory;
+    ExitHandlerOptions m_options;
+};
+
+// "rip=0x… (cs=0x8, cpl 0)  bytes at rip: 0f 0b …" for exit reports; reads guest memory
+// through the guest's page tables.
+std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory);
+// The general-purpose and control registers, several lines.
+std::string describe_registers(const kvm_regs& regs, const kvm_sregs& sregs);
+
+}  // namespace glassvm

@@ -1,0 +1,74 @@
+// A whole virtual machine, assembled one verb at a time (as Firecracker's builder does):
+// open KVM, create the VM, give it RAM, load the kernel and init program, write the boot
+// structures, attach devices, create and configure vCPUs, then run one thread per vCPU until
+// something stops it. The path main → Machine::run → VcpuRunner → ExitHandler → IoBus → device
+// is the whole VMM.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <glassvm/abi.hpp>
+
+#include "devices/exit_device.hpp"
+#include "devices/io_bus.hpp"
+#include "devices/serial_16550.hpp"
+#include "kvm/guest_memory.hpp"
+#include "kvm/kvm_system.hpp"
+#include "kvm/vcpu.hpp"
+#include "kvm/vm.hpp"
+#include "run/stop.hpp"
+
+namespace glassvm {
+
+struct MachineConfig {
+    std::string kernel_path;
+    std::optional<std::string> init_path;
+    uint64_t memory_bytes = 64ull << 20;
+    int cpus = 1;
+    std::string command_line;
+    std::optional<std::chrono::milliseconds> timeout;
+    bool verbose = false;
+    int input_fd = 0;   // host fd the UART receives from (-1: none)
+    int output_fd = 1;  // host fd the UART transmits to
+};
+
+// Checks what can be checked without /dev/kvm (sizes, counts); throws BadInput.
+void validate_config(const MachineConfig& config);
+
+class Machine {
+public:
+    // Builds the machine; every failure is an Error naming what failed.
+    explicit Machine(const MachineConfig& config);
+    ~Machine();
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    // Runs until the guest exits, a fatal exit, the timeout or a VMM error; returns how it ended.
+    StopReport run();
+
+    const IoBus& bus() const { return m_bus; }
+
+private:
+    void load_kernel_and_init();
+    void attach_devices();
+    void create_vcpus();
+
+    MachineConfig m_config;
+    KvmSystem m_kvm;
+    Vm m_vm;
+    GuestMemory m_memory;
+    IoBus m_bus;
+    StopControl m_stop;
+    std::unique_ptr<Serial16550> m_serial;
+    std::unique_ptr<ExitDevice> m_exit_device;
+    std::vector<Vcpu> m_vcpus;
+    uint64_t m_kernel_entry = 0;
+    abi::BootInfo m_boot_info{};
+};
+
+}  // namespace glassvm
