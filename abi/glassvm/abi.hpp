@@ -3,6 +3,14 @@
 // freestanding, the VMM hosted), so neither can drift from the other.
 #pragma once
 
+// The few numbers assembly code needs too (test guests, the kernel's entry code) are macros,
+// usable from .S files; C++ code uses the typed constants below, defined from the same macros.
+#define GLASSVM_ABI_SERIAL_PORT 0x3f8
+#define GLASSVM_ABI_EXIT_PORT 0xf4
+#define GLASSVM_ABI_BOOT_MAGIC 0x676c617373766d31 /* "glassvm1" */
+
+#ifndef __ASSEMBLER__
+
 #include <stdint.h>
 
 namespace glassvm::abi {
@@ -12,7 +20,7 @@ namespace glassvm::abi {
 // ---------------------------------------------------------------------------------------------
 
 // COM1, the first PC serial port: a 16550A UART with eight registers at 0x3f8..0x3ff.
-inline constexpr uint16_t kSerialPort = 0x3f8;
+inline constexpr uint16_t kSerialPort = GLASSVM_ABI_SERIAL_PORT;
 inline constexpr uint16_t kSerialPortCount = 8;
 // The ISA IRQ line COM1 raises on a PC (wired once the machine has an interrupt controller).
 inline constexpr uint8_t kSerialIrq = 4;
@@ -21,7 +29,7 @@ inline constexpr uint8_t kSerialIrq = 4;
 // This is the port where QEMU's isa-debug-exit device is usually placed
 // (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`), so the same guest also ends under QEMU;
 // QEMU then exits with (S << 1) | 1 instead of S.
-inline constexpr uint16_t kExitPort = 0xf4;
+inline constexpr uint16_t kExitPort = GLASSVM_ABI_EXIT_PORT;
 inline constexpr uint16_t kExitPortCount = 4;
 
 // ---------------------------------------------------------------------------------------------
@@ -42,7 +50,7 @@ inline constexpr uint64_t kKernelRegionEnd = 0x20'0000;
 // mode with RDI = kBootMagic and RSI = guest-physical address of a BootInfo (identity-mapped).
 // ---------------------------------------------------------------------------------------------
 
-inline constexpr uint64_t kBootMagic = 0x676c'6173'7376'6d31;  // "glassvm1"
+inline constexpr uint64_t kBootMagic = GLASSVM_ABI_BOOT_MAGIC;
 inline constexpr uint32_t kBootInfoVersion = 1;
 
 struct BootInfo {
@@ -88,3 +96,5 @@ inline constexpr int kExitEntryFailure = 123;      // KVM_EXIT_FAIL_ENTRY
 inline constexpr int kExitTimeout = 124;           // --timeout expired (as coreutils timeout)
 
 }  // namespace glassvm::abi
+
+#endif  // __ASSEMBLER__

@@ -1,0 +1,130 @@
+// System calls: setting up SYSCALL, and the small subset of the Linux x86-64 ABI that init may
+// use, behind the one dispatcher both entry paths (trap_entry.S) call.
+#include "kernel.hpp"
+#include "x86.hpp"
+
+namespace glassvm::guest {
+namespace {
+
+// Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) and errno values.
+enum : uint64_t {
+    kWrite = 1,
+    kGetpid = 39,
+    kExit = 60,
+    kUname = 63,
+    kGetppid = 110,
+    kClockGettime = 228,
+    kExitGroup = 231,
+    kSyscallCount,
+};
+constexpr int64_t kEbadf = 9, kEfault = 14, kEinval = 22, kEnosys = 38;
+constexpr uint64_t kClockMonotonic = 1;
+
+constexpr uint64_t kRflagsTrap = 1u << 8, kRflagsInterrupt = 1u << 9, kRflagsDirection = 1u << 10;
+
+uint64_t tsc_khz;  // from BootInfo; 0 = unknown, and then there is no clock
+
+// Each handler reads its arguments from the frame, Linux's order: RDI, RSI, RDX, R10, R8, R9.
+
+int64_t sys_write(const SyscallFrame& call) {
+    uint64_t fd = call.rdi, buffer = call.rsi, size = call.rdx;
+    if (fd != 1 && fd != 2) return -kEbadf;
+    if (!is_user_range(buffer, size)) return -kEfault;
+    serial_write(reinterpret_cast<const char*>(buffer), size);
+    return int64_t(size);
+}
+
+[[noreturn]] int64_t sys_exit(const SyscallFrame& call) { exit_vm(uint8_t(call.rdi & 0xff)); }
+
+int64_t sys_getpid(const SyscallFrame&) { return 1; }  // init is process 1
+
+int64_t sys_getppid(const SyscallFrame&) { return 0; }  // and has no parent
+
+// struct utsname, as Linux's new_utsname: six fields of 65 bytes.
+struct Utsname {
+    char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+void set_field(char (&field)[65], const char* text, size_t length) {
+    if (length > sizeof field - 1) length = sizeof field - 1;
+    memcpy(field, text, length);
+}
+
+int64_t sys_uname(const SyscallFrame& call) {
+    uint64_t address = call.rdi;
+    if (!is_user_range(address, sizeof(Utsname))) return -kEfault;
+    Utsname name;
+    memset(&name, 0, sizeof name);
+    Word hostname = cmdline_value("hostname");
+    if (hostname.length == 0) hostname = {"glassvm", 7};
+    set_field(name.sysname, "glassvm", 7);
+    set_field(name.nodename, hostname.text, hostname.length);
+    set_field(name.release, GLASSVM_VERSION, sizeof GLASSVM_VERSION - 1);
+    set_field(name.version, "#1 glassvm guest kernel", 23);
+    set_field(name.machine, "x86_64", 6);
+    set_field(name.domainname, "(none)", 6);
+    memcpy(reinterpret_cast<void*>(address), &name, sizeof name);
+    return 0;
+}
+
+// CLOCK_MONOTONIC is the TSC since reset, converted with tsc_khz. The conversion splits off
+// whole seconds first, so the one multiplication, remainder × 10^6 < tsc_khz × 10^9, stays
+// far inside 64 bits (up to an 18 THz TSC): no 128-bit division, no floating point.
+// CLOCK_REALTIME is refused: the kernel has no idea of the date.
+int64_t sys_clock_gettime(const SyscallFrame& call) {
+    uint64_t clock = call.rdi, address = call.rsi;
+    if (clock != kClockMonotonic || tsc_khz == 0) return -kEinval;
+    if (!is_user_range(address, 16)) return -kEfault;
+    uint64_t ticks = x86::read_tsc();
+    uint64_t ticks_per_second = tsc_khz * 1000;
+    int64_t time[2] = {
+        int64_t(ticks / ticks_per_second),                        // tv_sec
+        int64_t(ticks % ticks_per_second * 1'000'000 / tsc_khz),  // tv_nsec
+    };
+    memcpy(reinterpret_cast<void*>(address), time, sizeof time);
+    return 0;
+}
+
+// The system call table, indexed by number, as Linux's sys_call_table; empty slots are -ENOSYS.
+// A table rather than a switch: ring 0 costs ~1 µs an instruction on this host, and a lookup
+// takes a handful where a switch's compare chain takes dozens.
+using Handler = int64_t (*)(const SyscallFrame&);
+struct SyscallTable {
+    Handler handler[kSyscallCount] = {};
+};
+
+constexpr SyscallTable make_table() {
+    SyscallTable table;
+    table.handler[kWrite] = sys_write;
+    table.handler[kGetpid] = sys_getpid;
+    table.handler[kExit] = sys_exit;
+    table.handler[kUname] = sys_uname;
+    table.handler[kGetppid] = sys_getppid;
+    table.handler[kClockGettime] = sys_clock_gettime;
+    table.handler[kExitGroup] = sys_exit;  // one thread, so exit and exit_group are the same
+    return table;
+}
+constexpr SyscallTable kTable = make_table();
+
+}  // namespace
+
+// Fast system calls in 64-bit mode (SDM Vol. 3A, "Fast System Calls in 64-Bit Mode"; Vol. 2B,
+// SYSCALL/SYSRET): LSTAR = entry point, STAR = selector bases (see gdt.cpp for the order they
+// force), FMASK = RFLAGS bits cleared on entry, EFER.SCE = enable.
+// On this development host SYSCALL arrives elsewhere: see trapped_syscall in trap_entry.S.
+void syscall_init(const abi::BootInfo& boot) {
+    tsc_khz = boot.tsc_khz;
+    x86::write_msr(x86::kMsrEfer, x86::read_msr(x86::kMsrEfer) | x86::kEferSce);
+    constexpr uint64_t kSyscallBase = kKernelCode;          // CS = 0x08, SS = 0x10
+    constexpr uint64_t kSysretBase = (kUserData & ~3) - 8;  // SS = 0x18|3, CS = 0x20|3
+    x86::write_msr(x86::kMsrStar, (kSysretBase << 48) | (kSyscallBase << 32));
+    x86::write_msr(x86::kMsrLstar, reinterpret_cast<uint64_t>(&syscall_entry));
+    x86::write_msr(x86::kMsrFmask, kRflagsInterrupt | kRflagsDirection | kRflagsTrap);
+}
+
+extern "C" void syscall_dispatch(SyscallFrame& frame) {
+    Handler handler = frame.rax < kSyscallCount ? kTable.handler[frame.rax] : nullptr;
+    frame.rax = handler != nullptr ? uint64_t(handler(frame)) : uint64_t(-kEnosys);
+}
+
+}  // namespace glassvm::guest

@@ -1,0 +1,61 @@
+// The handful of x86 instructions the kernel needs that C++ cannot express, as inline functions.
+#pragma once
+
+#include <stdint.h>
+
+namespace glassvm::guest::x86 {
+
+inline void out8(uint16_t port, uint8_t value) {
+    asm volatile("outb %0, %1" : : "a"(value), "Nd"(port));
+}
+
+inline uint8_t in8(uint16_t port) {
+    uint8_t value;
+    asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+
+// Model-specific registers (Intel SDM Vol. 4 lists them; Vol. 3A §2.2.1 EFER).
+inline constexpr uint32_t kMsrEfer = 0xC000'0080;
+inline constexpr uint32_t kMsrStar = 0xC000'0081;
+inline constexpr uint32_t kMsrLstar = 0xC000'0082;
+inline constexpr uint32_t kMsrFmask = 0xC000'0084;
+inline constexpr uint64_t kEferSce = 1u << 0;  // SYSCALL/SYSRET enable
+
+inline uint64_t read_msr(uint32_t msr) {
+    uint32_t low, high;
+    asm volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr));
+    return (uint64_t{high} << 32) | low;
+}
+
+inline void write_msr(uint32_t msr, uint64_t value) {
+    asm volatile("wrmsr" : : "c"(msr), "a"(uint32_t(value)), "d"(uint32_t(value >> 32)));
+}
+
+inline uint64_t read_tsc() {
+    uint32_t low, high;
+    asm volatile("rdtsc" : "=a"(low), "=d"(high));
+    return (uint64_t{high} << 32) | low;
+}
+
+struct CpuidResult {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+inline CpuidResult cpuid(uint32_t leaf) {
+    CpuidResult r;
+    asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(0));
+    return r;
+}
+
+inline uint64_t read_cr2() {
+    uint64_t value;
+    asm volatile("mov %%cr2, %0" : "=r"(value));
+    return value;
+}
+
+[[noreturn]] inline void halt_forever() {
+    for (;;) asm volatile("cli; hlt");
+}
+
+}  // namespace glassvm::guest::x86
