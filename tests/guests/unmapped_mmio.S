@@ -1,7 +1,7 @@
 /* Test guest: reads and writes a guest-physical address in the MMIO hole that no device
  * claims. A read must return all ones and a write must be dropped; the guest reports what it
  * saw through the exit port: 42 when the read gave 0xffffffff, 1 otherwise. */
-#include "ports.inc"
+#include <glassvm/abi.hpp>
     .code64
     .globl _start
 _start:
@@ -11,6 +11,6 @@ _start:
     cmpl $0xffffffff, %eax
     jne 1f
     movb $42, %al
-    outb %al, $EXIT_PORT
+    outb %al, $GLASSVM_ABI_EXIT_PORT
 1:  movb $1, %al
-    outb %al, $EXIT_PORT
+    outb %al, $GLASSVM_ABI_EXIT_PORT

@@ -1,5 +1,8 @@
 // glassvm's entry point: parse the command line, run the subcommand, turn errors into exit
 // statuses (2 for usage and bad input, 120 for VMM failures; abi/glassvm/abi.hpp lists all).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,7 +11,20 @@
 #include "cli/run_command.hpp"
 #include "core/error.hpp"
 
+namespace {
+
+// If glassvm was started with stdin, stdout or stderr closed, the next open() (of /dev/kvm,
+// say) would take that number and guest output or input would go astray: park /dev/null there.
+void reserve_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) == -1 && ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) ::_exit(1);
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    reserve_standard_fds();
     CLI::App app("glassvm: a small KVM hypervisor that boots its own tiny kernel, to see what a VM is",
                  "glassvm");
     app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);

@@ -12,6 +12,13 @@
 
 namespace glassvm {
 
+namespace {
+
+// A week: long enough for any real run, short enough that deadlines cannot overflow.
+constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
+
+}  // namespace
+
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     CLI::App* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it exits");
     run->add_option("kernel", options.kernel, "ELF64 kernel to boot (default: the bundled glassvm guest)");
@@ -50,8 +57,12 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     config.memory_bytes = parse_size(options.memory, "--mem");
     config.cpus = options.cpus;
     config.command_line = options.command_line;
-    if (options.timeout_seconds > 0)
-        config.timeout = std::chrono::milliseconds(std::llround(options.timeout_seconds * 1000));
+    if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0 ||
+        options.timeout_seconds > kMaxTimeoutSeconds)
+        throw_bad_input("--timeout: {} is not a number of seconds from 0 to {}", options.timeout_seconds,
+                        kMaxTimeoutSeconds);
+    if (options.timeout_seconds > 0)  // at least 1 ms, so a tiny timeout is not "expired at once"
+        config.timeout = std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000)));
     config.verbose = options.verbose;
     validate_config(config);
     return config;

@@ -17,8 +17,9 @@ uint64_t parse_size(std::string_view text, std::string_view option) {
     std::string suffix;
     for (const char* c = end; c != text.data() + text.size(); ++c)
         suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
-    if (suffix.ends_with("IB")) suffix.resize(suffix.size() - 2);
-    else if (suffix.size() > 1 && suffix.ends_with("B")) suffix.resize(suffix.size() - 1);
+    // "64MiB" and "64MB" mean 64M; a lone "B" means bytes.
+    bool unit_first = !suffix.empty() && std::string_view("KMGT").find(suffix[0]) != std::string_view::npos;
+    if (unit_first && (suffix.substr(1) == "IB" || suffix.substr(1) == "B")) suffix.resize(1);
 
     int shift = 0;
     if (suffix == "K") shift = 10;

@@ -11,8 +11,13 @@ std::string_view to_string(AddressSpace space) { return space == AddressSpace::P
 
 void IoBus::add(AddressSpace space, uint64_t base, uint64_t length, IoDevice& device) {
     auto& list = space == AddressSpace::Port ? m_ports : m_mmio;
+    uint64_t last = 0;  // inclusive, so a range ending at the top of the space is expressible
+    if (length == 0 || __builtin_add_overflow(base, length - 1, &last))
+        throw Error(ErrorKind::Internal, fmt::format("{} range {:#x}+{:#x} for {} is empty or wraps around",
+                                                     to_string(space), base, length, device.name()));
     for (const auto& range : list) {
-        if (base < range.base + range.length && range.base < base + length)
+        uint64_t range_last = range.base + (range.length - 1);
+        if (base <= range_last && range.base <= last)
             throw Error(ErrorKind::Internal,
                         fmt::format("{} range {:#x}+{:#x} for {} overlaps {} at {:#x}+{:#x}", to_string(space),
                                     base, length, device.name(), range.device->name(), range.base, range.length));

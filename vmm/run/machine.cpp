@@ -140,6 +140,14 @@ StopReport Machine::run() {
     for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], threads[i].native_handle());
     threads.clear();  // joins
     report = m_stop.wait();
+    if (stdin_pump) {
+        // A broken stdin (a directory, a read error) is worth a word but not the guest's life.
+        try {
+            stdin_pump->throw_if_failed();
+        } catch (const Error& error) {
+            fmt::print(stderr, "glassvm: serial input stopped: {}\n", error.what());
+        }
+    }
 
     if (timed_out) {
         report->message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),

@@ -1,0 +1,33 @@
+// Running a program the way a user would (glassvm, the probe, QEMU) and capturing what it
+// printed and how it ended: the integration tests' one tool.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace glassvm::test {
+
+struct ProcessResult {
+    int exit_status = -1;    // the status passed to exit(), or 128 + signal
+    std::string out;         // everything written to stdout
+    std::string err;         // everything written to stderr
+    std::chrono::milliseconds elapsed{0};
+    bool timed_out = false;  // killed after the deadline
+};
+
+// Runs `argv` with stdin from `input` (closed afterwards), waits at most `timeout`.
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Paths inside the build tree.
+std::string build_path(const std::string& relative);
+
+// Ends the current test as "skipped" (ctest SKIP_RETURN_CODE 77) when /dev/kvm cannot be
+// opened, printing why. The only reason an integration test may skip.
+void require_kvm();
+
+// The text after "KEY=" on its own line in `text`, or "" when absent.
+std::string value_of(const std::string& text, const std::string& key);
+
+}  // namespace glassvm::test
