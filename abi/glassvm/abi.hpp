@@ -87,6 +87,7 @@ inline constexpr uint8_t kStatusBadInit = 111;
 // ---------------------------------------------------------------------------------------------
 
 inline constexpr int kExitUsage = 2;               // bad command line
+inline constexpr int kExitStopped = 117;           // the user ended it (stepper quit, gdb kill)
 inline constexpr int kExitGuestHalted = 118;       // HLT with no way to wake up
 inline constexpr int kExitUnknown = 119;           // an exit reason glassvm does not handle
 inline constexpr int kExitVmmError = 120;          // glassvm itself failed (an ioctl, a file)

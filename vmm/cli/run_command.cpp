@@ -29,11 +29,13 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
         ->check(CLI::NonNegativeNumber);
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
+    add_watch_options(*run, options.watch);
     run->footer(
         "Examples:\n"
         "  glassvm run                                   boot the bundled guest kernel\n"
         "  glassvm run --init build/workloads/probe      run the probe as the guest's init\n"
-        "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n");
+        "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n"
+        "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n");
     return run;
 }
 
@@ -64,6 +66,7 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     if (options.timeout_seconds > 0)  // at least 1 ms, so a tiny timeout is not "expired at once"
         config.timeout = std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000)));
     config.verbose = options.verbose;
+    if (options.watch.needs_stdin()) config.input_fd = -1;
     validate_config(config);
     return config;
 }
@@ -89,8 +92,11 @@ void print_ending(const StopReport& report, const Machine& machine, bool verbose
 
 int execute_run(const RunOptions& options) {
     MachineConfig config = to_machine_config(options, find_bundled_guest());
+    Watchers watchers(options.watch);
     Machine machine(config);
+    watchers.attach(machine);
     StopReport report = machine.run();
+    watchers.report_after_run();
     print_ending(report, machine, options.verbose);
     return report.exit_status;
 }

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/watch_options.hpp"
 #include "run/machine.hpp"
 
 namespace glassvm {
@@ -18,6 +19,7 @@ struct RunOptions {
     std::string init;
     double timeout_seconds = 0;  // 0: none
     bool verbose = false;
+    WatchOptions watch;  // --trace-exits, --exit-stats, --step-exits, --gdb
 };
 
 // Registers the `run` subcommand and its options, writing into `options` when parsed.

@@ -46,6 +46,19 @@ uint32_t Vcpu::tsc_khz() const {
     return khz > 0 ? static_cast<uint32_t>(khz) : 0;
 }
 
+void Vcpu::set_guest_debug(const kvm_guest_debug& debug) {
+    check_syscall("KVM_SET_GUEST_DEBUG", ::ioctl(m_fd.get(), KVM_SET_GUEST_DEBUG, &debug));
+}
+
+bool Vcpu::enable_register_sync(bool supported) {
+    if (!supported) return false;
+    run_area().kvm_valid_regs = KVM_SYNC_X86_REGS;
+    m_registers_synced = true;
+    return true;
+}
+
+uint64_t Vcpu::exit_rip() const { return m_registers_synced ? run_area().s.regs.regs.rip : regs().rip; }
+
 Vcpu::RunResult Vcpu::run() {
     for (;;) {
         if (::ioctl(m_fd.get(), KVM_RUN, 0) == 0) return RunResult::Exited;

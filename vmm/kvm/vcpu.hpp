@@ -25,6 +25,14 @@ public:
     void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
     // KVM_GET_TSC_KHZ: the guest's TSC frequency, or 0 when KVM cannot tell.
     uint32_t tsc_khz() const;
+    // KVM_SET_GUEST_DEBUG: single-step and breakpoint control (KVM_GUESTDBG_* flags).
+    void set_guest_debug(const kvm_guest_debug& debug);
+
+    // Asks KVM to copy the general registers into kvm_run at every exit (KVM_CAP_SYNC_REGS),
+    // so observers read RIP without a KVM_GET_REGS ioctl. Returns false when unsupported.
+    bool enable_register_sync(bool supported);
+    // The RIP at the last exit: from kvm_run when synced, else by KVM_GET_REGS.
+    uint64_t exit_rip() const;
 
     enum class RunResult { Exited, Interrupted };
     // KVM_RUN once. Exited: kvm_run describes why the guest stopped. Interrupted: a signal or
@@ -37,6 +45,7 @@ public:
 
 private:
     int m_index;
+    bool m_registers_synced = false;
     Fd m_fd;
     Mapping m_run_area;
 };

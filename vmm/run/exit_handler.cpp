@@ -10,32 +10,29 @@
 
 namespace glassvm {
 
-std::optional<StopReport> ExitHandler::handle(const VmExit& exit, Vcpu& vcpu) {
-    if (auto* io = std::get_if<PortIoExit>(&exit)) {
-        handle_port_io(*io, vcpu);
-        return std::nullopt;
-    }
-    if (auto* mmio = std::get_if<MmioExit>(&exit)) {
-        handle_mmio(*mmio, vcpu);
-        return std::nullopt;
-    }
-    return fatal_report(exit, vcpu);
+ExitOutcome ExitHandler::handle(const VmExit& exit, Vcpu& vcpu) {
+    if (auto* io = std::get_if<PortIoExit>(&exit)) return {.device = handle_port_io(*io, vcpu), .stop = {}};
+    if (auto* mmio = std::get_if<MmioExit>(&exit)) return {.device = handle_mmio(*mmio, vcpu), .stop = {}};
+    return {.device = nullptr, .stop = fatal_report(exit, vcpu)};
 }
 
-void ExitHandler::handle_port_io(const PortIoExit& exit, Vcpu& vcpu) {
+const IoDevice* ExitHandler::handle_port_io(const PortIoExit& exit, Vcpu& vcpu) {
     // A REP INS/OUTS arrives as `count` transfers of `size` bytes, back to back in kvm_run.
+    const IoDevice* device = nullptr;
     for (uint32_t i = 0; i < exit.count; ++i) {
         auto item = exit.data.subspan(size_t{i} * exit.size, exit.size);
-        IoDevice* device = exit.is_write ? m_bus.write(AddressSpace::Port, exit.port, item)
-                                         : m_bus.read(AddressSpace::Port, exit.port, item);
+        device = exit.is_write ? m_bus.write(AddressSpace::Port, exit.port, item)
+                               : m_bus.read(AddressSpace::Port, exit.port, item);
         if (!device && m_options.verbose) report_unmapped(AddressSpace::Port, exit.port, exit.is_write, item, vcpu);
     }
+    return device;
 }
 
-void ExitHandler::handle_mmio(const MmioExit& exit, Vcpu& vcpu) {
-    IoDevice* device = exit.is_write ? m_bus.write(AddressSpace::Mmio, exit.address, exit.data)
-                                     : m_bus.read(AddressSpace::Mmio, exit.address, exit.data);
+const IoDevice* ExitHandler::handle_mmio(const MmioExit& exit, Vcpu& vcpu) {
+    const IoDevice* device = exit.is_write ? m_bus.write(AddressSpace::Mmio, exit.address, exit.data)
+                                           : m_bus.read(AddressSpace::Mmio, exit.address, exit.data);
     if (!device && m_options.verbose) report_unmapped(AddressSpace::Mmio, exit.address, exit.is_write, exit.data, vcpu);
+    return device;
 }
 
 void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_write,
@@ -68,6 +65,8 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
                       internal->suberror == KVM_INTERNAL_ERROR_EMULATION
                           ? std::string("KVM's instruction emulator cannot execute the instruction")
                           : fmt::format("KVM internal error, suberror {}", internal->suberror));
+    if (std::holds_alternative<DebugExit>(exit))
+        return report(StopReason::UnknownExit, abi::kExitUnknown, "a debug exit with no debugger attached");
     return report(StopReason::UnknownExit, abi::kExitUnknown, "an exit glassvm does not handle");
 }
 

@@ -13,6 +13,12 @@
 
 namespace glassvm {
 
+// What handling one exit did.
+struct ExitOutcome {
+    const IoDevice* device = nullptr;  // the device that handled a port/MMIO access, if any
+    std::optional<StopReport> stop;    // set when the exit ends the VM
+};
+
 struct ExitHandlerOptions {
     bool verbose = false;  // report every access to an unmapped port or address on stderr
 };
@@ -22,12 +28,12 @@ public:
     ExitHandler(IoBus& bus, const GuestMemory& memory, ExitHandlerOptions options)
         : m_bus(bus), m_memory(memory), m_options(options) {}
 
-    // Handles one exit of `vcpu`. Returns a StopReport when the exit ends the VM.
-    std::optional<StopReport> handle(const VmExit& exit, Vcpu& vcpu);
+    // Handles one exit of `vcpu`.
+    ExitOutcome handle(const VmExit& exit, Vcpu& vcpu);
 
 private:
-    void handle_port_io(const PortIoExit& exit, Vcpu& vcpu);
-    void handle_mmio(const MmioExit& exit, Vcpu& vcpu);
+    const IoDevice* handle_port_io(const PortIoExit& exit, Vcpu& vcpu);
+    const IoDevice* handle_mmio(const MmioExit& exit, Vcpu& vcpu);
     void report_unmapped(AddressSpace space, uint64_t address, bool is_write,
                          std::span<const uint8_t> data, Vcpu& vcpu) const;
     StopReport fatal_report(const VmExit& exit, Vcpu& vcpu) const;

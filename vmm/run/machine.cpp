@@ -128,9 +128,17 @@ StopReport Machine::run() {
     std::optional<StdinPump> stdin_pump;
     if (m_config.input_fd >= 0) stdin_pump.emplace(*m_serial, m_config.input_fd);
 
+    RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
+                         .observer = m_observers.empty() ? nullptr : &m_observers,
+                         .boot_time = std::chrono::steady_clock::now(), .exit_sequence = {}};
+    if (shared.observer) {
+        bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
+        for (Vcpu& vcpu : m_vcpus) vcpu.enable_register_sync(sync);
+    }
+
     std::vector<std::jthread> threads;
     for (Vcpu& vcpu : m_vcpus) {
-        threads.emplace_back([&] { run_vcpu(vcpu, handler, m_stop); });
+        threads.emplace_back([&] { run_vcpu(vcpu, shared); });
         ::pthread_setname_np(threads.back().native_handle(), fmt::format("vcpu{}", vcpu.index()).c_str());
     }
 

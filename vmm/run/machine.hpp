@@ -21,6 +21,7 @@
 #include "kvm/kvm_system.hpp"
 #include "kvm/vcpu.hpp"
 #include "kvm/vm.hpp"
+#include "run/observer_list.hpp"
 #include "run/stop.hpp"
 
 namespace glassvm {
@@ -48,6 +49,10 @@ public:
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
 
+    // Adds an observer of every vCPU's exits (trace, statistics, stepper, GDB stub); it must
+    // outlive run(). Without observers the exit loop measures nothing.
+    void add_observer(VcpuObserver& observer) { m_observers.add(observer); }
+
     // Runs until the guest exits, a fatal exit, the timeout or a VMM error; returns how it ended.
     StopReport run();
 
@@ -67,6 +72,7 @@ private:
     std::unique_ptr<Serial16550> m_serial;
     std::unique_ptr<ExitDevice> m_exit_device;
     std::vector<Vcpu> m_vcpus;
+    ObserverList m_observers;
     uint64_t m_kernel_entry = 0;
     abi::BootInfo m_boot_info{};
 };

@@ -13,6 +13,7 @@ std::string_view to_string(StopReason reason) {
     case StopReason::UnknownExit: return "unknown exit";
     case StopReason::Timeout: return "timeout";
     case StopReason::VmmError: return "VMM error";
+    case StopReason::Stopped: return "stopped by the user";
     }
     return "?";
 }

@@ -21,6 +21,7 @@ enum class StopReason {
     UnknownExit,       // an exit reason glassvm does not handle
     Timeout,           // --timeout expired
     VmmError,          // glassvm itself failed while running
+    Stopped,           // the user ended it (the stepper's quit, gdb's kill)
 };
 
 std::string_view to_string(StopReason reason);

@@ -1,4 +1,4 @@
-// The per-vCPU exit loop and the kick.
+// The per-vCPU exit loop, in two builds: plain, and observed (timed, with hooks).
 #include "run/vcpu_runner.hpp"
 
 #include <csignal>
@@ -10,6 +10,49 @@ namespace glassvm {
 namespace {
 
 int kick_signal() { return SIGRTMIN; }
+
+using Clock = std::chrono::steady_clock;
+
+// The loop for a run nobody watches: nothing but KVM_RUN, decode, handle.
+void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
+    while (!shared.stop.stopping()) {
+        if (vcpu.run() == Vcpu::RunResult::Interrupted) continue;
+        ExitOutcome outcome = shared.handler.handle(decode_exit(vcpu.run_area()), vcpu);
+        if (outcome.stop) {
+            shared.stop.request(std::move(*outcome.stop));
+            return;
+        }
+    }
+}
+
+// The same loop with the clock read around KVM_RUN and the observer called at each step.
+void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
+    VcpuObserver& observer = *shared.observer;
+    VcpuContext context{vcpu, shared.memory, shared.bus, shared.stop, ::pthread_self()};
+    observer.on_start(context);
+    while (!shared.stop.stopping()) {
+        Clock::time_point entered = Clock::now();
+        if (vcpu.run() == Vcpu::RunResult::Interrupted) {
+            if (!shared.stop.stopping()) observer.on_interrupted(context);
+            continue;
+        }
+        Clock::time_point exited = Clock::now();
+        VmExit exit = decode_exit(vcpu.run_area());
+        ExitEvent event{.sequence = shared.exit_sequence.fetch_add(1, std::memory_order_relaxed) + 1,
+                        .vcpu = vcpu.index(), .exit = exit, .since_boot = exited - shared.boot_time,
+                        .in_guest = exited - entered, .rip = vcpu.exit_rip()};
+        if (observer.before_exit(context, event) == ExitVerdict::Skip) continue;
+        if (shared.stop.stopping()) return;  // the observer ended the VM (stepper quit)
+        ExitOutcome outcome = shared.handler.handle(exit, vcpu);
+        // A device may end the VM too (the exit device), not only a fatal exit.
+        bool stops_vm = outcome.stop.has_value() || shared.stop.stopping();
+        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = Clock::now() - exited, .stops_vm = stops_vm});
+        if (outcome.stop) {
+            shared.stop.request(std::move(*outcome.stop));
+            return;
+        }
+    }
+}
 
 }  // namespace
 
@@ -28,18 +71,16 @@ void kick(Vcpu& vcpu, pthread_t thread) {
     ::pthread_kill(thread, kick_signal());
 }
 
-void run_vcpu(Vcpu& vcpu, ExitHandler& handler, StopControl& stop) {
+void run_vcpu(Vcpu& vcpu, RunLoopShared& shared) {
     try {
-        while (!stop.stopping()) {
-            if (vcpu.run() == Vcpu::RunResult::Interrupted) continue;
-            if (auto report = handler.handle(decode_exit(vcpu.run_area()), vcpu)) {
-                stop.request(std::move(*report));
-                return;
-            }
+        if (shared.observer) {
+            run_observed(vcpu, shared);
+        } else {
+            run_plain(vcpu, shared);
         }
     } catch (const std::exception& error) {
-        stop.request({StopReason::VmmError, abi::kExitVmmError,
-                      fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
+        shared.stop.request({StopReason::VmmError, abi::kExitVmmError,
+                             fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
     }
 }
 

@@ -5,9 +5,13 @@
 
 #include <pthread.h>
 
+#include <atomic>
+#include <chrono>
+
 #include "kvm/vcpu.hpp"
 #include "run/exit_handler.hpp"
 #include "run/stop.hpp"
+#include "run/vcpu_observer.hpp"
 
 namespace glassvm {
 
@@ -18,8 +22,19 @@ void install_kick_signal_handler();
 // Makes `vcpu`, running on `thread`, leave KVM_RUN promptly.
 void kick(Vcpu& vcpu, pthread_t thread);
 
-// Runs `vcpu` until `stop` is requested (by this loop, another vCPU, a device or the timer).
-// Errors become a VmmError stop report; nothing escapes the thread.
-void run_vcpu(Vcpu& vcpu, ExitHandler& handler, StopControl& stop);
+// What the exit loop of every vCPU of one VM shares.
+struct RunLoopShared {
+    ExitHandler& handler;
+    StopControl& stop;
+    const GuestMemory& memory;
+    const IoBus& bus;
+    VcpuObserver* observer = nullptr;  // nullptr: the unobserved loop, which measures nothing
+    std::chrono::steady_clock::time_point boot_time{};
+    std::atomic<uint64_t> exit_sequence{0};
+};
+
+// Runs `vcpu` until a stop is requested (by this loop, another vCPU, a device, an observer or
+// the timer). Errors become a VmmError stop report; nothing escapes the thread.
+void run_vcpu(Vcpu& vcpu, RunLoopShared& shared);
 
 }  // namespace glassvm

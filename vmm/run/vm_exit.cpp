@@ -28,6 +28,9 @@ VmExit decode_exit(kvm_run& run) {
         std::copy_n(run.internal.data, exit.data_count, exit.data.begin());
         return exit;
     }
+    case KVM_EXIT_DEBUG:
+        return DebugExit{.exception = run.debug.arch.exception, .pc = run.debug.arch.pc,
+                         .dr6 = run.debug.arch.dr6, .dr7 = run.debug.arch.dr7};
     default:
         return UnknownExit{.reason = run.exit_reason};
     }
@@ -66,6 +69,7 @@ std::string_view exit_name(const VmExit& exit) {
         std::string_view operator()(const ShutdownExit&) const { return "SHUTDOWN"; }
         std::string_view operator()(const FailEntryExit&) const { return "FAIL_ENTRY"; }
         std::string_view operator()(const InternalErrorExit&) const { return "INTERNAL_ERROR"; }
+        std::string_view operator()(const DebugExit&) const { return "DEBUG"; }
         std::string_view operator()(const UnknownExit& e) const { return exit_reason_name(e.reason); }
     };
     return std::visit(Namer{}, exit);

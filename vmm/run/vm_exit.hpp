@@ -41,12 +41,21 @@ struct InternalErrorExit {
     std::array<uint64_t, 16> data;
 };
 
+// A guest-debug event: a breakpoint (#BP, exception 3) or a single step / hardware breakpoint
+// (#DB, exception 1), delivered only while KVM_SET_GUEST_DEBUG is enabled.
+struct DebugExit {
+    uint32_t exception;
+    uint64_t pc;
+    uint64_t dr6;
+    uint64_t dr7;
+};
+
 struct UnknownExit {
     uint32_t reason;  // a KVM_EXIT_* glassvm does not handle
 };
 
 using VmExit = std::variant<PortIoExit, MmioExit, HaltExit, ShutdownExit, FailEntryExit,
-                            InternalErrorExit, UnknownExit>;
+                            InternalErrorExit, DebugExit, UnknownExit>;
 
 VmExit decode_exit(kvm_run& run);
 
