@@ -2,6 +2,8 @@
 // module at the top of RAM, and the BootInfo block at the offsets the guest reads.
 #include <catch2/catch.hpp>
 
+#include "error_matchers.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -23,18 +25,7 @@ namespace abi = glassvm::abi;
 
 namespace {
 
-// Matches a glassvm::Error of kind BadInput whose message contains `text`.
-class IsBadInput : public Catch::MatcherBase<glassvm::Error> {
-public:
-    explicit IsBadInput(std::string text) : m_text(std::move(text)) {}
-    bool match(const glassvm::Error& error) const override {
-        return error.kind() == ErrorKind::BadInput && std::string(error.what()).find(m_text) != std::string::npos;
-    }
-    std::string describe() const override { return "is a BadInput error containing \"" + m_text + "\""; }
-
-private:
-    std::string m_text;
-};
+using glassvm::test::IsBadInput;
 
 constexpr uint64_t kMiB = 1ull << 20;
 

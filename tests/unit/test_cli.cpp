@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "error_matchers.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -23,18 +25,7 @@ using glassvm::RunOptions;
 
 namespace {
 
-// Matches a glassvm::Error of kind BadInput whose message contains `text`.
-class IsBadInput : public Catch::MatcherBase<glassvm::Error> {
-public:
-    explicit IsBadInput(std::string text) : m_text(std::move(text)) {}
-    bool match(const glassvm::Error& error) const override {
-        return error.kind() == ErrorKind::BadInput && std::string(error.what()).find(m_text) != std::string::npos;
-    }
-    std::string describe() const override { return "is a BadInput error containing \"" + m_text + "\""; }
-
-private:
-    std::string m_text;
-};
+using glassvm::test::IsBadInput;
 
 constexpr uint64_t kKiB = 1ull << 10, kMiB = 1ull << 20, kGiB = 1ull << 30, kTiB = 1ull << 40;
 

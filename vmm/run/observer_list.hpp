@@ -13,6 +13,11 @@ public:
     void add(VcpuObserver& observer) { m_observers.push_back(&observer); }
     bool empty() const { return m_observers.empty(); }
 
+    bool may_pause() const override {
+        for (auto* observer : m_observers)
+            if (observer->may_pause()) return true;
+        return false;
+    }
     void on_start(VcpuContext& context) override {
         for (auto* observer : m_observers) observer->on_start(context);
     }

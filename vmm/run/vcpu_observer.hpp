@@ -60,6 +60,9 @@ enum class ExitVerdict {
 class VcpuObserver {
 public:
     virtual ~VcpuObserver() = default;
+    // True for observers that may stop the vCPU in before_exit to wait for a person (the
+    // stepper, the GDB stub); the loop then times handling separately from that wait.
+    virtual bool may_pause() const { return false; }
     // Before the vCPU's first instruction (the GDB stub waits for its client here).
     virtual void on_start(VcpuContext&) {}
     // After an exit reached the VMM, before it is handled.

@@ -29,6 +29,7 @@ void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
 void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
     VcpuObserver& observer = *shared.observer;
     VcpuContext context{vcpu, shared.memory, shared.bus, shared.stop, ::pthread_self()};
+    const bool observer_may_wait = observer.may_pause();
     observer.on_start(context);
     while (!shared.stop.stopping()) {
         Clock::time_point entered = Clock::now();
@@ -43,10 +44,12 @@ void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
                         .in_guest = exited - entered, .rip = vcpu.exit_rip()};
         if (observer.before_exit(context, event) == ExitVerdict::Skip) continue;
         if (shared.stop.stopping()) return;  // the observer ended the VM (stepper quit)
+        // Time the handling itself, not a stepper's or debugger's wait before it.
+        Clock::time_point handling = observer_may_wait ? Clock::now() : exited;
         ExitOutcome outcome = shared.handler.handle(exit, vcpu);
         // A device may end the VM too (the exit device), not only a fatal exit.
         bool stops_vm = outcome.stop.has_value() || shared.stop.stopping();
-        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = Clock::now() - exited, .stops_vm = stops_vm});
+        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = Clock::now() - handling, .stops_vm = stops_vm});
         if (outcome.stop) {
             shared.stop.request(std::move(*outcome.stop));
             return;
