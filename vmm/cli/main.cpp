@@ -8,6 +8,8 @@
 
 #include <glassvm/abi.hpp>
 
+#include "cli/box_command.hpp"
+#include "cli/compare_command.hpp"
 #include "cli/run_command.hpp"
 #include "core/error.hpp"
 
@@ -33,6 +35,10 @@ int main(int argc, char** argv) {
 
     glassvm::RunOptions run_options;
     CLI::App* run = glassvm::add_run_command(app, run_options);
+    glassvm::BoxOptions box_options;
+    CLI::App* box = glassvm::add_box_command(app, box_options);
+    glassvm::CompareOptions compare_options;
+    CLI::App* compare = glassvm::add_compare_command(app, compare_options);
 
     try {
         app.parse(argc, argv);
@@ -43,6 +49,8 @@ int main(int argc, char** argv) {
 
     try {
         if (*run) return glassvm::execute_run(run_options);
+        if (*box) return glassvm::execute_box(box_options);
+        if (*compare) return glassvm::execute_compare(compare_options);
     } catch (const glassvm::Error& error) {
         fmt::print(stderr, "glassvm: {}\n", error.what());
         return error.kind() == glassvm::ErrorKind::BadInput ? glassvm::abi::kExitUsage

@@ -8,6 +8,7 @@
 #include "debug/exit_stats.hpp"
 #include "debug/exit_stepper.hpp"
 #include "debug/exit_trace.hpp"
+#include "debug/gdb/gdb_stub.hpp"
 
 namespace glassvm {
 
@@ -22,6 +23,8 @@ void add_watch_options(CLI::App& run, WatchOptions& options) {
     run.add_flag("--step-exits", options.step_exits,
                  "Stop before each VM exit and read commands from stdin ('help' lists them); "
                  "the guest gets no serial input");
+    run.add_option("--gdb", options.gdb_address,
+                   "Wait for gdb on [HOST:]PORT (host 127.0.0.1 unless given) before the guest's first instruction");
 }
 
 Watchers::Watchers(const WatchOptions& options) : m_options(options) {
@@ -35,6 +38,7 @@ Watchers::Watchers(const WatchOptions& options) : m_options(options) {
     if (m_options.exit_stats || m_options.step_exits || !m_options.gdb_address.empty())
         m_stats = std::make_unique<ExitStats>();
     if (m_options.step_exits) m_stepper = std::make_unique<ExitStepper>(STDIN_FILENO, stderr, m_stats.get());
+    if (!m_options.gdb_address.empty()) m_gdb = std::make_unique<GdbStub>(m_options.gdb_address, m_stats.get());
 }
 
 Watchers::~Watchers() = default;
@@ -44,6 +48,7 @@ void Watchers::attach(Machine& machine) {
     if (m_trace) machine.add_observer(*m_trace);
     if (m_stats) machine.add_observer(*m_stats);
     if (m_stepper) machine.add_observer(*m_stepper);
+    if (m_gdb) machine.add_observer(*m_gdb);
 }
 
 void Watchers::report_after_run() const {

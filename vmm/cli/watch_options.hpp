@@ -15,6 +15,7 @@ namespace glassvm {
 class ExitTrace;
 class ExitStats;
 class ExitStepper;
+class GdbStub;
 
 struct WatchOptions {
     std::optional<std::string> trace_file;  // --trace-exits[=FILE]; "-" is stderr
@@ -48,6 +49,7 @@ private:
     std::unique_ptr<ExitTrace> m_trace;
     std::unique_ptr<ExitStats> m_stats;
     std::unique_ptr<ExitStepper> m_stepper;
+    std::unique_ptr<GdbStub> m_gdb;  // last: attached last, so it stops after the others saw the exit
 };
 
 }  // namespace glassvm

@@ -33,6 +33,9 @@ public:
     void on_interrupted(VcpuContext& context) override {
         for (auto* observer : m_observers) observer->on_interrupted(context);
     }
+    void on_finish(VcpuContext& context) override {
+        for (auto* observer : m_observers) observer->on_finish(context);
+    }
 
 private:
     std::vector<VcpuObserver*> m_observers;

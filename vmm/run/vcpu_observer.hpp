@@ -71,6 +71,9 @@ public:
     virtual void after_exit(VcpuContext&, const ExitEvent&, const HandledExit&) {}
     // KVM_RUN was interrupted by kick() while no stop was requested.
     virtual void on_interrupted(VcpuContext&) {}
+    // The vCPU's exit loop is over: the stop report is set (context.stop.wait() returns it at
+    // once) and the machine still exists. Called on the vCPU thread, also after an error.
+    virtual void on_finish(VcpuContext&) {}
 };
 
 }  // namespace glassvm

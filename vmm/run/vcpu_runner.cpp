@@ -25,12 +25,12 @@ void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
     }
 }
 
-// The same loop with the clock read around KVM_RUN and the observer called at each step.
-void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
-    VcpuObserver& observer = *shared.observer;
-    VcpuContext context{vcpu, shared.memory, shared.bus, shared.stop, ::pthread_self()};
+void report_error(StopControl& stop, const Vcpu& vcpu, const std::exception& error) {
+    stop.request({StopReason::VmmError, abi::kExitVmmError, fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
+}
+
+void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, VcpuContext& context) {
     const bool observer_may_wait = observer.may_pause();
-    observer.on_start(context);
     while (!shared.stop.stopping()) {
         Clock::time_point entered = Clock::now();
         if (vcpu.run() == Vcpu::RunResult::Interrupted) {
@@ -54,6 +54,23 @@ void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
             shared.stop.request(std::move(*outcome.stop));
             return;
         }
+    }
+}
+
+// The same loop with the clock read around KVM_RUN and the observer called at each step.
+void run_observed(Vcpu& vcpu, RunLoopShared& shared) {
+    VcpuObserver& observer = *shared.observer;
+    VcpuContext context{vcpu, shared.memory, shared.bus, shared.stop, ::pthread_self()};
+    try {
+        observer.on_start(context);
+        observed_loop(vcpu, shared, observer, context);
+    } catch (const std::exception& error) {
+        report_error(shared.stop, vcpu, error);
+    }
+    try {
+        observer.on_finish(context);
+    } catch (const std::exception& error) {
+        report_error(shared.stop, vcpu, error);
     }
 }
 
@@ -82,8 +99,7 @@ void run_vcpu(Vcpu& vcpu, RunLoopShared& shared) {
             run_plain(vcpu, shared);
         }
     } catch (const std::exception& error) {
-        shared.stop.request({StopReason::VmmError, abi::kExitVmmError,
-                             fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
+        report_error(shared.stop, vcpu, error);
     }
 }
 

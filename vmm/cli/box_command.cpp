@@ -1,0 +1,97 @@
+// `glassvm box run`: options → ContainerConfig → container::run_box → exit status.
+#include "cli/box_command.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "cli/size.hpp"
+#include "container/box.hpp"
+#include "container/oci_bundle.hpp"
+#include "core/error.hpp"
+
+namespace glassvm {
+
+namespace {
+
+constexpr uint64_t kMinimumMemory = 4ull << 20;  // below this even the box's init cannot start
+constexpr uint64_t kCpuPeriodMicroseconds = 100'000;
+
+container::CpuQuota cpu_quota(double cpus) {
+    long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (!(cpus >= 0.01) || cpus > static_cast<double>(online))
+        throw_bad_input("--cpus: {} is not between 0.01 and the {} CPUs this host has", cpus, online);
+    return {static_cast<uint64_t>(std::llround(cpus * kCpuPeriodMicroseconds)), kCpuPeriodMicroseconds};
+}
+
+void set_env(std::vector<std::string>& env, const std::string& assignment) {
+    size_t equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) throw_bad_input("--env: '{}' is not KEY=VALUE", assignment);
+    std::string key = assignment.substr(0, equals + 1);
+    std::erase_if(env, [&](const std::string& existing) { return existing.starts_with(key); });
+    env.push_back(assignment);
+}
+
+}  // namespace
+
+CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
+    CLI::App* box = app.add_subcommand("box", "Run a command in a container (namespaces + cgroups, the host's kernel)");
+    box->require_subcommand(1);
+    CLI::App* run = box->add_subcommand("run", "Run CMD in a new box and wait for it; exits with its status");
+    auto* rootfs = run->add_option("--rootfs", options.rootfs, "Directory to use as the box's / (see scripts/make-rootfs)");
+    auto* bundle = run->add_option("--bundle", options.bundle, "OCI runtime bundle (config.json + rootfs), as runc runs");
+    rootfs->excludes(bundle);
+    run->add_option("--hostname", options.hostname, "Hostname inside the box (default: glassvm-box)");
+    run->add_option("--memory", options.memory, "Memory limit, with K/M/G suffix (cgroup memory.max)");
+    run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")->check(CLI::PositiveNumber);
+    run->add_option("--cpus", options.cpus, "CPU time as a fraction of CPUs, e.g. 0.5 (cgroup cpu.max)");
+    run->add_flag("--user", options.user_namespace, "Also a user namespace: rootless, root only inside the box");
+    run->add_option("-e,--env", options.env, "Set KEY=VALUE in the box's environment (repeatable)")
+        ->allow_extra_args(false);
+    run->add_option("command", options.command, "The command and its arguments (after --)");
+    run->footer(
+        "Examples:\n"
+        "  scripts/make-rootfs /tmp/rootfs\n"
+        "  glassvm box run --rootfs /tmp/rootfs -- /probe\n"
+        "  glassvm box run --rootfs /tmp/rootfs --hostname web --memory 64M --pids 50 --cpus 0.5 -- sh\n"
+        "  glassvm box run --bundle /tmp/bundle                 (an OCI bundle, as `runc run`)\n");
+    return box;
+}
+
+container::ContainerConfig to_container_config(const BoxOptions& options) {
+    container::ContainerConfig config;
+    if (!options.bundle.empty()) {
+        config = container::load_oci_bundle(options.bundle);
+    } else if (!options.rootfs.empty()) {
+        config = container::default_container_config();
+        config.rootfs = std::filesystem::absolute(options.rootfs);
+    } else {
+        throw_bad_input("glassvm box run needs --rootfs DIR or --bundle DIR (scripts/make-rootfs DIR makes a rootfs)");
+    }
+    if (!options.command.empty()) config.args = options.command;
+    if (config.args.empty()) throw_bad_input("glassvm box run: no command given (put it after --)");
+    if (!options.hostname.empty()) config.hostname = options.hostname;
+    for (const std::string& assignment : options.env) set_env(config.env, assignment);
+    if (options.user_namespace) config.namespaces |= CLONE_NEWUSER;
+    if (!options.memory.empty()) {
+        uint64_t bytes = parse_size(options.memory, "--memory");
+        if (bytes < kMinimumMemory) throw_bad_input("--memory: {} is too small for a box (at least 4M)", options.memory);
+        config.resources.memory_bytes = bytes;
+    }
+    if (options.pids) config.resources.pids = static_cast<uint64_t>(*options.pids);
+    if (options.cpus) config.resources.cpu = cpu_quota(*options.cpus);
+    return config;
+}
+
+int execute_box(const BoxOptions& options) {
+    container::ContainerConfig config = to_container_config(options);
+    container::BoxOutcome outcome = container::run_box(config);
+    std::string ending = container::describe_ending(outcome, config);
+    if (!ending.empty()) fmt::print(stderr, "glassvm: box: {}\n", ending);
+    return outcome.exit_status;
+}
+
+}  // namespace glassvm

@@ -1,0 +1,235 @@
+// The packets the GDB stub serves while the guest is stopped (gdb manual, "Remote Protocol" →
+// "Packets", "General Query Packets", "Host I/O"-free subset). Anything not listed gets the
+// empty reply, which tells gdb "not supported" and is always safe.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "debug/gdb/gdb_stub.hpp"
+#include "debug/gdb/hex.hpp"
+#include "debug/gdb/packet.hpp"
+#include "debug/gdb/target_description.hpp"
+
+namespace glassvm {
+
+namespace {
+
+// Error replies, errno-style as gdbserver and QEMU write them.
+constexpr std::string_view kMalformed = "E01";    // the packet does not parse
+constexpr std::string_view kBadAddress = "E14";   // EFAULT: not mapped by the guest, or not RAM
+constexpr std::string_view kNoSlot = "E16";       // EBUSY: all four debug registers are in use
+constexpr std::string_view kUnavailable = "E95";  // EOPNOTSUPP: this host's KVM cannot do it
+
+// The most guest memory one `m` reply carries: two hex digits a byte, within PacketSize.
+constexpr uint64_t kMaxReadLength = gdb::kMaxPacketSize / 2 - 16;
+
+struct AddressLength {
+    uint64_t address;
+    uint64_t length;
+};
+
+// "ADDR,LENGTH", both hex.
+std::optional<AddressLength> parse_address_length(std::string_view text) {
+    size_t comma = text.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    auto address = gdb::parse_hex_number(text.substr(0, comma));
+    auto length = gdb::parse_hex_number(text.substr(comma + 1));
+    if (!address || !length) return std::nullopt;
+    return AddressLength{*address, *length};
+}
+
+gdb::CpuState read_cpu(VcpuContext& context) { return {context.vcpu.regs(), context.vcpu.sregs()}; }
+
+// Writes back only what changed: KVM_SET_SREGS is not free, and rarely needed.
+void write_cpu(VcpuContext& context, const gdb::CpuState& before, const gdb::CpuState& after) {
+    if (std::memcmp(&before.regs, &after.regs, sizeof after.regs) != 0) context.vcpu.set_regs(after.regs);
+    if (std::memcmp(&before.sregs, &after.sregs, sizeof after.sregs) != 0) context.vcpu.set_sregs(after.sregs);
+}
+
+}  // namespace
+
+gdb::GuestAccess GdbStub::guest_memory(VcpuContext& context) {
+    return gdb::GuestAccess(context.memory, [&context](uint64_t address) { return context.translate(address); });
+}
+
+GdbStub::Response GdbStub::handle_packet(VcpuContext& context, std::string_view packet) {
+    if (packet.empty()) return reply("");
+    std::string_view arguments = packet.substr(1);
+    switch (packet[0]) {
+    case '?': return reply(m_last_stop);
+    case 'g': return reply(gdb::encode_all_registers(read_cpu(context)));
+    case 'G':
+    case 'P': return write_registers(context, packet);
+    case 'p': {
+        auto number = gdb::parse_hex_number(arguments);
+        auto value = number ? gdb::encode_register(read_cpu(context), *number) : std::nullopt;
+        return reply(value ? *value : std::string(kMalformed));
+    }
+    case 'm': return read_memory(context, arguments);
+    case 'M':
+    case 'X': return write_memory(context, packet);
+    case 'c': return resume_request(context, arguments, Action::Continue);
+    case 's': return resume_request(context, arguments, Action::Step);
+    case 'C':  // continue or step "with signal": there are no signals to deliver to a VM
+    case 'S': {
+        size_t semicolon = arguments.find(';');
+        std::string_view address = semicolon == std::string_view::npos ? "" : arguments.substr(semicolon + 1);
+        return resume_request(context, address, packet[0] == 'C' ? Action::Continue : Action::Step);
+    }
+    case 'Z':
+    case 'z': return change_breakpoint(context, packet);
+    case 'D': return {Action::Detach, "OK"};
+    case 'k': return {Action::Kill, {}};
+    case 'H':  // select a thread: there is one
+    case 'T': return reply("OK");  // is the thread alive: it is
+    case 'q':
+    case 'Q': return handle_query(context, packet);
+    case 'v': return handle_v_packet(context, packet);
+    default: return reply("");
+    }
+}
+
+GdbStub::Response GdbStub::handle_query(VcpuContext& context, std::string_view packet) {
+    if (packet.starts_with("qSupported")) {
+        m_gdb_knows_stop_reasons = packet.find("swbreak+") != std::string_view::npos;
+        return reply(fmt::format("PacketSize={:x};qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+",
+                                 gdb::kMaxPacketSize));
+    }
+    if (packet.starts_with("qXfer:features:read:")) {  // qXfer:features:read:ANNEX:OFFSET,LENGTH
+        std::string_view rest = packet.substr(std::strlen("qXfer:features:read:"));
+        size_t colon = rest.find(':');
+        auto range = colon == std::string_view::npos ? std::nullopt : parse_address_length(rest.substr(colon + 1));
+        if (!range) return reply(std::string(kMalformed));
+        auto chunk = gdb::read_target_description(rest.substr(0, colon), range->address, range->length);
+        return reply(chunk ? *chunk : "E00");
+    }
+    if (packet == "QStartNoAckMode") {
+        m_connection->stop_acknowledging();
+        return reply("OK");
+    }
+    if (packet.starts_with("qAttached")) return reply("1");  // we attached to a running VM: kill ends it
+    if (packet == "qC") return reply("QC1");
+    if (packet == "qfThreadInfo") return reply("m1");
+    if (packet == "qsThreadInfo") return reply("l");
+    if (packet.starts_with("qSymbol")) return reply("OK");  // no symbols wanted
+    if (packet.starts_with("qRcmd,")) {
+        auto command = gdb::from_hex(packet.substr(std::strlen("qRcmd,")));
+        if (!command) return reply(std::string(kMalformed));
+        std::string output = run_monitor_command(context, std::string(command->begin(), command->end()));
+        return reply(output.empty() ? "OK" : gdb::to_hex(output));
+    }
+    return reply("");
+}
+
+GdbStub::Response GdbStub::handle_v_packet(VcpuContext& context, std::string_view packet) {
+    if (packet == "vCont?") return reply("vCont;c;C;s;S");
+    if (!packet.starts_with("vCont;")) return reply("");  // vMustReplyEmpty and all the others
+    // "vCont;ACTION[:THREAD];…": with one thread, the first action is the one for it.
+    std::string_view action = packet.substr(std::strlen("vCont;"));
+    if (action.empty()) return reply(std::string(kMalformed));
+    switch (action[0]) {
+    case 'c':
+    case 'C': return resume_request(context, "", Action::Continue);
+    case 's':
+    case 'S': return resume_request(context, "", Action::Step);
+    default: return reply(std::string(kMalformed));
+    }
+}
+
+GdbStub::Response GdbStub::write_registers(VcpuContext& context, std::string_view packet) {
+    gdb::CpuState before = read_cpu(context);
+    gdb::CpuState after = before;
+    bool written = false;
+    if (packet[0] == 'G') {
+        written = gdb::decode_all_registers(packet.substr(1), after);
+    } else {  // "P NUMBER=VALUE"
+        size_t equals = packet.find('=');
+        if (equals == std::string_view::npos) return reply(std::string(kMalformed));
+        auto number = gdb::parse_hex_number(packet.substr(1, equals - 1));
+        written = number && gdb::decode_register(packet.substr(equals + 1), *number, after);
+    }
+    if (!written) return reply(std::string(kMalformed));
+    write_cpu(context, before, after);
+    return reply("OK");
+}
+
+GdbStub::Response GdbStub::read_memory(VcpuContext& context, std::string_view arguments) {
+    auto range = parse_address_length(arguments);
+    if (!range) return reply(std::string(kMalformed));
+    uint64_t length = std::min(range->length, kMaxReadLength);
+    std::vector<uint8_t> bytes = guest_memory(context).read(range->address, length);
+    if (bytes.empty() && length > 0) return reply(std::string(kBadAddress));
+    return reply(gdb::to_hex(bytes));  // possibly fewer bytes: the rest is not readable
+}
+
+GdbStub::Response GdbStub::write_memory(VcpuContext& context, std::string_view packet) {
+    size_t colon = packet.find(':');
+    if (colon == std::string_view::npos) return reply(std::string(kMalformed));
+    auto range = parse_address_length(packet.substr(1, colon - 1));
+    std::string_view payload = packet.substr(colon + 1);
+    auto data = packet[0] == 'X' ? gdb::unescape_binary(payload) : gdb::from_hex(payload);
+    if (!range || !data || data->size() != range->length) return reply(std::string(kMalformed));
+    if (data->empty()) return reply("OK");  // gdb's probe for X support
+    return reply(guest_memory(context).write(range->address, *data) ? "OK" : std::string(kBadAddress));
+}
+
+GdbStub::Response GdbStub::change_breakpoint(VcpuContext& context, std::string_view packet) {
+    // "Z0,ADDR,KIND" inserts, "z0,ADDR,KIND" removes; 0 software, 1 hardware, 2–4 watchpoints.
+    bool insert = packet[0] == 'Z';
+    if (packet.size() < 3 || packet[2] != ',') return reply(std::string(kMalformed));
+    std::string_view rest = packet.substr(3);
+    auto range = parse_address_length(rest.substr(0, rest.find(';')));  // ADDR,KIND[;conditions]
+    if (!range) return reply(std::string(kMalformed));
+    uint64_t address = range->address;
+    if (packet[1] == '0') {
+        if (!m_support.software_breakpoints) return reply(std::string(kUnavailable));
+        gdb::GuestAccess memory = guest_memory(context);
+        if (insert && !m_breakpoints.insert_software(memory, address)) return reply(std::string(kBadAddress));
+        if (!insert) m_breakpoints.remove_software(memory, address);
+    } else if (packet[1] == '1') {
+        if (m_support.hardware_breakpoints == 0) return reply(std::string(kUnavailable));
+        if (insert && !m_breakpoints.insert_hardware(address, m_support.hardware_breakpoints))
+            return reply(std::string(kNoSlot));
+        if (!insert) m_breakpoints.remove_hardware(address);
+    } else {
+        return reply("");  // watchpoints are not supported
+    }
+    apply_guest_debug(context);
+    return reply("OK");
+}
+
+GdbStub::Response GdbStub::resume_request(VcpuContext& context, std::string_view address, Action how) {
+    if (how == Action::Step) {
+        if (auto reason = why_step_is_unavailable(context)) {
+            // gdb waits for a stop reply, so console output is allowed here; then it warns
+            // "Remote failure reply: E95" and treats the guest as still stopped.
+            m_connection->send_console_output("glassvm: " + *reason + "\n");
+            return reply(std::string(kUnavailable));
+        }
+    }
+    if (!address.empty()) {  // "c ADDR": resume at ADDR
+        auto rip = gdb::parse_hex_number(address);
+        if (!rip) return reply(std::string(kMalformed));
+        kvm_regs regs = context.vcpu.regs();
+        regs.rip = *rip;
+        context.vcpu.set_regs(regs);
+    }
+    return {how, {}};
+}
+
+std::optional<std::string> GdbStub::why_step_is_unavailable(VcpuContext& context) {
+    const gdb::GuestDebugSupport& can = m_support;
+    if (can.kernel_single_step && can.user_single_step) return std::nullopt;
+    bool user_mode = context.vcpu.sregs().cs.dpl == 3;
+    if (user_mode && !can.user_single_step)
+        return "single-step in user mode (ring 3) is unavailable: this host's KVM does not deliver that debug exit";
+    if (!user_mode && !can.kernel_single_step)
+        return "single-step is unavailable: this host's KVM does not deliver guest-debug exits";
+    std::vector<uint8_t> instruction = guest_memory(context).read(context.vcpu.regs().rip, 4);
+    if (!can.user_single_step && gdb::may_enter_user_mode(instruction))
+        return "this instruction may enter user mode (ring 3), which this host's KVM cannot single-step; "
+               "use 'continue' (with 'monitor exits on' to stop at the next VM exit)";
+    return std::nullopt;
+}
+
+}  // namespace glassvm
