@@ -130,7 +130,8 @@ StopReport Machine::run() {
 
     RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
-                         .boot_time = std::chrono::steady_clock::now(), .exit_sequence = {}};
+                         .clock = CycleClock(m_boot_info.tsc_khz), .boot_time = 0, .exit_sequence = {}};
+    shared.boot_time = shared.clock.now();
     if (shared.observer) {
         bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
         for (Vcpu& vcpu : m_vcpus) vcpu.enable_register_sync(sync);

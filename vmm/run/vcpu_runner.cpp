@@ -11,8 +11,6 @@ namespace {
 
 int kick_signal() { return SIGRTMIN; }
 
-using Clock = std::chrono::steady_clock;
-
 // The loop for a run nobody watches: nothing but KVM_RUN, decode, handle.
 void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
     while (!shared.stop.stopping()) {
@@ -31,25 +29,26 @@ void report_error(StopControl& stop, const Vcpu& vcpu, const std::exception& err
 
 void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, VcpuContext& context) {
     const bool observer_may_wait = observer.may_pause();
+    const CycleClock& clock = shared.clock;
     while (!shared.stop.stopping()) {
-        Clock::time_point entered = Clock::now();
+        uint64_t entered = clock.now();
         if (vcpu.run() == Vcpu::RunResult::Interrupted) {
             if (!shared.stop.stopping()) observer.on_interrupted(context);
             continue;
         }
-        Clock::time_point exited = Clock::now();
+        uint64_t exited = clock.now();
         VmExit exit = decode_exit(vcpu.run_area());
         ExitEvent event{.sequence = shared.exit_sequence.fetch_add(1, std::memory_order_relaxed) + 1,
-                        .vcpu = vcpu.index(), .exit = exit, .since_boot = exited - shared.boot_time,
-                        .in_guest = exited - entered, .rip = vcpu.exit_rip()};
+                        .vcpu = vcpu.index(), .exit = exit, .since_boot = clock.between(shared.boot_time, exited),
+                        .in_guest = clock.between(entered, exited), .rip = vcpu.exit_rip()};
         if (observer.before_exit(context, event) == ExitVerdict::Skip) continue;
         if (shared.stop.stopping()) return;  // the observer ended the VM (stepper quit)
         // Time the handling itself, not a stepper's or debugger's wait before it.
-        Clock::time_point handling = observer_may_wait ? Clock::now() : exited;
+        uint64_t handling = observer_may_wait ? clock.now() : exited;
         ExitOutcome outcome = shared.handler.handle(exit, vcpu);
         // A device may end the VM too (the exit device), not only a fatal exit.
         bool stops_vm = outcome.stop.has_value() || shared.stop.stopping();
-        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = Clock::now() - handling, .stops_vm = stops_vm});
+        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = clock.between(handling, clock.now()), .stops_vm = stops_vm});
         if (outcome.stop) {
             shared.stop.request(std::move(*outcome.stop));
             return;

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "kvm/vcpu.hpp"
+#include "run/cycle_clock.hpp"
 #include "run/exit_handler.hpp"
 #include "run/stop.hpp"
 #include "run/vcpu_observer.hpp"
@@ -29,7 +30,8 @@ struct RunLoopShared {
     const GuestMemory& memory;
     const IoBus& bus;
     VcpuObserver* observer = nullptr;  // nullptr: the unobserved loop, which measures nothing
-    std::chrono::steady_clock::time_point boot_time{};
+    CycleClock clock{0};
+    uint64_t boot_time = 0;  // clock.now() before the first KVM_RUN
     std::atomic<uint64_t> exit_sequence{0};
 };
 
