@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
                  "glassvm");
     app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);
     app.require_subcommand(1);
-    app.footer("Run 'glassvm run --help' for the options of booting a VM.");
+    app.footer("Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
+               "(the same program both ways and in the peers, side by side). 'glassvm SUBCOMMAND --help' for each.");
 
     glassvm::RunOptions run_options;
     CLI::App* run = glassvm::add_run_command(app, run_options);
