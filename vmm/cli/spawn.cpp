@@ -16,15 +16,15 @@
 
 namespace glassvm {
 
-Sample spawn(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
-    int out[2], err[2];
+Sample spawn(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, const std::string& input) {
+    int in[2], out[2], err[2];
+    check_syscall("pipe2", ::pipe2(in, O_CLOEXEC));
     check_syscall("pipe2", ::pipe2(out, O_CLOEXEC));
     check_syscall("pipe2", ::pipe2(err, O_CLOEXEC));
     auto start = std::chrono::steady_clock::now();
     pid_t pid = check_syscall("fork", ::fork());
     if (pid == 0) {
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
+        ::dup2(in[0], 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         std::vector<char*> args;
@@ -33,8 +33,12 @@ Sample spawn(const std::vector<std::string>& argv, std::chrono::seconds timeout)
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
+    ::close(in[0]);
     ::close(out[1]);
     ::close(err[1]);
+    // Small inputs (commands for the stepper, a line for the UART) fit in the pipe at once.
+    if (!input.empty()) (void)!::write(in[1], input.data(), input.size());
+    ::close(in[1]);
     Sample sample;
     pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     std::string* sinks[2] = {&sample.out, &sample.err};
@@ -42,6 +46,7 @@ Sample spawn(const std::vector<std::string>& argv, std::chrono::seconds timeout)
         auto left = timeout - (std::chrono::steady_clock::now() - start);
         if (left <= std::chrono::steady_clock::duration::zero()) {
             ::kill(pid, SIGKILL);
+            sample.timed_out = true;
             break;
         }
         if (::poll(fds, 2, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()) + 1) < 0) continue;

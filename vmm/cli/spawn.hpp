@@ -13,10 +13,12 @@ struct Sample {
     double wall_ms = 0;        // fork → wait4 returned
     long peak_rss_kib = 0;     // wait4's ru_maxrss: the largest single process of the tree
     std::string out, err;
+    bool timed_out = false;    // killed at the deadline
 };
 
-// Runs `argv` (PATH searched) with stdin from /dev/null; kills it after `timeout`.
-Sample spawn(const std::vector<std::string>& argv, std::chrono::seconds timeout);
+// Runs `argv` (PATH searched) with `input` on its stdin (then end of file); kills it after
+// `timeout`.
+Sample spawn(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, const std::string& input = {});
 
 // True when `program` is an executable file in a PATH directory.
 bool installed(const std::string& program);
