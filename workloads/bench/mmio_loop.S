@@ -1,0 +1,85 @@
+/* Benchmark kernel: the cost of one MMIO exit as the guest sees it; exit_loop.S's twin. Entered
+ * like the real kernel (64-bit long mode, RSI = BootInfo), it times ITERATIONS one-byte writes to
+ * MMIO_ADDRESS, in the MMIO hole where no device and no RAM lives (the VMM's bus drops the write
+ * and counts it, so each write is a full trip to the VMM and back), with RDTSC, prints
+ * "mmio_loop iterations=N cycles=C tsc_khz=K" on COM1 and writes status 0 to the exit port.
+ * The direct-boot identity map covers the hole (docs/ARCHITECTURE.md), so no page tables are
+ * needed here. As in exit_loop.S, dec/jnz run in ring 0, emulated on nested development hosts. */
+#include <glassvm/abi.hpp>
+
+#define ITERATIONS 4000
+#define MMIO_ADDRESS 0xd0000000
+#define BOOT_INFO_TSC_KHZ 48 /* offsetof(abi::BootInfo, tsc_khz) */
+
+    .code64
+    .globl _start
+_start:
+    movq BOOT_INFO_TSC_KHZ(%rsi), %r15
+    movl $ITERATIONS, %ecx
+    movl $MMIO_ADDRESS, %edi
+    rdtsc
+    shlq $32, %rdx
+    orq %rax, %rdx
+    movq %rdx, %r12            /* start */
+1:  movb %al, (%rdi)
+    decl %ecx
+    jnz 1b
+    rdtsc
+    shlq $32, %rdx
+    orq %rax, %rdx
+    subq %r12, %rdx
+    movq %rdx, %r13            /* cycles */
+
+    leaq msg_iterations(%rip), %rsi
+    call puts
+    movq $ITERATIONS, %rax
+    call putu
+    leaq msg_cycles(%rip), %rsi
+    call puts
+    movq %r13, %rax
+    call putu
+    leaq msg_khz(%rip), %rsi
+    call puts
+    movq %r15, %rax
+    call putu
+    movb $'\n', %al
+    call putc
+    xorl %eax, %eax
+    outb %al, $GLASSVM_ABI_EXIT_PORT
+    hlt
+
+/* putc: AL → COM1 THR (the VMM's UART transmits at once, so no LSR polling is needed here). */
+putc:
+    movw $GLASSVM_ABI_SERIAL_PORT, %dx
+    outb %al, %dx
+    ret
+
+/* puts: the NUL-terminated string at RSI. */
+puts:
+    movb (%rsi), %al
+    testb %al, %al
+    jz 2f
+    call putc
+    incq %rsi
+    jmp puts
+2:  ret
+
+/* putu: RAX in decimal. */
+putu:
+    leaq digits_end(%rip), %rdi
+    movq $10, %rbx
+3:  xorl %edx, %edx
+    divq %rbx
+    addb $'0', %dl
+    decq %rdi
+    movb %dl, (%rdi)
+    testq %rax, %rax
+    jnz 3b
+    movq %rdi, %rsi
+    jmp puts
+
+msg_iterations: .asciz "mmio_loop iterations="
+msg_cycles:     .asciz " cycles="
+msg_khz:        .asciz " tsc_khz="
+digits:         .space 24
+digits_end:     .byte 0
