@@ -1,6 +1,9 @@
 // Machine: the boot steps, in order, and the run with its timeout.
 #include "run/machine.hpp"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <thread>
 
 #include <glassvm/abi.hpp>
@@ -24,6 +27,14 @@ namespace {
 
 // The number of vCPUs the guest kernel can use so far: it brings up no application processors.
 constexpr int kMaxCpus = 1;
+
+// Whether `fd` can ever deliver a byte: not for "none" (-1) or /dev/null (device 1:3), where a
+// stdin pump thread would only cost start-up time.
+bool has_input(int fd) {
+    struct stat status {};
+    if (fd < 0 || ::fstat(fd, &status) != 0) return false;
+    return !(S_ISCHR(status.st_mode) && status.st_rdev == makedev(1, 3));
+}
 
 }  // namespace
 
@@ -126,7 +137,7 @@ StopReport Machine::run() {
     install_kick_signal_handler();
     ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose});
     std::optional<StdinPump> stdin_pump;
-    if (m_config.input_fd >= 0) stdin_pump.emplace(*m_serial, m_config.input_fd);
+    if (has_input(m_config.input_fd)) stdin_pump.emplace(*m_serial, m_config.input_fd);
 
     RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,

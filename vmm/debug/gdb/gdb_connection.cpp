@@ -114,13 +114,7 @@ void GdbConnection::send_packet(std::string_view data) {
     send_raw(framed);
 }
 
-void GdbConnection::send_console_output(std::string_view text) {
-    // Appended rather than `"O" + to_hex(text)`: GCC 12 -O3 mistakes the latter for an
-    // overlapping memcpy (-Wrestrict) and Release builds would fail with -Werror.
-    std::string packet = "O";
-    packet += to_hex(text);
-    send_packet(packet);
-}
+void GdbConnection::send_console_output(std::string_view text) { send_packet("O" + to_hex(text)); }
 
 void GdbConnection::stop_acknowledging() {
     std::lock_guard lock(m_mutex);
