@@ -54,7 +54,7 @@ ExitStats::Counters& ExitStats::counters_for(const Key& key) {
     // A run has a handful of distinct rows: a linear search beats any map here.
     for (Counters& row : m_rows)
         if (row.key == key) return row;
-    return m_rows.emplace_back(Counters{.key = key, .count = 0, .in_vmm = {}, .in_guest = {}, .round_trip = {}});
+    return m_rows.emplace_back(Counters{.key = key});
 }
 
 void ExitStats::record(int vcpu, const Key& key, std::chrono::nanoseconds since_boot, std::chrono::nanoseconds in_guest,
@@ -63,7 +63,7 @@ void ExitStats::record(int vcpu, const Key& key, std::chrono::nanoseconds since_
     // The previous exit of this vCPU completes its round trip now.
     if (static_cast<size_t>(vcpu) >= m_pending.size()) m_pending.resize(static_cast<size_t>(vcpu) + 1);
     auto& pending = m_pending[static_cast<size_t>(vcpu)];
-    if (pending) m_rows[pending->row].round_trip.record(static_cast<uint64_t>((since_boot - pending->exited).count()));
+    if (pending) m_rows[pending->row].round_trip->record(static_cast<uint64_t>((since_boot - pending->exited).count()));
 
     Counters& row = counters_for(key);
     ++row.count;
@@ -78,7 +78,7 @@ std::vector<ExitStats::Row> ExitStats::by_location() const {
     for (const Counters& counters : m_rows)
         rows.push_back(Row{.reason = std::string(counters.key.reason), .location = location_of(counters.key),
                            .device = std::string(counters.key.device), .count = counters.count,
-                           .in_vmm = counters.in_vmm, .in_guest = counters.in_guest, .round_trip = counters.round_trip});
+                           .in_vmm = counters.in_vmm, .in_guest = counters.in_guest, .round_trip = *counters.round_trip});
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.count > b.count; });
     return rows;
 }
