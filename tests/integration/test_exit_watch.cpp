@@ -60,6 +60,17 @@ TEST_CASE("the exit statistics table names reasons devices and percentiles", "[w
                                Catch::Contains("unmapped") && Catch::Contains("rt p99") && Catch::Contains("port 0xf4"));
 }
 
+TEST_CASE("the trace never overwrites a program named after the trace option", "[watch]") {
+    std::string kernel = build_path("tests/guests/exit_status.elf");
+    std::ifstream before(kernel, std::ios::binary);
+    std::string original((std::istreambuf_iterator<char>(before)), {});
+    auto result = run_process({build_path("glassvm"), "run", "--trace-exits", kernel});
+    CHECK(result.exit_status == 2);
+    CHECK_THAT(result.err, Catch::Contains("is an ELF program, not a trace file"));
+    std::ifstream after(kernel, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(after)), {}) == original);
+}
+
 TEST_CASE("a bad trace format is a usage error", "[watch]") {
     auto result = run_process({build_path("glassvm"), "run", "--trace-exits", "--trace-format", "xml"});
     CHECK(result.exit_status == 2);

@@ -15,9 +15,27 @@ TraceFormat parse_trace_format(std::string_view text) {
     throw_bad_input("--trace-format: '{}' is not a format (use text or jsonl)", text);
 }
 
+namespace {
+
+// `--trace-exits` takes an optional FILE, so `glassvm run --trace-exits kernel.elf` reads the
+// kernel's name as the trace file. Never truncate an ELF program for that reason.
+void refuse_to_overwrite_a_program(const std::string& path) {
+    std::FILE* existing = std::fopen(path.c_str(), "re");
+    if (!existing) return;
+    char magic[4] = {};
+    size_t read = std::fread(magic, 1, sizeof magic, existing);
+    std::fclose(existing);
+    if (read == sizeof magic && std::memcmp(magic, "\x7f" "ELF", 4) == 0)
+        throw_bad_input("--trace-exits: {} is an ELF program, not a trace file; write --trace-exits=FILE, or "
+                        "name the kernel before --trace-exits", path);
+}
+
+}  // namespace
+
 ExitTrace::ExitTrace(const std::string& path, TraceFormat format)
     : m_format(format), m_file(stderr), m_owns_file(false) {
     if (path != "-") {
+        refuse_to_overwrite_a_program(path);
         m_file = std::fopen(path.c_str(), "we");
         if (!m_file) throw_bad_input("--trace-exits: cannot write {}: {}", path, std::strerror(errno));
         m_owns_file = true;
