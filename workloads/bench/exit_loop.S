@@ -6,10 +6,9 @@
  * The loop's own instructions (dec, jnz) run in ring 0, which this project's nested
  * development hosts emulate (~1 µs each); on real VT-x they are native and cost nothing. */
 #include <glassvm/abi.hpp>
+#include "bench_kernel.inc"
 
-#define ITERATIONS 4000
 #define SCRATCH_REGISTER (GLASSVM_ABI_SERIAL_PORT + 7)
-#define BOOT_INFO_TSC_KHZ 48 /* offsetof(abi::BootInfo, tsc_khz) */
 
     .code64
     .globl _start
@@ -17,19 +16,13 @@ _start:
     movq BOOT_INFO_TSC_KHZ(%rsi), %r15
     movl $ITERATIONS, %ecx
     movw $SCRATCH_REGISTER, %dx
-    rdtsc
-    shlq $32, %rdx
-    orq %rax, %rdx
-    movq %rdx, %r12            /* start */
+    read_tsc %r12              /* start */
     movw $SCRATCH_REGISTER, %dx
 1:  outb %al, %dx
     decl %ecx
     jnz 1b
-    rdtsc
-    shlq $32, %rdx
-    orq %rax, %rdx
-    subq %r12, %rdx
-    movq %rdx, %r13            /* cycles */
+    read_tsc %r13
+    subq %r12, %r13            /* cycles */
 
     movq $ITERATIONS, %r14
     leaq name(%rip), %rsi

@@ -6,10 +6,9 @@
  * The direct-boot identity map covers the hole (docs/ARCHITECTURE.md), so no page tables are
  * needed here. As in exit_loop.S, dec/jnz run in ring 0, emulated on nested development hosts. */
 #include <glassvm/abi.hpp>
+#include "bench_kernel.inc"
 
-#define ITERATIONS 4000
 #define MMIO_ADDRESS 0xd0000000
-#define BOOT_INFO_TSC_KHZ 48 /* offsetof(abi::BootInfo, tsc_khz) */
 
     .code64
     .globl _start
@@ -17,18 +16,12 @@ _start:
     movq BOOT_INFO_TSC_KHZ(%rsi), %r15
     movl $ITERATIONS, %ecx
     movl $MMIO_ADDRESS, %edi
-    rdtsc
-    shlq $32, %rdx
-    orq %rax, %rdx
-    movq %rdx, %r12            /* start */
+    read_tsc %r12              /* start */
 1:  movb %al, (%rdi)
     decl %ecx
     jnz 1b
-    rdtsc
-    shlq $32, %rdx
-    orq %rax, %rdx
-    subq %r12, %rdx
-    movq %rdx, %r13            /* cycles */
+    read_tsc %r13
+    subq %r12, %r13            /* cycles */
 
     movq $ITERATIONS, %r14
     leaq name(%rip), %rsi
