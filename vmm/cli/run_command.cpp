@@ -21,7 +21,12 @@ constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     CLI::App* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it exits");
-    run->add_option("kernel", options.kernel, "ELF64 kernel to boot (default: the bundled glassvm guest)");
+    run->add_option("kernel,--kernel", options.kernel,
+                    "Kernel to boot: an ELF64 (default: the bundled glassvm guest), or with --boot linux a "
+                    "bzImage or vmlinux");
+    run->add_option("--boot", options.boot, "Boot path: direct (64-bit entry, fastest), pvh, firmware or linux")
+        ->capture_default_str();
+    run->add_option("--initrd", options.initrd, "Initial RAM disk handed to a Linux kernel");
     run->add_option("--mem", options.memory, "Guest RAM, with K/M/G suffix")->capture_default_str();
     run->add_option("--cpus", options.cpus, "Number of vCPUs")->capture_default_str();
     run->add_option("--cmdline", options.command_line, "Kernel command line ('-- ARGS' passes ARGS to init)");
@@ -54,8 +59,10 @@ std::filesystem::path find_bundled_guest() {
 
 MachineConfig to_machine_config(const RunOptions& options, const std::filesystem::path& bundled_guest) {
     MachineConfig config;
+    config.boot = parse_boot_path(options.boot);
     config.kernel_path = options.kernel.empty() ? bundled_guest.string() : options.kernel;
     if (!options.init.empty()) config.init_path = options.init;
+    if (!options.initrd.empty()) config.initrd_path = options.initrd;
     config.memory_bytes = parse_size(options.memory, "--mem");
     config.cpus = options.cpus;
     config.command_line = options.command_line;

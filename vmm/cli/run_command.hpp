@@ -12,7 +12,9 @@
 namespace glassvm {
 
 struct RunOptions {
+    std::string boot = "direct";  // --boot direct|pvh|firmware|linux
     std::string kernel;  // empty: the bundled guest
+    std::string initrd;  // --initrd (Linux): empty for none
     std::string memory = "64M";
     int cpus = 1;
     std::string command_line;

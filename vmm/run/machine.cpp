@@ -8,18 +8,12 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/file.hpp"
 #include "core/write_all.hpp"
 #include "devices/stdin_pump.hpp"
-#include "loader/boot_info.hpp"
-#include "loader/elf.hpp"
 #include "run/exit_handler.hpp"
 #include "run/vcpu_runner.hpp"
 #include "x86/cpuid.hpp"
-#include "x86/gdt.hpp"
 #include "x86/layout.hpp"
-#include "x86/long_mode.hpp"
-#include "x86/page_tables.hpp"
 
 namespace glassvm {
 
@@ -60,49 +54,23 @@ const MachineConfig& validated(const MachineConfig& config) {
 
 Machine::Machine(const MachineConfig& config)
     : m_config(validated(config)),
+      m_boot(make_boot_method(config.boot, {.kernel_path = config.kernel_path,
+                                            .init_path = config.init_path,
+                                            .initrd_path = config.initrd_path,
+                                            .command_line = config.command_line,
+                                            .cpu_count = config.cpus})),
       m_kvm(KvmSystem::open()),
       m_vm(Vm::create(m_kvm)),
       m_memory(GuestMemory::allocate(config.memory_bytes)) {
     m_vm.set_tss_address(layout::kVmxTssAddress);
     m_vm.map_memory(0, layout::kRamBase, m_memory);
-    load_kernel_and_init();
+    m_boot->load(m_memory);
     attach_devices();
+    m_boot->attach(m_vm, m_bus);
     create_vcpus();
 }
 
 Machine::~Machine() = default;
-
-void Machine::load_kernel_and_init() {
-    std::vector<uint8_t> kernel = read_file(m_config.kernel_path, "kernel");
-    std::string kernel_name = "kernel " + m_config.kernel_path;
-    ElfImage kernel_image = parse_elf(kernel, kernel_name);
-    load_elf(m_memory, kernel, kernel_image, layout::kLowestLoadAddress, kernel_name);
-    m_kernel_entry = kernel_image.entry;
-
-    abi::BootInfo info{};
-    info.version = abi::kBootInfoVersion;
-    info.cpu_count = static_cast<uint32_t>(m_config.cpus);
-    info.memory_bytes = m_memory.size();
-    write_command_line(m_memory, m_config.command_line);
-    info.cmdline_address = layout::kCommandLine;
-    info.cmdline_length = m_config.command_line.size();
-
-    if (m_config.init_path) {
-        // The kernel loads init itself (as it must under QEMU's PVH boot too); the VMM only
-        // checks it is an executable the kernel can load, so a bad file fails here, clearly.
-        std::vector<uint8_t> init = read_file(*m_config.init_path, "init program");
-        std::string init_name = "init program " + *m_config.init_path;
-        ElfImage init_image = parse_elf(init, init_name);
-        if (init_image.lowest_address() < abi::kKernelRegionEnd || init_image.highest_address() > m_memory.size())
-            throw_bad_input("{}: loads at {:#x}..{:#x}, outside the guest's user memory [{:#x}, {:#x})", init_name,
-                            init_image.lowest_address(), init_image.highest_address(), abi::kKernelRegionEnd,
-                            m_memory.size());
-        uint64_t lowest = std::max({abi::kKernelRegionEnd, kernel_image.highest_address(), init_image.highest_address()});
-        info.init_address = place_module(m_memory, init, lowest, init_name);
-        info.init_size = init.size();
-    }
-    m_boot_info = info;
-}
 
 void Machine::attach_devices() {
     int output_fd = m_config.output_fd;
@@ -118,19 +86,12 @@ void Machine::attach_devices() {
 }
 
 void Machine::create_vcpus() {
-    x86::write_boot_gdt(m_memory);
-    uint64_t cr3 = x86::build_identity_page_tables(m_memory);
     std::vector<kvm_cpuid_entry2> supported = m_kvm.supported_cpuid();
-
     for (int index = 0; index < m_config.cpus; ++index) {
         Vcpu& vcpu = m_vcpus.emplace_back(m_vm.create_vcpu(m_kvm, index));
         vcpu.set_cpuid(x86::guest_cpuid(supported, index));
-        vcpu.set_sregs(x86::long_mode_sregs(vcpu.sregs(), cr3));
     }
-    // The TSC frequency is known only once a vCPU exists; the boot processor starts last.
-    m_boot_info.tsc_khz = m_vcpus.front().tsc_khz();
-    uint64_t boot_info_address = write_boot_info(m_memory, m_boot_info);
-    m_vcpus.front().set_regs(x86::boot_regs(m_kernel_entry, boot_info_address));
+    m_boot->start_boot_cpu(m_vcpus.front(), m_memory);
 }
 
 StopReport Machine::run() {
@@ -141,7 +102,7 @@ StopReport Machine::run() {
 
     RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
-                         .clock = CycleClock(m_boot_info.tsc_khz), .boot_time = 0, .exit_sequence = {}};
+                         .clock = CycleClock(m_vcpus.front().tsc_khz()), .boot_time = 0, .exit_sequence = {}};
     shared.boot_time = shared.clock.now();
     if (shared.observer) {
         bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;

@@ -14,6 +14,7 @@
 
 #include <glassvm/abi.hpp>
 
+#include "boot/boot_method.hpp"
 #include "devices/exit_device.hpp"
 #include "devices/io_bus.hpp"
 #include "devices/serial_16550.hpp"
@@ -27,8 +28,10 @@
 namespace glassvm {
 
 struct MachineConfig {
+    BootPath boot = BootPath::Direct;
     std::string kernel_path;
     std::optional<std::string> init_path;
+    std::optional<std::string> initrd_path;
     uint64_t memory_bytes = 64ull << 20;
     int cpus = 1;
     std::string command_line;
@@ -59,11 +62,11 @@ public:
     const IoBus& bus() const { return m_bus; }
 
 private:
-    void load_kernel_and_init();
     void attach_devices();
     void create_vcpus();
 
     MachineConfig m_config;
+    std::unique_ptr<BootMethod> m_boot;
     KvmSystem m_kvm;
     Vm m_vm;
     GuestMemory m_memory;
@@ -73,8 +76,6 @@ private:
     std::unique_ptr<ExitDevice> m_exit_device;
     std::vector<Vcpu> m_vcpus;
     ObserverList m_observers;
-    uint64_t m_kernel_entry = 0;
-    abi::BootInfo m_boot_info{};
 };
 
 }  // namespace glassvm
