@@ -7,6 +7,7 @@
 // usable from .S files; C++ code uses the typed constants below, defined from the same macros.
 #define GLASSVM_ABI_SERIAL_PORT 0x3f8
 #define GLASSVM_ABI_EXIT_PORT 0xf4
+#define GLASSVM_ABI_DOORBELL_PORT 0xf8
 #define GLASSVM_ABI_BOOT_MAGIC 0x676c617373766d31 /* "glassvm1" */
 
 #ifndef __ASSEMBLER__
@@ -31,6 +32,12 @@ inline constexpr uint8_t kSerialIrq = 4;
 // QEMU then exits with (S << 1) | 1 instead of S.
 inline constexpr uint16_t kExitPort = GLASSVM_ABI_EXIT_PORT;
 inline constexpr uint16_t kExitPortCount = 4;
+
+// The doorbell. A one-byte write is counted by KVM itself (an ioeventfd) and the guest goes on
+// at once: no exit reaches the VMM, which reads the count when it wants (at the end, for
+// --verbose). It is how a guest can tell a device "there is work" cheaply, as virtio's queue
+// notifications do. Writes of other sizes are ordinary exits to an unmapped port.
+inline constexpr uint16_t kDoorbellPort = GLASSVM_ABI_DOORBELL_PORT;
 
 // ---------------------------------------------------------------------------------------------
 // Guest-physical memory map that the guest must know about.

@@ -80,11 +80,14 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
 
 namespace {
 
-void print_ending(const StopReport& report, const Machine& machine, bool verbose) {
+void print_ending(const StopReport& report, Machine& machine, bool verbose) {
     if (verbose) {
         for (AddressSpace space : {AddressSpace::Port, AddressSpace::Mmio})
             fmt::print(stderr, "glassvm: unmapped {} accesses: {} reads, {} writes\n", to_string(space),
                        machine.bus().unmapped_reads(space), machine.bus().unmapped_writes(space));
+        if (std::optional<uint64_t> rings = machine.doorbell_rings())
+            fmt::print(stderr, "glassvm: doorbell port {:#x}: {} rings, counted by KVM without an exit\n",
+                       abi::kDoorbellPort, *rings);
     }
     if (report.reason == StopReason::GuestExit) {
         if (verbose) fmt::print(stderr, "glassvm: guest exited with status {}\n", report.exit_status);

@@ -1,4 +1,4 @@
-// KVM VM ioctls: memory slots, the TSS area, vCPU creation.
+// KVM VM ioctls: memory slots, the TSS area, ioeventfds, vCPU creation.
 #include "kvm/vm.hpp"
 
 #include <sys/ioctl.h>
@@ -10,7 +10,8 @@ Vm Vm::create(const KvmSystem& kvm) {
     kvm.require_extension(KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR");
     kvm.require_extension(KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID");
     kvm.require_extension(KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT");
-    return Vm(Fd(check_syscall("KVM_CREATE_VM", ::ioctl(kvm.fd(), KVM_CREATE_VM, 0))));
+    Fd fd(check_syscall("KVM_CREATE_VM", ::ioctl(kvm.fd(), KVM_CREATE_VM, 0)));
+    return Vm(std::move(fd), kvm.check_extension(KVM_CAP_IOEVENTFD) > 0);
 }
 
 void Vm::map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& memory) {
@@ -24,6 +25,16 @@ void Vm::map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& me
 
 void Vm::set_tss_address(uint64_t guest_address) {
     check_syscall("KVM_SET_TSS_ADDR", ::ioctl(fd(), KVM_SET_TSS_ADDR, guest_address));
+}
+
+void Vm::add_ioeventfd(IoEventSpace space, uint64_t address, uint32_t length, int event_fd) {
+    if (!m_has_ioeventfd) throw Error(ErrorKind::System, "KVM_IOEVENTFD: this KVM lacks KVM_CAP_IOEVENTFD");
+    kvm_ioeventfd request{};
+    request.addr = address;
+    request.len = length;
+    request.fd = event_fd;
+    request.flags = space == IoEventSpace::Port ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    check_syscall("KVM_IOEVENTFD", ::ioctl(fd(), KVM_IOEVENTFD, &request));
 }
 
 Vcpu Vm::create_vcpu(const KvmSystem& kvm, int index) {

@@ -10,10 +10,16 @@
 
 namespace glassvm {
 
+// Where an ioeventfd listens: the x86 I/O port space or guest-physical (MMIO) addresses.
+enum class IoEventSpace { Port, Mmio };
+
 class Vm {
 public:
     // KVM_CREATE_VM, after checking the capabilities every glassvm VM relies on.
     static Vm create(const KvmSystem& kvm);
+
+    // The features this VM was created with that are optional in KVM.
+    bool has_ioeventfd() const { return m_has_ioeventfd; }
 
     int fd() const { return m_fd.get(); }
 
@@ -25,13 +31,18 @@ public:
     // emulation; they must not overlap RAM or devices.
     void set_tss_address(uint64_t guest_address);
 
+    // KVM_IOEVENTFD: a guest write of exactly `length` bytes to `address` (a port or an MMIO
+    // address) signals `event_fd` inside KVM and resumes the guest; userspace sees no exit.
+    void add_ioeventfd(IoEventSpace space, uint64_t address, uint32_t length, int event_fd);
+
     // KVM_CREATE_VCPU with the given vCPU (APIC) id.
     Vcpu create_vcpu(const KvmSystem& kvm, int index);
 
 private:
-    explicit Vm(Fd fd) : m_fd(std::move(fd)) {}
+    Vm(Fd fd, bool has_ioeventfd) : m_fd(std::move(fd)), m_has_ioeventfd(has_ioeventfd) {}
 
     Fd m_fd;
+    bool m_has_ioeventfd;
 };
 
 }  // namespace glassvm

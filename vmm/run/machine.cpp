@@ -83,6 +83,16 @@ void Machine::attach_devices() {
         m_stop.request({StopReason::GuestExit, status, {}, {}});
     });
     m_bus.add(AddressSpace::Port, abi::kExitPort, abi::kExitPortCount, *m_exit_device);
+
+    if (m_vm.has_ioeventfd()) {
+        m_doorbell.emplace();
+        m_vm.add_ioeventfd(IoEventSpace::Port, abi::kDoorbellPort, 1, m_doorbell->event_fd());
+    }
+}
+
+std::optional<uint64_t> Machine::doorbell_rings() {
+    if (!m_doorbell) return std::nullopt;
+    return m_doorbell->rings();
 }
 
 void Machine::create_vcpus() {

@@ -15,6 +15,7 @@
 #include <glassvm/abi.hpp>
 
 #include "boot/boot_method.hpp"
+#include "devices/doorbell.hpp"
 #include "devices/exit_device.hpp"
 #include "devices/io_bus.hpp"
 #include "devices/serial_16550.hpp"
@@ -61,6 +62,10 @@ public:
 
     const IoBus& bus() const { return m_bus; }
 
+    // How many times the guest rang the doorbell (abi::kDoorbellPort), which KVM counts
+    // without an exit; nullopt when this KVM has no ioeventfd support.
+    std::optional<uint64_t> doorbell_rings();
+
 private:
     void attach_devices();
     void create_vcpus();
@@ -74,6 +79,7 @@ private:
     StopControl m_stop;
     std::unique_ptr<Serial16550> m_serial;
     std::unique_ptr<ExitDevice> m_exit_device;
+    std::optional<Doorbell> m_doorbell;
     std::vector<Vcpu> m_vcpus;
     ObserverList m_observers;
 };
