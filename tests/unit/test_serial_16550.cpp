@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -285,4 +286,49 @@ TEST_CASE("serial: wait_for_receive_space returns at once with room, false on st
 
 TEST_CASE("serial: an empty output sink is a programming error", "[serial]") {
     CHECK_THROWS_AS(Serial16550(Serial16550::OutputSink{}), glassvm::Error);
+}
+
+TEST_CASE("serial: the line follows IIR: a read of IIR that acknowledges THRE lowers it",
+          "[serial]") {
+    Uart uart;
+    uart.out(kMcr, kMcrOut2);
+    uart.out(kIer, 0x02);  // ETBEI with THR empty: pending, the line rises
+    CHECK(uart.line == std::vector<bool>{true});
+    CHECK(uart.in(kIir) == 0x02);
+    CHECK(uart.line == std::vector<bool>{true, false});
+
+    SECTION("received data outranks THRE and keeps the line up until RBR is read") {
+        uart.out(kIer, 0x03);
+        uart.out(kData, 'x');  // THRE pending again
+        uart.receive({'y'});
+        CHECK(uart.in(kIir) == 0x04);  // data first; THRE is not acknowledged by this read
+        CHECK(uart.line.back() == true);
+        CHECK(uart.in(kData) == 'y');
+        CHECK(uart.line.back() == true);  // THRE still pending
+        CHECK(uart.in(kIir) == 0x02);
+        CHECK(uart.line.back() == false);
+    }
+}
+
+TEST_CASE("serial: input from another thread leaves the line at the registers' level",
+          "[serial]") {
+    Uart uart;
+    uart.out(kFcr, 0x01);  // FIFOs on
+    uart.out(kIer, 0x01);
+    uart.out(kMcr, kMcrOut2);
+    std::vector<uint8_t> received;
+    std::thread pump([&] {
+        for (int i = 0; i < 2000; ++i) {
+            uint8_t byte = uint8_t(i);
+            while (uart.serial.receive({&byte, 1}) == 0) std::this_thread::yield();
+        }
+    });
+    while (received.size() < 2000) {
+        if (uart.in(kLsr) & kLsrDr) received.push_back(uart.in(kData));
+    }
+    pump.join();
+    for (size_t i = 0; i < received.size(); ++i) REQUIRE(received[i] == uint8_t(i));
+    // Everything read: no source pending, so the last level the line was driven to is low.
+    CHECK(uart.in(kIir) == 0xc1);
+    CHECK(uart.line.back() == false);
 }
