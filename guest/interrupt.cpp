@@ -17,6 +17,7 @@ void interrupts_init(const abi::BootInfo& boot) {
     lapic_timer_start(kTickHz, tsc_khz);
     clock_init(tsc_khz);
     serial_enable_receive_interrupt();
+    input_interrupt();  // what arrived before the interrupt was on raised no edge: collect it now
 }
 
 // From trap_dispatch, for vectors 32-63. The end-of-interrupt goes first: the timer handler may

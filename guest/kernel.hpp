@@ -75,7 +75,7 @@ void lapic_end_of_interrupt();
 void lapic_timer_start(uint32_t hz, uint64_t& tsc_khz);
 
 // --- pit.cpp: the 8254 programmable interval timer, as a stopwatch. ----------------------------
-// Busy-waits `milliseconds` (at most 50) on channel 2; false when there is no PIT to count.
+// Busy-waits `milliseconds` (at most 50) on channel 0; false when there is no PIT to count.
 bool pit_wait(uint32_t milliseconds);
 
 // --- ioapic.cpp: the I/O APIC, and the 8259 PICs it replaces. ----------------------------------
@@ -88,7 +88,7 @@ void clock_init(uint64_t tsc_khz);
 void clock_tick();
 uint64_t clock_ticks();
 bool clock_has_tsc();
-// Nanoseconds since reset: the TSC when its rate is known, else the tick count.
+// Nanoseconds since the clock started: by the TSC when its rate is known, else by ticks.
 uint64_t clock_now_ns();
 
 // --- syscall.cpp: the Linux x86-64 system calls the kernel implements. -----------------------

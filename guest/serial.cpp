@@ -35,6 +35,7 @@ constexpr size_t kFifoDepth = 16;
 void write_register(uint16_t offset, uint8_t value) { x86::out8(kBase + offset, value); }
 uint8_t read_register(uint16_t offset) { return x86::in8(kBase + offset); }
 
+
 }  // namespace
 
 void serial_init() {
@@ -44,6 +45,8 @@ void serial_init() {
     write_register(kInterruptEnable, uint8_t(kDivisor115200 >> 8));
     write_register(kLineControl, kLcrWordLength8);
     write_register(kFifoControl, kFcrEnable | kFcrClearReceive | kFcrClearTransmit);
+    // RTS last: a sender doing flow control waits for it, so nothing arrives before the FIFOs
+    // are on (switching them on empties them, datasheet §8.5).
     write_register(kModemControl, kMcrDtr | kMcrRts | kMcrOut2);
 }
 
