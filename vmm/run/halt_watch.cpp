@@ -3,7 +3,10 @@
 
 #include <linux/kvm.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <vector>
 
 #include "run/vcpu_runner.hpp"
 
@@ -74,18 +77,45 @@ bool asleep_for_good(const Vcpu& vcpu) {
     return state == KVM_MP_STATE_HALTED && (vcpu.regs().rflags & kInterruptFlag) == 0;
 }
 
+namespace {
+
+// The CPU time a vCPU thread has used (guest time included: the guest runs on that thread inside
+// KVM_RUN), or nullopt when it cannot be read.
+std::optional<uint64_t> cpu_time(pthread_t thread) {
+    clockid_t clock;
+    timespec time{};
+    if (::pthread_getcpuclockid(thread, &clock) != 0 || ::clock_gettime(clock, &time) != 0) return std::nullopt;
+    return uint64_t(time.tv_sec) * 1'000'000'000 + uint64_t(time.tv_nsec);
+}
+
+// Whether no vCPU thread has used any CPU since the last look: only then can they all be asleep,
+// so a busy guest is never kicked at all. A clock that cannot be read counts as idle.
+bool all_idle(std::span<const pthread_t> threads, std::vector<std::optional<uint64_t>>& last_seen) {
+    bool idle = true;
+    for (size_t i = 0; i < threads.size(); ++i) {
+        std::optional<uint64_t> now = cpu_time(threads[i]);
+        if (now && *now != last_seen[i]) idle = false;  // it ran
+        last_seen[i] = now;
+    }
+    return idle;
+}
+
+}  // namespace
+
 std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
                                               std::span<const pthread_t> threads,
                                               std::optional<std::chrono::steady_clock::time_point> deadline) {
     std::chrono::milliseconds interval = kFirstInterval;
+    std::vector<std::optional<uint64_t>> last_seen(threads.size(), UINT64_MAX);
     for (;;) {
         auto wake = std::chrono::steady_clock::now() + interval;
         if (deadline && *deadline < wake) wake = *deadline;
         if (std::optional<StopReport> report = stop.wait_until(wake)) return report;
         if (deadline && std::chrono::steady_clock::now() >= *deadline) return std::nullopt;
+        interval = std::min(interval * 2, kLongestInterval);
+        if (!all_idle(threads, last_seen)) continue;
         watch.begin_round();
         for (size_t i = 0; i < vcpus.size(); ++i) kick(vcpus[i], threads[i]);
-        interval = std::min(interval * 2, kLongestInterval);
     }
 }
 

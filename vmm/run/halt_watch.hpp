@@ -14,8 +14,10 @@
 // just before it halted) and decides exactly. A vCPU found running settles the round at once and
 // releases the holders, so an asleep vCPU is held for microseconds, not a polling period.
 //
-// Rounds start with a backoff (1 ms, doubling to 50 ms): a guest that halts at once ends within a
-// few milliseconds, and a long-running one pays a kick every 50 ms (a few microseconds each).
+// The main thread looks on a backoff (1 ms, doubling to 50 ms), and starts a round only when no
+// vCPU thread has used any CPU time since its last look (a vCPU asleep in KVM_RUN uses none): a
+// guest that halts at once ends within a few milliseconds, a busy guest is never kicked, and an
+// idle one (halted with interrupts on, waiting for its timer) pays a kick every 50 ms.
 #pragma once
 
 #include <pthread.h>
