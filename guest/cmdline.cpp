@@ -1,5 +1,6 @@
 // The kernel command line: kept in kernel memory, split into words, `key=value` look-ups, and the
 // words after `--` that become init's arguments (`quiet -- 1000` gives init argv {"init", "1000"}).
+// The kernel's own words: `hostname=NAME` (uname), `tasks=N` (run init as N tasks), `shell`.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -48,6 +49,15 @@ Word cmdline_value(const char* key) {
             return {word.text + key_length + 1, word.length - key_length - 1};
     }
     return {nullptr, 0};
+}
+
+bool cmdline_has(const char* flag) {
+    size_t length = string_length(flag);
+    size_t position = 0;
+    Word word;
+    while (next_word(position, word) && !is_separator(word))
+        if (word.length == length && memcmp(word.text, flag, length) == 0) return true;
+    return false;
 }
 
 size_t cmdline_init_arguments(Word* words, size_t capacity) {

@@ -1,5 +1,5 @@
-// Starting the init program: check its ELF header, copy its segments into place, build its
-// initial stack, and drop to ring 3.
+// The init program: check its ELF header once at boot and size the user window for it; then, for
+// each task that runs it, copy its segments into the task's window and build its initial stack.
 #include "kernel.hpp"
 
 extern "C" char __kernel_start[], __kernel_end[];  // linker.ld
@@ -29,8 +29,9 @@ constexpr uint16_t kExecutable = 2;  // ET_EXEC
 constexpr uint16_t kX86_64 = 62;     // EM_X86_64
 constexpr uint32_t kLoad = 1;        // PT_LOAD
 
-constexpr size_t kMaxArguments = 32;          // argv entries, "init" included
-constexpr uint64_t kStackReserve = 64 * 1024; // room kept free below the stack top
+constexpr size_t kMaxArguments = 32;            // argv entries, argv[0] included
+constexpr uint64_t kStackSize = 256 * 1024;     // a task's stack, at the top of its window
+constexpr uint64_t kLargestWindow = 0x4000'0000 - kUserBase;  // the first page directory's reach
 
 struct Range {
     uint64_t begin, end;
@@ -42,6 +43,8 @@ struct Image {
     uint64_t size;
     ElfHeader header;
 };
+
+Image program;  // the init module, checked by program_init
 
 [[noreturn]] void reject(const char* reason) {
     print("glassvm-guest: bad init program: ");
@@ -80,24 +83,27 @@ void check_header(Image& image) {
         reject("program headers lie outside the file");
 }
 
-// Every PT_LOAD must come from inside the file and land in user RAM without covering the
-// module it is copied from; the entry point must be inside one of them.
-void check_segments(const Image& image) {
+// Every PT_LOAD must come from inside the file and load at kUserBase or above; the entry point
+// must be inside one of them. Returns where the highest segment ends.
+uint64_t check_segments(const Image& image) {
     bool entry_loaded = false;
+    uint64_t highest = kUserBase;
     for (size_t i = 0; i < image.header.program_header_count; ++i) {
         ProgramHeader segment = program_header(image, i);
         if (segment.type != kLoad) continue;
         if (segment.file_size > segment.memory_size || segment.offset > image.size ||
             segment.file_size > image.size - segment.offset)
             reject("a segment's contents lie outside the file");
-        if (!is_user_range(segment.address, segment.memory_size))
-            reject("a segment lies outside user memory (2 MiB up to the end of RAM)");
+        if (segment.address < kUserBase || segment.memory_size > kLargestWindow ||
+            segment.address - kUserBase > kLargestWindow - segment.memory_size)
+            reject("a segment lies outside user memory (2 MiB up to 1 GiB)");
         Range range{segment.address, segment.address + segment.memory_size};
-        if (range.overlaps(module_range(image))) reject("a segment overlaps the init module");
+        if (range.end > highest) highest = range.end;
         if (image.header.entry >= range.begin && image.header.entry < range.end)
             entry_loaded = true;
     }
     if (!entry_loaded) reject("the entry point is in no loadable segment");
+    return highest;
 }
 
 // Identity-mapped memory, so the segment's address is where its bytes go; the rest is bss.
@@ -111,36 +117,11 @@ void load_segments(const Image& image) {
     }
 }
 
-bool stack_fits(const Image& image, uint64_t top) {
-    if (top < kStackReserve || !is_user_range(top - kStackReserve, kStackReserve)) return false;
-    Range stack{top - kStackReserve, top};
-    if (stack.overlaps(module_range(image))) return false;
-    for (size_t i = 0; i < image.header.program_header_count; ++i) {
-        ProgramHeader segment = program_header(image, i);
-        if (segment.type == kLoad &&
-            stack.overlaps({segment.address, segment.address + segment.memory_size}))
-            return false;
-    }
-    return true;
-}
-
-// The stack grows down from just below the module (free RAM once init runs), else from the
-// end of RAM; either way clear of every segment.
-uint64_t choose_stack_top(const Image& image) {
-    uint64_t below_module = module_range(image).begin & ~uint64_t{15};
-    if (stack_fits(image, below_module)) return below_module;
-    uint64_t end_of_ram = user_memory_end() & ~uint64_t{15};
-    if (stack_fits(image, end_of_ram)) return end_of_ram;
-    reject("no room for a stack below the module or at the end of RAM");
-}
-
 // The initial process stack (System V AMD64 psABI §3.4.1, "Initial Stack and Register State"):
 // at RSP, 16-byte aligned: argc, argv[0..argc-1], NULL, envp NULL, auxv {AT_NULL, 0}; the
 // argument strings above.
-uint64_t build_stack(uint64_t top) {
-    Word arguments[kMaxArguments] = {{"init", 4}};
-    size_t count = 1 + cmdline_init_arguments(arguments + 1, kMaxArguments - 1);
-
+uint64_t build_stack(uint64_t top, const Word* arguments, size_t count) {
+    if (count > kMaxArguments) count = kMaxArguments;
     uint64_t strings[kMaxArguments];
     uint64_t cursor = top;
     for (size_t i = count; i-- > 0;) {
@@ -165,22 +146,33 @@ uint64_t build_stack(uint64_t top) {
 
 }  // namespace
 
-[[noreturn]] void exec_init(const abi::BootInfo& boot) {
-    if (boot.init_size == 0) {
-        print("glassvm-guest: no init program (pass one with --init)\n");
-        exit_vm(abi::kStatusSuccess);
-    }
-    Image image{reinterpret_cast<const char*>(boot.init_address), boot.init_size, {}};
+// The window holds the highest segment and a stack above it, in whole 2 MiB pages.
+void program_init(const abi::BootInfo& boot) {
+    if (boot.init_size == 0) return;
+    program = {reinterpret_cast<const char*>(boot.init_address), boot.init_size, {}};
     Range kernel{uint64_t(__kernel_start), uint64_t(__kernel_end)};
     uint64_t ram_end = user_memory_end();
     if (boot.init_address > ram_end || boot.init_size > ram_end - boot.init_address ||
-        module_range(image).overlaps(kernel))
+        module_range(program).overlaps(kernel))
         reject("the module itself is not in RAM outside the kernel");
-    check_header(image);
-    check_segments(image);
-    uint64_t stack_top = choose_stack_top(image);
-    load_segments(image);
-    enter_user(image.header.entry, build_stack(stack_top));
+    check_header(program);
+    uint64_t highest = check_segments(program);
+    uint64_t window = (highest + kStackSize + kLargePage - 1) / kLargePage * kLargePage - kUserBase;
+    if (window > kLargestWindow) reject("the program and its stack do not fit below 1 GiB");
+    Range module = module_range(program);
+    if (user_window_init(window, module.begin, module.end) == 0)
+        reject("no room for the program and its stack below the module (try a larger --mem)");
+}
+
+bool program_present() { return program.size != 0; }
+
+uint64_t program_entry() { return program.header.entry; }
+
+// The window's addresses are the current task's: the caller has loaded its address space.
+// Memory a region's previous task left behind is not cleared beyond bss and the arguments.
+uint64_t program_load(const Word* arguments, size_t count) {
+    load_segments(program);
+    return build_stack(user_window_end(), arguments, count);
 }
 
 }  // namespace glassvm::guest

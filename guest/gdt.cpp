@@ -75,3 +75,13 @@ void gdt_init() {
 }
 
 }  // namespace glassvm::guest
+
+namespace glassvm::guest {
+
+// Each task has its own kernel stack: an interrupt from ring 3 must land on the running task's.
+void set_kernel_stack(uint64_t top) {
+    tss.rsp[0] = top;
+    syscall_kernel_stack = top;
+}
+
+}  // namespace glassvm::guest

@@ -1,4 +1,5 @@
-// The interrupt descriptor table: the code the CPU runs for each of the 32 exception vectors.
+// The interrupt descriptor table: the code the CPU runs for each of the 32 exception vectors and
+// the 32 interrupt vectors after them (interrupt.cpp).
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -14,10 +15,9 @@ static_assert(sizeof(Gate) == 16);
 // Present, DPL 0 (so `int N` from ring 3 cannot use it), type 0xE: 64-bit interrupt gate,
 // which clears IF on entry.
 constexpr uint8_t kInterruptGate = 0x8e;
-constexpr unsigned kExceptionCount = 32;
 constexpr unsigned kDoubleFault = 8;
 
-alignas(16) constinit Gate idt[kExceptionCount] = {};
+alignas(16) constinit Gate idt[kVectorCount] = {};
 
 struct [[gnu::packed]] DescriptorTablePointer {
     uint16_t limit;
@@ -35,11 +35,11 @@ constexpr Gate make_gate(uint64_t handler, uint8_t ist) {
 }  // namespace
 
 void idt_init() {
-    // The stubs lie kTrapStubSize apart in one block that trap_entry.S aligns to 1 KiB, so their
+    // The stubs lie kTrapStubSize apart in one block that trap_entry.S aligns to 2 KiB, so their
     // addresses differ only in bits 15:0 and each gate is the previous one plus kTrapStubSize.
     // (Ring 0 runs at ~1 µs an instruction on this host: the loop is kept this small.)
     Gate gate = make_gate(reinterpret_cast<uint64_t>(trap_stubs), 0);
-    for (unsigned vector = 0; vector < kExceptionCount; ++vector) {
+    for (unsigned vector = 0; vector < kVectorCount; ++vector) {
         idt[vector] = gate;
         gate.low += kTrapStubSize;
     }

@@ -17,6 +17,8 @@ inline constexpr uint16_t kUserData = 0x18 | 3;
 inline constexpr uint16_t kUserCode = 0x20 | 3;
 inline constexpr uint16_t kTssSelector = 0x28;
 void gdt_init();
+// The stack the CPU switches to when ring 3 is interrupted (TSS.RSP0), and syscall_entry's.
+void set_kernel_stack(uint64_t top);
 
 // --- trap_entry.S: the crossings between ring 3 and ring 0. -------------------------------------
 // What trap_entry.S saves on the kernel stack for every exception: the general registers it
@@ -37,22 +39,60 @@ struct SyscallFrame {
 };
 
 extern "C" {
-extern const char trap_stubs[];  // 32 stubs, kTrapStubSize bytes apart, one per vector
+extern const char trap_stubs[];  // 64 stubs, kTrapStubSize bytes apart, one per vector
 void syscall_entry();            // LSTAR points here; supervisor-only text
 [[noreturn]] void enter_user(uint64_t entry, uint64_t stack);
-extern char kernel_stack_top[];  // entry64.S: boot stack, later the ring-3 → ring-0 stack
+// Saves this kernel stack's pointer in *save and resumes the stack at `resume` (scheduler.cpp).
+void switch_context(uint64_t* save, uint64_t resume);
+extern uint64_t syscall_kernel_stack;  // the stack syscall_entry switches to
+extern char kernel_stack_top[];  // entry64.S: the boot stack
 extern char fault_stack_top[];   // entry64.S: IST stack for #DF
 }
 inline constexpr size_t kTrapStubSize = 32;
 
 // --- idt.cpp: the interrupt descriptor table. ---------------------------------------------------
+inline constexpr unsigned kVectorCount = 64;  // 0-31 exceptions, 32-63 interrupts
 void idt_init();
 
-// --- trap.cpp: what an exception means (kernel panic, or init killed). -------------------------
+// --- trap.cpp: what an exception means (kernel panic, or the task killed). --------------------
 extern "C" void trap_dispatch(TrapFrame& frame);
 
+// --- interrupt.cpp: the machine's interrupts, their vectors and handlers. ----------------------
+inline constexpr uint8_t kTimerVector = 0x20;
+inline constexpr uint8_t kSerialVector = 0x20 + abi::kSerialIrq;
+inline constexpr uint8_t kSpuriousVector = 0x3f;  // bits 3:0 all ones, as old APICs required
+// Programs the PICs, the I/O APIC and the local APIC and starts the timer (interrupts stay off
+// in ring 0; ring 3 and the idle loop take them).
+void interrupts_init(const abi::BootInfo& boot);
+void interrupt_dispatch(TrapFrame& frame);
+
+// --- lapic.cpp: the local APIC: enable, end of interrupt, the periodic timer. -----------------
+void lapic_init();
+uint32_t lapic_id();
+void lapic_end_of_interrupt();
+// Calibrates the APIC timer (against the TSC when tsc_khz is known, else the PIT, which also
+// measures the TSC and sets tsc_khz) and starts it at `hz` interrupts a second on kTimerVector.
+void lapic_timer_start(uint32_t hz, uint64_t& tsc_khz);
+
+// --- pit.cpp: the 8254 programmable interval timer, as a stopwatch. ----------------------------
+// Busy-waits `milliseconds` (at most 50) on channel 0; false when there is no PIT to count.
+bool pit_wait(uint32_t milliseconds);
+
+// --- ioapic.cpp: the I/O APIC, and the 8259 PICs it replaces. ----------------------------------
+void pic_disable();
+void ioapic_route(uint8_t irq, uint8_t vector, uint32_t apic_id);
+
+// --- clock.cpp: the tick count and the monotonic clock. ----------------------------------------
+inline constexpr uint32_t kTickHz = 100;
+void clock_init(uint64_t tsc_khz);
+void clock_tick();
+uint64_t clock_ticks();
+bool clock_has_tsc();
+// Nanoseconds since the clock started: by the TSC when its rate is known, else by ticks.
+uint64_t clock_now_ns();
+
 // --- syscall.cpp: the Linux x86-64 system calls the kernel implements. -----------------------
-void syscall_init(const abi::BootInfo& boot);
+void syscall_init();
 // Runs the system call in frame.rax with the arguments in the frame; the result lands in rax.
 // Both entry paths (syscall_entry at ring 0, and trapped_syscall after a #PF) end here.
 extern "C" void syscall_dispatch(SyscallFrame& frame);
@@ -60,6 +100,14 @@ extern "C" void syscall_dispatch(SyscallFrame& frame);
 // --- serial.cpp: the 16550A UART on COM1. -----------------------------------------------------
 void serial_init();
 void serial_write(const char* data, size_t length);
+void serial_enable_receive_interrupt();
+// Moves every received byte into `sink` (called from the interrupt handler).
+void serial_drain(void (*sink)(char byte));
+
+// --- console_input.cpp: received characters, buffered for readers. -----------------------------
+void input_interrupt();  // kSerialVector's handler
+// Blocks the task until input is there; copies at most `capacity` bytes, returns the count.
+size_t input_read(char* buffer, size_t capacity);
 
 // --- console.cpp: text and numbers on the serial console. -------------------------------------
 void print(const char* text);
@@ -79,16 +127,79 @@ void cmdline_init(const abi::BootInfo& boot);
 Word cmdline();
 // The value of `key=value` among the kernel's own words (those before `--`); empty if absent.
 Word cmdline_value(const char* key);
+// Whether `flag` is one of the kernel's own words.
+bool cmdline_has(const char* flag);
 // The words after `--`, for init's argv; returns how many were stored (at most capacity).
 size_t cmdline_init_arguments(Word* words, size_t capacity);
 
-// --- user_memory.cpp: which guest-physical memory ring 3 owns. ---------------------------------
+// --- user_memory.cpp: the user window every task sees, and the regions of RAM behind it. -------
+// Each task's program and stack live in virtual [kUserBase, user_window_end()); the window is
+// mapped to a region of RAM of its own (address_space.cpp).
+inline constexpr uint64_t kUserBase = abi::kKernelRegionEnd;
+inline constexpr uint64_t kLargePage = 0x20'0000;
 void user_memory_init(const abi::BootInfo& boot);
-uint64_t user_memory_end();
-bool is_user_range(uint64_t address, uint64_t size);
+uint64_t user_memory_end();  // end of RAM
+// Sets the window's size (a multiple of 2 MiB) and finds regions for it in RAM outside
+// [avoid_begin, avoid_end) (the init module); returns how many regions fit.
+size_t user_window_init(uint64_t size, uint64_t avoid_begin, uint64_t avoid_end);
+uint64_t user_window_end();
+// A free region's guest-physical base (0 when none is free), and giving it back.
+uint64_t user_region_claim();
+void user_region_release(uint64_t base);
+bool is_user_range(uint64_t address, uint64_t size);  // inside the window
 
-// --- exec.cpp: loading and starting the init program. ------------------------------------------
-[[noreturn]] void exec_init(const abi::BootInfo& boot);
+// --- address_space.cpp: per-task page tables. ----------------------------------------------------
+// The kernel's map with the user window pointing at `region`; returns the CR3 value.
+uint64_t address_space_create(size_t slot, uint64_t region);
+uint64_t kernel_address_space();  // the boot page tables: no user window at all
+
+// --- exec.cpp: the init program (the module the loader passed), loaded into tasks. -------------
+// Checks the module once (a bad one ends the VM with kStatusBadInit) and sizes the user window.
+void program_init(const abi::BootInfo& boot);
+bool program_present();
+uint64_t program_entry();
+// Copies the program into the current address space's window and builds its initial stack
+// with `arguments`; returns the stack pointer.
+uint64_t program_load(const Word* arguments, size_t count);
+
+// --- task.cpp: tasks (a kernel stack, an address space, a state) and their life cycle. ---------
+inline constexpr size_t kMaxTasks = 8;
+enum class TaskState { Free, Ready, Sleeping, WaitingInput, WaitingChild, Zombie };
+struct Task {
+    TaskState state;
+    uint32_t id;            // the pid; 0 while free
+    Task* parent;           // who waits for it (the shell), or nullptr
+    uint64_t saved_rsp;     // its kernel stack while it is switched out
+    uint64_t stack_top;     // its kernel stack's top
+    uint64_t cr3;
+    uint64_t region;        // its user memory (0 for kernel tasks)
+    void (*kernel_main)();  // a kernel task's body, or nullptr for a user task
+    uint64_t user_entry, user_stack;
+    uint64_t wake_at_ns;    // while Sleeping
+    uint8_t exit_status;    // once a Zombie
+};
+Task* task_table();  // kMaxTasks entries
+// A ring-3 task running the program with `arguments` (argv[0] first); nullptr when no slot
+// or region is free.
+Task* task_spawn_user(const Word* arguments, size_t count, Task* parent);
+Task* task_spawn_kernel(void (*main)());
+// Ends the running task. When no task is left, the VM ends with the status of task 1.
+[[noreturn]] void task_exit(uint8_t status);
+// Waits for `child` to end, frees it and returns its status.
+uint8_t task_wait(Task* child);
+
+// --- scheduler.cpp: which task runs: round robin on the timer tick, idle when none can. --------
+Task* current_task();
+[[noreturn]] void scheduler_start();
+void schedule();  // the running task gave up the CPU (its state says why); returns when it runs
+void yield();
+void sleep_until(uint64_t deadline_ns);
+void wake(Task* task);
+void wake_all(TaskState waiting);
+void scheduler_tick(bool interrupted_user);
+
+// --- shell.cpp: the console shell (`--cmdline shell`), a kernel task. ---------------------------
+void shell_main();
 
 // --- main.cpp: the common boot path. -----------------------------------------------------------
 [[noreturn]] void kernel_main(const abi::BootInfo& boot);

@@ -1,4 +1,4 @@
-// Low-level driver for the 16550A UART on COM1: polled, transmit only.
+// Low-level driver for the 16550A UART on COM1: transmit polled, receive by interrupt.
 // Register map and bits: TI/National PC16550D datasheet, "Register Description" (Table 2).
 #include "kernel.hpp"
 #include "x86.hpp"
@@ -23,6 +23,9 @@ constexpr uint8_t kFcrClearReceive = 0x02;
 constexpr uint8_t kFcrClearTransmit = 0x04;
 constexpr uint8_t kMcrDtr = 0x01;
 constexpr uint8_t kMcrRts = 0x02;
+constexpr uint8_t kMcrOut2 = 0x08;          // on a PC, connects the UART's interrupt to IRQ 4
+constexpr uint8_t kIerReceivedData = 0x01;  // ERBFI: interrupt while received data waits
+constexpr uint8_t kLsrDataReady = 0x01;     // DR: RBR (or the receive FIFO) holds a byte
 constexpr uint8_t kLsrTransmitEmpty = 0x20; // THRE: in FIFO mode, the transmit FIFO is empty
 
 // Baud = 1.8432 MHz crystal / (16 × divisor); divisor 1 gives 115200.
@@ -30,17 +33,31 @@ constexpr uint16_t kDivisor115200 = 1;
 constexpr size_t kFifoDepth = 16;
 
 void write_register(uint16_t offset, uint8_t value) { x86::out8(kBase + offset, value); }
+uint8_t read_register(uint16_t offset) { return x86::in8(kBase + offset); }
+
 
 }  // namespace
 
 void serial_init() {
-    write_register(kInterruptEnable, 0);  // polled: no interrupts
+    write_register(kInterruptEnable, 0);  // no interrupts until the interrupt path is set up
     write_register(kLineControl, kLcrDivisorLatch);
     write_register(kData, uint8_t(kDivisor115200));
     write_register(kInterruptEnable, uint8_t(kDivisor115200 >> 8));
     write_register(kLineControl, kLcrWordLength8);
     write_register(kFifoControl, kFcrEnable | kFcrClearReceive | kFcrClearTransmit);
-    write_register(kModemControl, kMcrDtr | kMcrRts);
+    // RTS last: a sender doing flow control waits for it, so nothing arrives before the FIFOs
+    // are on (switching them on empties them, datasheet §8.5).
+    write_register(kModemControl, kMcrDtr | kMcrRts | kMcrOut2);
+}
+
+// Datasheet §8.7: with ERBFI set, received data (or, below the FIFO's trigger level, the
+// character timeout) raises the interrupt until RBR is read empty. Transmission stays polled.
+void serial_enable_receive_interrupt() { write_register(kInterruptEnable, kIerReceivedData); }
+
+// Reading RBR until LSR.DR clears empties the receiver, which also lowers the interrupt line;
+// the next byte raises it again: a new edge for the edge-triggered I/O APIC input.
+void serial_drain(void (*sink)(char byte)) {
+    while (read_register(kLineStatus) & kLsrDataReady) sink(char(read_register(kData)));
 }
 
 // Every port access is a VM exit (~11 µs here), so poll LSR once per FIFO-full of bytes rather

@@ -8,23 +8,36 @@ namespace {
 
 // Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) and errno values.
 enum : uint64_t {
+    kRead = 0,
     kWrite = 1,
+    kSchedYield = 24,
+    kNanosleep = 35,
     kGetpid = 39,
     kExit = 60,
     kUname = 63,
     kGetppid = 110,
     kClockGettime = 228,
+    kClockNanosleep = 230,
     kExitGroup = 231,
     kSyscallCount,
 };
 constexpr int64_t kEbadf = 9, kEfault = 14, kEinval = 22, kEnosys = 38;
 constexpr uint64_t kClockMonotonic = 1;
+constexpr uint64_t kTimerAbsolute = 1;  // TIMER_ABSTIME
+constexpr uint64_t kNanosecondsPerSecond = 1'000'000'000;
 
 constexpr uint64_t kRflagsTrap = 1u << 8, kRflagsInterrupt = 1u << 9, kRflagsDirection = 1u << 10;
 
-uint64_t tsc_khz;  // from BootInfo; 0 = unknown, and then there is no clock
-
 // Each handler reads its arguments from the frame, Linux's order: RDI, RSI, RDX, R10, R8, R9.
+
+// fd 0 is the console: blocks until at least one character was received, returns what there is.
+int64_t sys_read(const SyscallFrame& call) {
+    uint64_t fd = call.rdi, buffer = call.rsi, size = call.rdx;
+    if (fd != 0) return -kEbadf;
+    if (!is_user_range(buffer, size)) return -kEfault;
+    if (size == 0) return 0;
+    return int64_t(input_read(reinterpret_cast<char*>(buffer), size));
+}
 
 int64_t sys_write(const SyscallFrame& call) {
     uint64_t fd = call.rdi, buffer = call.rsi, size = call.rdx;
@@ -34,11 +47,49 @@ int64_t sys_write(const SyscallFrame& call) {
     return int64_t(size);
 }
 
-[[noreturn]] int64_t sys_exit(const SyscallFrame& call) { exit_vm(uint8_t(call.rdi & 0xff)); }
+[[noreturn]] int64_t sys_exit(const SyscallFrame& call) { task_exit(uint8_t(call.rdi & 0xff)); }
 
-int64_t sys_getpid(const SyscallFrame&) { return 1; }  // init is process 1
+int64_t sys_getpid(const SyscallFrame&) { return current_task()->id; }
 
-int64_t sys_getppid(const SyscallFrame&) { return 0; }  // and has no parent
+int64_t sys_getppid(const SyscallFrame&) {
+    Task* parent = current_task()->parent;
+    return parent ? parent->id : 0;
+}
+
+int64_t sys_sched_yield(const SyscallFrame&) {
+    yield();
+    return 0;
+}
+
+// A struct timespec from user memory, as nanoseconds: 0, or -EFAULT / -EINVAL. Times past
+// ~300 years are cut to that, so the sums below cannot overflow.
+int64_t read_timespec(uint64_t address, uint64_t& nanoseconds) {
+    constexpr int64_t kLongestSeconds = int64_t{1} << 33;
+    if (!is_user_range(address, 16)) return -kEfault;
+    int64_t time[2];
+    memcpy(time, reinterpret_cast<const void*>(address), sizeof time);
+    if (time[0] < 0 || time[1] < 0 || uint64_t(time[1]) >= kNanosecondsPerSecond) return -kEinval;
+    if (time[0] > kLongestSeconds) time[0] = kLongestSeconds;
+    nanoseconds = uint64_t(time[0]) * kNanosecondsPerSecond + uint64_t(time[1]);
+    return 0;
+}
+
+// The task sleeps until the deadline (in whole timer ticks: it wakes at the first tick after).
+// Nothing interrupts a sleep here, so the remaining time is never written.
+int64_t sys_nanosleep(const SyscallFrame& call) {
+    uint64_t duration;
+    if (int64_t error = read_timespec(call.rdi, duration)) return error;
+    sleep_until(clock_now_ns() + duration);
+    return 0;
+}
+
+int64_t sys_clock_nanosleep(const SyscallFrame& call) {
+    uint64_t clock = call.rdi, flags = call.rsi, time;
+    if (clock != kClockMonotonic) return -kEinval;
+    if (int64_t error = read_timespec(call.rdx, time)) return error;
+    sleep_until(flags & kTimerAbsolute ? time : clock_now_ns() + time);
+    return 0;
+}
 
 // struct utsname, as Linux's new_utsname: six fields of 65 bytes.
 struct Utsname {
@@ -67,20 +118,14 @@ int64_t sys_uname(const SyscallFrame& call) {
     return 0;
 }
 
-// CLOCK_MONOTONIC is the TSC since reset, converted with tsc_khz. The conversion splits off
-// whole seconds first, so the one multiplication, remainder × 10^6 < tsc_khz × 10^9, stays
-// far inside 64 bits (up to an 18 THz TSC): no 128-bit division, no floating point.
-// CLOCK_REALTIME is refused: the kernel has no idea of the date.
+// CLOCK_MONOTONIC is the TSC since reset (clock.cpp); without a known TSC rate there is no
+// clock to offer. CLOCK_REALTIME is refused: the kernel has no idea of the date.
 int64_t sys_clock_gettime(const SyscallFrame& call) {
     uint64_t clock = call.rdi, address = call.rsi;
-    if (clock != kClockMonotonic || tsc_khz == 0) return -kEinval;
+    if (clock != kClockMonotonic || !clock_has_tsc()) return -kEinval;
     if (!is_user_range(address, 16)) return -kEfault;
-    uint64_t ticks = x86::read_tsc();
-    uint64_t ticks_per_second = tsc_khz * 1000;
-    int64_t time[2] = {
-        int64_t(ticks / ticks_per_second),                        // tv_sec
-        int64_t(ticks % ticks_per_second * 1'000'000 / tsc_khz),  // tv_nsec
-    };
+    uint64_t now = clock_now_ns();
+    int64_t time[2] = {int64_t(now / kNanosecondsPerSecond), int64_t(now % kNanosecondsPerSecond)};
     memcpy(reinterpret_cast<void*>(address), time, sizeof time);
     return 0;
 }
@@ -95,13 +140,17 @@ struct SyscallTable {
 
 constexpr SyscallTable make_table() {
     SyscallTable table;
+    table.handler[kRead] = sys_read;
     table.handler[kWrite] = sys_write;
+    table.handler[kSchedYield] = sys_sched_yield;
+    table.handler[kNanosleep] = sys_nanosleep;
     table.handler[kGetpid] = sys_getpid;
     table.handler[kExit] = sys_exit;
     table.handler[kUname] = sys_uname;
     table.handler[kGetppid] = sys_getppid;
     table.handler[kClockGettime] = sys_clock_gettime;
-    table.handler[kExitGroup] = sys_exit;  // one thread, so exit and exit_group are the same
+    table.handler[kClockNanosleep] = sys_clock_nanosleep;
+    table.handler[kExitGroup] = sys_exit;  // one thread a task, so exit and exit_group agree
     return table;
 }
 constexpr SyscallTable kTable = make_table();
@@ -112,8 +161,7 @@ constexpr SyscallTable kTable = make_table();
 // SYSCALL/SYSRET): LSTAR = entry point, STAR = selector bases (see gdt.cpp for the order they
 // force), FMASK = RFLAGS bits cleared on entry, EFER.SCE = enable.
 // On this development host SYSCALL arrives elsewhere: see trapped_syscall in trap_entry.S.
-void syscall_init(const abi::BootInfo& boot) {
-    tsc_khz = boot.tsc_khz;
+void syscall_init() {
     x86::write_msr(x86::kMsrEfer, x86::read_msr(x86::kMsrEfer) | x86::kEferSce);
     constexpr uint64_t kSyscallBase = kKernelCode;          // CS = 0x08, SS = 0x10
     constexpr uint64_t kSysretBase = (kUserData & ~3) - 8;  // SS = 0x18|3, CS = 0x20|3

@@ -1,6 +1,7 @@
-// What an exception means: from ring 3 it kills init as a signal would; from ring 0 it is a
-// kernel bug, reported with every register before the VM stops. (The #PF that is this host's
-// broken SYSCALL never gets here: trap_entry.S handles it.)
+// What an exception means: from ring 3 it kills the task as a signal would; from ring 0 it is a
+// kernel bug, reported with every register before the VM stops. Vectors 32 and up are interrupts
+// (interrupt.cpp). (The #PF that is this host's broken SYSCALL never gets here: trap_entry.S
+// handles it.)
 #include "kernel.hpp"
 #include "x86.hpp"
 
@@ -59,9 +60,11 @@ void print_short_name(uint64_t vector) {
     print(name, length > 0 && name[length] == '(' ? length - 1 : length);
 }
 
-[[noreturn]] void kill_init(const TrapFrame& frame, uint64_t fault_address) {
+[[noreturn]] void kill_task(const TrapFrame& frame, uint64_t fault_address) {
     uint8_t signal = signal_for(frame.vector);
-    print("glassvm-guest: init killed: ");
+    print("glassvm-guest: pid ");
+    print_dec(current_task()->id);
+    print(" killed: ");
     print_short_name(frame.vector);
     print(" at rip=");
     print_hex(frame.rip);
@@ -75,7 +78,7 @@ void print_short_name(uint64_t vector) {
     print(" (");
     print(signal_name(signal));
     print(")\n");
-    exit_vm(uint8_t(abi::kStatusSignalBase + signal));
+    task_exit(uint8_t(abi::kStatusSignalBase + signal));
 }
 
 void print_register(const char* name, uint64_t value) {
@@ -118,8 +121,9 @@ void print_register(const char* name, uint64_t value) {
 }  // namespace
 
 extern "C" void trap_dispatch(TrapFrame& frame) {
+    if (frame.vector >= 32) return interrupt_dispatch(frame);
     uint64_t fault_address = frame.vector == kPageFault ? x86::read_cr2() : 0;
-    if ((frame.cs & 3) == 3) kill_init(frame, fault_address);
+    if ((frame.cs & 3) == 3) kill_task(frame, fault_address);
     panic(frame, fault_address);
 }
 

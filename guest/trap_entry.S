@@ -1,10 +1,11 @@
-// Every crossing between ring 3 and ring 0: the 32 exception stubs, the two ways a system call
-// arrives, and the first entry into ring 3. Each way in saves registers as a frame (kernel.hpp)
+// Every crossing between ring 3 and ring 0: the 64 exception and interrupt stubs, the two ways a
+// system call arrives, the first entry into ring 3, and the switch between two tasks' kernel stacks. Each way in saves registers as a frame (kernel.hpp)
 // on the kernel stack, calls C++, and restores what the C++ code left in the frame.
 
     .set USER_CODE, 0x23            // kUserCode
     .set USER_DATA, 0x1b            // kUserData
     .set USER_FLAGS, 0x240dd5       // RFLAGS bits 0,2,4,6,7,8,10,11,18,21 (see trapped_syscall)
+    .set RUN_FLAGS, 0x202           // the always-one bit and IF: ring 3 runs interruptible
 
 .macro SAVE_REGISTERS               // a TrapFrame: rax at the highest address, r15 lowest
     .irp reg, rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15
@@ -20,16 +21,17 @@
 
     .text
 
-// One 32-byte stub per exception vector 0-31 (idt.cpp points the IDT at them). The CPU pushes
-// an error code for vectors 8, 10-14, 17, 21, 29 and 30 (SDM Vol. 3A, "Exception and Interrupt
-// Reference"); for the others we push a 0 so every frame has the same shape.
-// The #PF stub first checks for a trapped system call (see syscall_entry below).
-// Aligned to 1 KiB, the size of the block, so that all stubs share address bits 63:16 (idt.cpp).
-    .balign 1024
+// One 32-byte stub per vector 0-63 (idt.cpp points the IDT at them): 0-31 are the exceptions,
+// 32-63 the interrupts (interrupt.cpp). The CPU pushes an error code for vectors 8, 10-14, 17, 21,
+// 29 and 30 (SDM Vol. 3A, "Exception and Interrupt Reference"); for the others we push a 0 so
+// every frame has the same shape. The #PF stub first checks for a trapped system call (see
+// syscall_entry below). Aligned to 2 KiB, the size of the block, so that all stubs share address
+// bits 63:16 (idt.cpp).
+    .balign 2048
     .globl trap_stubs
 trap_stubs:
     .set vector, 0
-    .rept 32
+    .rept 64
     .balign 32
     .if vector == 14
     cmpq    $syscall_entry, 8(%rsp) // faulting RIP, above the error code
@@ -45,7 +47,7 @@ trap_stubs:
     .set vector, vector + 1
     .endr
     .balign 32
-    .org    trap_stubs + 32 * 32    // fails to assemble if a stub outgrew its 32 bytes
+    .org    trap_stubs + 64 * 32    // fails to assemble if a stub outgrew its 32 bytes
 
 trap_common:
     SAVE_REGISTERS
@@ -74,12 +76,13 @@ trap_common:
 
 // LSTAR points here (syscall.cpp). On real hardware SYSCALL arrives at CPL 0 with RCX = user
 // RIP, R11 = user RFLAGS, IF/DF/TF masked by FMASK, and RSP still the user's (SDM Vol. 2B,
-// SYSCALL). One CPU and interrupts off: a single scratch word suffices to switch stacks.
+// SYSCALL). One CPU and interrupts off: a single scratch word suffices to switch stacks, to the
+// running task's kernel stack (syscall_kernel_stack, kept equal to TSS.RSP0 by the scheduler).
     .balign 16
     .globl syscall_entry
 syscall_entry:
     mov     %rsp, syscall_user_rsp(%rip)
-    lea     kernel_stack_top(%rip), %rsp
+    mov     syscall_kernel_stack(%rip), %rsp
     push    syscall_user_rsp(%rip)
     SAVE_SYSCALL_REGISTERS
     mov     %rsp, %rdi
@@ -111,9 +114,10 @@ trapped_syscall:
     // and SS are the user's, already in place. But SYSRET trusts R11, which SYSCALL wrote, while
     // a user can reach this path by jumping to syscall_entry with any R11, and IRETQ at CPL 0
     // loads any flag. So only the flags ring 3 may set itself (CF PF AF ZF SF TF DF OF AC ID)
-    // pass, plus the always-one bit: IOPL, IF, NT, RF, VM stay as ring 3 runs, all zero.
+    // pass, plus the always-one bit and IF: IOPL, NT, RF, VM stay zero as ring 3 runs, and IF
+    // one, so the timer can always preempt it.
     and     $USER_FLAGS, %r11
-    or      $2, %r11
+    or      $RUN_FLAGS, %r11
     mov     %rcx, 0(%rsp)
     mov     %r11, 16(%rsp)
     iretq
@@ -121,14 +125,14 @@ trapped_syscall:
     jmp     trap_common
 
 // enter_user(RDI = entry, RSI = stack): the first entry into ring 3, by IRETQ to an outer
-// privilege level (SDM Vol. 2A, IRET; Vol. 3A, "IRET in IA-32e Mode"). RFLAGS = 0x2 (only the
-// always-one bit): interrupts stay off, the kernel handles none. No kernel value is left in any
+// privilege level (SDM Vol. 2A, IRET; Vol. 3A, "IRET in IA-32e Mode"). RFLAGS = 0x202: the
+// always-one bit and IF, so timer interrupts preempt the program. No kernel value is left in any
 // register.
     .globl enter_user
 enter_user:
     push    $USER_DATA              // ss
     push    %rsi                    // rsp
-    push    $0x2                    // rflags
+    push    $RUN_FLAGS              // rflags
     push    $USER_CODE              // cs
     push    %rdi                    // rip
     xor     %eax, %eax
@@ -138,6 +142,29 @@ enter_user:
     xor     %\reg, %\reg
     .endr
     iretq
+
+// switch_context(RDI = where to save this stack pointer, RSI = the stack pointer to resume):
+// the scheduler's switch from one task's kernel stack to another's (scheduler.cpp). The
+// System V ABI lets a call clobber everything but RBX, RBP, R12-R15 and RSP, so those six are all
+// a switch must keep; they wait on the old stack until a later switch_context returns to it.
+// A new task's stack is prepared to look as if it had called switch_context (task.cpp).
+    .globl switch_context
+switch_context:
+    .irp reg, rbp, rbx, r12, r13, r14, r15
+    push    %\reg
+    .endr
+    mov     %rsp, (%rdi)
+    mov     %rsi, %rsp
+    .irp reg, r15, r14, r13, r12, rbx, rbp
+    pop     %\reg
+    .endr
+    ret
+
+    .data
+    .balign 8
+    .globl syscall_kernel_stack
+syscall_kernel_stack:
+    .quad   kernel_stack_top
 
     .bss
     .balign 8

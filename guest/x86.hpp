@@ -54,6 +54,28 @@ inline uint64_t read_cr2() {
     return value;
 }
 
+inline uint64_t read_cr3() {
+    uint64_t value;
+    asm volatile("mov %%cr3, %0" : "=r"(value));
+    return value;
+}
+
+// Loading CR3 also flushes the TLB's non-global entries (SDM Vol. 3A §4.10.4.1).
+inline void write_cr3(uint64_t value) { asm volatile("mov %0, %%cr3" : : "r"(value) : "memory"); }
+
+// Device registers: 32-bit loads and stores the compiler must neither merge nor drop.
+inline uint32_t read_mmio32(uint64_t address) {
+    return *reinterpret_cast<volatile uint32_t*>(address);
+}
+inline void write_mmio32(uint64_t address, uint32_t value) {
+    *reinterpret_cast<volatile uint32_t*>(address) = value;
+}
+
+// Waits for an interrupt with interrupts enabled, and disables them again after it was handled.
+// STI's one-instruction shadow (SDM Vol. 2B, STI) makes `sti; hlt` safe: an interrupt pending
+// before STI is taken after HLT has started, so it cannot slip in between and be missed.
+inline void wait_for_interrupt() { asm volatile("sti; hlt; cli" : : : "memory"); }
+
 [[noreturn]] inline void halt_forever() {
     for (;;) asm volatile("cli; hlt");
 }

@@ -2,9 +2,12 @@
 //
 //   sysname= release= version= nodename= machine=   uname(2)
 //   pid= ppid=                                       getpid(2), getppid(2)
-//   getppid_calls=N getppid_ns=<median ns per call>  N defaults to 1000, argv[1] overrides
-//                                                    (rounded down to whole batches of 10,
-//                                                    at most 10240)
+//   getppid_calls=N getppid_ns=<median ns per call>  N defaults to 1000, a number argument
+//                                                    overrides (rounded down to whole batches
+//                                                    of 10, at most 10240)
+//   sleep_ms= monotonic_before_ns= monotonic_after_ns= slept_ns=
+//                                                    with an argument sleep_ms=N: nanosleep(2)
+//                                                    for N ms, CLOCK_MONOTONIC around it
 //
 // Freestanding: raw `syscall` instructions, no libc, so the same static binary runs on Linux and
 // as the glassvm guest kernel's init.
@@ -14,8 +17,8 @@
 namespace {
 
 // Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
-constexpr long kWrite = 1, kGetpid = 39, kUname = 63, kGetppid = 110, kClockGettime = 228,
-               kExitGroup = 231;
+constexpr long kWrite = 1, kNanosleep = 35, kGetpid = 39, kUname = 63, kGetppid = 110,
+               kClockGettime = 228, kExitGroup = 231;
 constexpr long kClockMonotonic = 1;
 
 long syscall1(long number, long a) {
@@ -93,6 +96,12 @@ struct Output {
         length = 0;
     }
 };
+
+bool starts_with(const char* text, const char* prefix) {
+    for (; *prefix != '\0'; ++text, ++prefix)
+        if (*text != *prefix) return false;
+    return true;
+}
 
 bool parse_count(const char* text, uint64_t& count) {
     if (*text == '\0') return false;
@@ -177,17 +186,46 @@ int64_t measure_getppid_ns(const Plan& plan) {
     return per_call > 0 ? per_call : 0;
 }
 
+// nanosleep(2) for `milliseconds`, reported with CLOCK_MONOTONIC before and after it.
+void sleep_and_report(Output& out, uint64_t milliseconds) {
+    Timespec duration{long(milliseconds / 1000), long(milliseconds % 1000 * 1'000'000)};
+    int64_t before = now_ns();
+    long result = syscall2(kNanosleep, long(&duration), 0);
+    int64_t after = now_ns();
+    out.line("sleep_ms", milliseconds);
+    if (result < 0) {
+        out.line("sleep", "failed");
+    } else if (before < 0 || after < 0) {
+        out.line("slept_ns", "unavailable");
+    } else {
+        out.line("monotonic_before_ns", uint64_t(before));
+        out.line("monotonic_after_ns", uint64_t(after));
+        out.line("slept_ns", uint64_t(after - before));
+    }
+    out.flush();
+}
+
+[[noreturn]] void usage() {
+    const char message[] = "probe: usage: probe [getppid_calls] [sleep_ms=N]\n";
+    syscall3(kWrite, 2, long(message), sizeof message - 1);
+    exit_group(2);
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void probe_main(const uint64_t* stack) {
     uint64_t argc = stack[0];
     auto argv = reinterpret_cast<const char* const*>(stack + 1);
 
-    uint64_t calls = 1000;
-    if (argc > 1 && !parse_count(argv[1], calls)) {
-        const char message[] = "probe: usage: probe [getppid_calls]\n";
-        syscall3(kWrite, 2, long(message), sizeof message - 1);
-        exit_group(2);
+    uint64_t calls = 1000, sleep_ms = 0;
+    bool sleep = false;
+    for (uint64_t i = 1; i < argc; ++i) {
+        if (starts_with(argv[i], "sleep_ms=")) {
+            sleep = true;
+            if (!parse_count(argv[i] + 9, sleep_ms)) usage();
+        } else if (!parse_count(argv[i], calls)) {
+            usage();
+        }
     }
 
     Output out;
@@ -204,6 +242,7 @@ extern "C" [[noreturn]] void probe_main(const uint64_t* stack) {
     out.line("pid", uint64_t(syscall0(kGetpid)));
     out.line("ppid", uint64_t(syscall0(kGetppid)));
     out.flush();
+    if (sleep) sleep_and_report(out, sleep_ms);
 
     Plan plan = plan_for(calls);
     int64_t cost = measure_getppid_ns(plan);

@@ -1,6 +1,7 @@
 /* Hostile guest: hammers I/O ports and MMIO addresses no device claims. It writes and reads
- * every 16th port of [0x100, 0x3f0) and [0x400, 0x10000), and every MiB of the MMIO hole below
- * the interrupt controllers [0xc0000000, 0xfec00000). Every read must give all ones; the guest
+ * every 16th port of [0x100, 0x3f0), [0x400, 0x4d0) and [0x4e0, 0x10000) — around COM1 and the
+ * PIC's edge/level control registers at 0x4d0 (in KVM) — and every MiB of the MMIO hole below
+ * the interrupt controllers, [0xc0000000, 0xfec00000). Every read must give all ones; the guest
  * exits 0 if all did, else 1 with the offending port or address in RBX (see the registers). */
 #include <glassvm/abi.hpp>
     .code64
@@ -10,6 +11,9 @@ _start:
     movl $0x3f0, %ebp
     call hammer_ports
     movl $0x400, %ebx
+    movl $0x4d0, %ebp
+    call hammer_ports
+    movl $0x4e0, %ebx
     movl $0x10000, %ebp
     call hammer_ports
 

@@ -1,7 +1,9 @@
 // Unit tests for the 16550A UART model: the register semantics a guest driver relies on.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -115,6 +117,8 @@ TEST_CASE("serial: the THRE interrupt clears on IIR read and re-arms on THR writ
 
 TEST_CASE("serial: receiving fills RBR, sets DR and raises the data interrupt", "[serial]") {
     Uart uart;
+    CHECK(uart.receive({'h'}) == 0);  // RTS off: the host holds its input back
+    uart.out(kMcr, kMcrRts);
     CHECK(uart.receive({'h', 'i'}) == 1);  // FIFOs off: a 1-byte holding register
     CHECK((uart.in(kLsr) & kLsrDr) != 0);
     CHECK(uart.in(kIir) == 0x01);  // ERBFI is off
@@ -147,6 +151,7 @@ TEST_CASE("serial: IIR names the highest-priority source", "[serial]") {
 TEST_CASE("serial: FCR enables the FIFOs, IIR shows it, FCR1 clears the receive FIFO",
           "[serial]") {
     Uart uart;
+    uart.out(kMcr, kMcrRts);
     uart.out(kFcr, 0x01);
     CHECK((uart.in(kIir) & 0xc0) == 0xc0);
     CHECK(uart.in(kIir) == 0xc1);
@@ -172,6 +177,7 @@ TEST_CASE("serial: FCR enables the FIFOs, IIR shows it, FCR1 clears the receive 
 
 TEST_CASE("serial: the receive trigger level picks data-available over timeout", "[serial]") {
     Uart uart;
+    uart.out(kMcr, kMcrRts);
     uart.out(kFcr, 0x41);  // FIFOs on, trigger level 4
     uart.out(kIer, 0x01);
     uart.receive({'1', '2', '3'});
@@ -215,6 +221,8 @@ TEST_CASE("serial: loopback sends THR to the receiver and MCR to MSR", "[serial]
     CHECK((uart.in(kMsr) & 0xf0) == 0xb0);  // back to the host: CTS, DSR, DCD
     uart.out(kData, '!');
     CHECK(uart.output == std::vector<uint8_t>{'!'});
+    CHECK(uart.receive({'h'}) == 0);  // RTS is off
+    uart.out(kMcr, kMcrRts);
     CHECK(uart.receive({'h'}) == 1);
 }
 
@@ -232,9 +240,10 @@ TEST_CASE("serial: loopback overrun in FIFO mode keeps the FIFO and sets OE", "[
 TEST_CASE("serial: the interrupt line is gated by OUT2 and follows the sources", "[serial]") {
     Uart uart;
     uart.out(kIer, 0x01);
+    uart.out(kMcr, kMcrRts);
     uart.receive({'a'});
     CHECK(uart.line.empty());  // pending, but OUT2 is off
-    uart.out(kMcr, kMcrOut2);
+    uart.out(kMcr, kMcrRts | kMcrOut2);
     CHECK(uart.line == std::vector<bool>{true});
     uart.in(kData);
     CHECK(uart.line == std::vector<bool>{true, false});
@@ -276,6 +285,7 @@ TEST_CASE("serial: wide accesses use byte 0 and read the rest as 0xff", "[serial
 TEST_CASE("serial: wait_for_receive_space returns at once with room, false on stop",
           "[serial]") {
     Uart uart;
+    uart.out(kMcr, kMcrRts);
     std::stop_source stop;
     CHECK(uart.serial.wait_for_receive_space(stop.get_token()));
     uart.receive({'a'});  // the 1-byte RBR is now full
@@ -285,4 +295,63 @@ TEST_CASE("serial: wait_for_receive_space returns at once with room, false on st
 
 TEST_CASE("serial: an empty output sink is a programming error", "[serial]") {
     CHECK_THROWS_AS(Serial16550(Serial16550::OutputSink{}), glassvm::Error);
+}
+
+TEST_CASE("serial: the line follows IIR: a read of IIR that acknowledges THRE lowers it",
+          "[serial]") {
+    Uart uart;
+    uart.out(kMcr, kMcrOut2);
+    uart.out(kIer, 0x02);  // ETBEI with THR empty: pending, the line rises
+    CHECK(uart.line == std::vector<bool>{true});
+    CHECK(uart.in(kIir) == 0x02);
+    CHECK(uart.line == std::vector<bool>{true, false});
+
+    SECTION("received data outranks THRE and keeps the line up until RBR is read") {
+        uart.out(kIer, 0x03);
+        uart.out(kMcr, kMcrOut2 | kMcrRts);
+        uart.out(kData, 'x');  // THRE pending again
+        uart.receive({'y'});
+        CHECK(uart.in(kIir) == 0x04);  // data first; THRE is not acknowledged by this read
+        CHECK(uart.line.back() == true);
+        CHECK(uart.in(kData) == 'y');
+        CHECK(uart.line.back() == true);  // THRE still pending
+        CHECK(uart.in(kIir) == 0x02);
+        CHECK(uart.line.back() == false);
+    }
+}
+
+TEST_CASE("serial: input from another thread leaves the line at the registers' level",
+          "[serial]") {
+    Uart uart;
+    uart.out(kFcr, 0x01);  // FIFOs on
+    uart.out(kIer, 0x01);
+    uart.out(kMcr, kMcrOut2 | kMcrRts);
+    std::vector<uint8_t> received;
+    std::thread pump([&] {
+        for (int i = 0; i < 2000; ++i) {
+            uint8_t byte = uint8_t(i);
+            while (uart.serial.receive({&byte, 1}) == 0) std::this_thread::yield();
+        }
+    });
+    while (received.size() < 2000) {
+        if (uart.in(kLsr) & kLsrDr) received.push_back(uart.in(kData));
+    }
+    pump.join();
+    for (size_t i = 0; i < received.size(); ++i) REQUIRE(received[i] == uint8_t(i));
+    // Everything read: no source pending, so the last level the line was driven to is low.
+    CHECK(uart.in(kIir) == 0xc1);
+    CHECK(uart.line.back() == false);
+}
+
+TEST_CASE("serial: host input waits for RTS, and raising RTS wakes the waiting sender", "[serial]") {
+    Uart uart;
+    CHECK(uart.receive({'a'}) == 0);
+    std::stop_source stop;
+    std::thread raise([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        uart.out(kMcr, kMcrRts);
+    });
+    CHECK(uart.serial.wait_for_receive_space(stop.get_token()));
+    raise.join();
+    CHECK(uart.receive({'a'}) == 1);
 }

@@ -44,6 +44,11 @@ struct Pipe {
 struct Guest {
     Serial16550 serial{[](uint8_t) {}};
 
+    Guest() {
+        uint8_t mcr = 0x02;  // RTS: ready to receive (flow control)
+        serial.write(4, {&mcr, 1});
+    }
+
     std::optional<uint8_t> read_byte(Clock::duration timeout = 5s) {
         const auto deadline = Clock::now() + timeout;
         while (Clock::now() < deadline) {

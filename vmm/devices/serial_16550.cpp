@@ -313,8 +313,11 @@ bool Serial16550::fifos_enabled() const { return m_fifo_control & kFcrEnable; }
 // 16 bytes in FIFO mode; otherwise the 1-byte receiver buffer register.
 size_t Serial16550::receive_capacity() const { return fifos_enabled() ? kFifoSize : 1; }
 
+// Hardware flow control, as a terminal set for RTS/CTS does it: the host sends only while the
+// guest asserts RTS (MCR bit 1, 8.8). At reset RTS is off, so nothing arrives before the driver
+// is ready, and nothing is lost when it then switches the FIFOs on, which empties them (8.5).
 bool Serial16550::host_can_send() const {
-    return !(m_modem_control & kMcrLoop) && m_receive_fifo.size() < receive_capacity();
+    return (m_modem_control & (kMcrRts | kMcrLoop)) == kMcrRts && m_receive_fifo.size() < receive_capacity();
 }
 
 // Brings the interrupt line to the level the registers call for. On a PC the UART's interrupt

@@ -50,7 +50,8 @@ public:
 
     // Host input arriving on the serial line. Accepts as many leading bytes as the receiver
     // has room for (16 with FIFOs enabled, 1 without, none in loopback, where the line input
-    // is disconnected) and returns that count. Bytes not accepted are not received: the caller
+    // is disconnected, and none while the guest keeps RTS off: flow control) and returns that
+    // count. Bytes not accepted are not received: the caller
     // keeps them and offers them again later, so no input is lost and the overrun error never
     // happens on this path (the flow control a real terminal would need, done for free).
     size_t receive(std::span<const uint8_t> bytes);

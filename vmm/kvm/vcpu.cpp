@@ -46,6 +46,12 @@ uint32_t Vcpu::tsc_khz() const {
     return khz > 0 ? static_cast<uint32_t>(khz) : 0;
 }
 
+uint32_t Vcpu::mp_state() const {
+    kvm_mp_state state{};
+    check_syscall("KVM_GET_MP_STATE", ::ioctl(m_fd.get(), KVM_GET_MP_STATE, &state));
+    return state.mp_state;
+}
+
 void Vcpu::set_guest_debug(const kvm_guest_debug& debug) {
     check_syscall("KVM_SET_GUEST_DEBUG", ::ioctl(m_fd.get(), KVM_SET_GUEST_DEBUG, &debug));
 }

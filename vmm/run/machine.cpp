@@ -10,6 +10,7 @@
 
 #include "core/write_all.hpp"
 #include "devices/stdin_pump.hpp"
+#include "kvm/irqchip.hpp"
 #include "run/exit_handler.hpp"
 #include "run/vcpu_runner.hpp"
 #include "x86/cpuid.hpp"
@@ -64,6 +65,8 @@ Machine::Machine(const MachineConfig& config)
       m_memory(GuestMemory::allocate(config.memory_bytes)) {
     m_vm.set_tss_address(layout::kVmxTssAddress);
     m_vm.map_memory(0, layout::kRamBase, m_memory);
+    create_interrupt_controllers(m_kvm, m_vm);  // before any vCPU, so each gets a local APIC
+    create_pit(m_kvm, m_vm);
     m_boot->load(m_memory);
     attach_devices();
     m_boot->attach(m_vm, m_bus);
@@ -74,9 +77,12 @@ Machine::~Machine() = default;
 
 void Machine::attach_devices() {
     int output_fd = m_config.output_fd;
-    m_serial = std::make_unique<Serial16550>([output_fd](uint8_t byte) {
-        write_all(output_fd, std::span<const uint8_t>(&byte, 1), "write serial output");
-    });
+    // The UART's interrupt output drives ISA IRQ 4, as COM1's does on a PC. Called on the vCPU
+    // and stdin-pump threads; KVM_IRQ_LINE may be issued from any thread.
+    const Vm& vm = m_vm;
+    m_serial = std::make_unique<Serial16550>(
+        [output_fd](uint8_t byte) { write_all(output_fd, std::span<const uint8_t>(&byte, 1), "write serial output"); },
+        [&vm](bool level) { set_irq_line(vm, abi::kSerialIrq, level ? LineLevel::High : LineLevel::Low); });
     m_bus.add(AddressSpace::Port, abi::kSerialPort, abi::kSerialPortCount, *m_serial);
 
     m_exit_device = std::make_unique<ExitDevice>([this](uint8_t status) {
@@ -107,12 +113,14 @@ void Machine::create_vcpus() {
 StopReport Machine::run() {
     install_kick_signal_handler();
     ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose});
+    HaltWatch halt_watch(m_vcpus.size());
     std::optional<StdinPump> stdin_pump;
     if (has_input(m_config.input_fd)) stdin_pump.emplace(*m_serial, m_config.input_fd);
 
     RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
-                         .clock = CycleClock(m_vcpus.front().tsc_khz()), .boot_time = 0, .exit_sequence = {}};
+                         .clock = CycleClock(m_vcpus.front().tsc_khz()), .boot_time = 0, .exit_sequence = {},
+                         .halt_watch = &halt_watch, .vcpus = m_vcpus};
     shared.boot_time = shared.clock.now();
     if (shared.observer) {
         bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
@@ -125,10 +133,14 @@ StopReport Machine::run() {
         ::pthread_setname_np(threads.back().native_handle(), fmt::format("vcpu{}", vcpu.index()).c_str());
     }
 
-    std::optional<StopReport> report =
-        m_config.timeout ? m_stop.wait_until(std::chrono::steady_clock::now() + *m_config.timeout) : m_stop.wait();
+    std::vector<pthread_t> handles;
+    for (std::jthread& thread : threads) handles.push_back(thread.native_handle());
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
+    std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline);
     bool timed_out = !report && m_stop.request({StopReason::Timeout, abi::kExitTimeout, {}, {}});
-    for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], threads[i].native_handle());
+    halt_watch.close();
+    for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], handles[i]);
     threads.clear();  // joins
     report = m_stop.wait();
     if (stdin_pump) {

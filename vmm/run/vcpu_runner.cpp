@@ -1,6 +1,7 @@
 // The per-vCPU exit loop, in two builds: plain, and observed (timed, with hooks).
 #include "run/vcpu_runner.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <glassvm/abi.hpp>
@@ -11,11 +12,30 @@ namespace {
 
 int kick_signal() { return SIGRTMIN; }
 
+// After a kick: answers the halt watch if it asked (run/halt_watch.hpp). True when this vCPU
+// found every vCPU asleep for good; it then ends the VM as a HLT exit would have.
+bool found_all_asleep(Vcpu& vcpu, RunLoopShared& shared) {
+    if (!shared.halt_watch) return false;
+    HaltWatch& watch = *shared.halt_watch;
+    std::optional<uint64_t> round = watch.take_request(static_cast<size_t>(vcpu.index()));
+    if (!round || shared.stop.stopping()) return false;
+    if (watch.check_in(*round, asleep_for_good(vcpu)) == HaltWatch::Verdict::Resume) return false;
+    // Every other vCPU is held outside KVM_RUN: a last look at each is exact.
+    bool all_asleep = std::all_of(shared.vcpus.begin(), shared.vcpus.end(),
+                                  [](const Vcpu& each) { return asleep_for_good(each); });
+    watch.conclude();
+    return all_asleep;
+}
+
 // The loop for a run nobody watches: nothing but KVM_RUN, decode, handle.
 void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
     while (!shared.stop.stopping()) {
-        if (vcpu.run() == Vcpu::RunResult::Interrupted) continue;
-        ExitOutcome outcome = shared.handler.handle(decode_exit(vcpu.run_area()), vcpu);
+        VmExit exit = HaltExit{};
+        if (vcpu.run() == Vcpu::RunResult::Exited)
+            exit = decode_exit(vcpu.run_area());
+        else if (!found_all_asleep(vcpu, shared))
+            continue;
+        ExitOutcome outcome = shared.handler.handle(exit, vcpu);
         if (outcome.stop) {
             shared.stop.request(std::move(*outcome.stop));
             return;
@@ -32,12 +52,14 @@ void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, Vc
     const CycleClock& clock = shared.clock;
     while (!shared.stop.stopping()) {
         uint64_t entered = clock.now();
-        if (vcpu.run() == Vcpu::RunResult::Interrupted) {
+        VmExit exit = HaltExit{};
+        if (vcpu.run() == Vcpu::RunResult::Exited) {
+            exit = decode_exit(vcpu.run_area());
+        } else if (!found_all_asleep(vcpu, shared)) {
             if (!shared.stop.stopping()) observer.on_interrupted(context);
             continue;
         }
         uint64_t exited = clock.now();
-        VmExit exit = decode_exit(vcpu.run_area());
         ExitEvent event{.sequence = shared.exit_sequence.fetch_add(1, std::memory_order_relaxed) + 1,
                         .vcpu = vcpu.index(), .exit = exit, .since_boot = clock.between(shared.boot_time, exited),
                         .in_guest = clock.between(entered, exited), .rip = vcpu.exit_rip()};

@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <span>
 
 #include "kvm/vcpu.hpp"
 #include "run/cycle_clock.hpp"
 #include "run/exit_handler.hpp"
+#include "run/halt_watch.hpp"
 #include "run/stop.hpp"
 #include "run/vcpu_observer.hpp"
 
@@ -33,6 +35,8 @@ struct RunLoopShared {
     CycleClock clock{0};
     uint64_t boot_time = 0;  // clock.now() before the first KVM_RUN
     std::atomic<uint64_t> exit_sequence{0};
+    HaltWatch* halt_watch = nullptr;  // nullptr: HLT reaches the VMM as an exit (no irqchip)
+    std::span<Vcpu> vcpus = {};       // all of the VM's vCPUs, for the halt watch's last look
 };
 
 // Runs `vcpu` until a stop is requested (by this loop, another vCPU, a device, an observer or

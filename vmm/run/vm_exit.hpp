@@ -28,7 +28,9 @@ struct MmioExit {
     std::span<uint8_t> data;  // 1..8 bytes inside kvm_run
 };
 
-struct HaltExit {};      // HLT, with no in-kernel interrupt controller to wake the CPU
+// HLT that nothing will wake: KVM_EXIT_HLT (no in-kernel interrupt controller), or, with one,
+// every vCPU found halted with interrupts off by the halt watch (run/halt_watch.hpp).
+struct HaltExit {};
 struct ShutdownExit {};  // triple fault: the CPU could not deliver an exception
 
 struct FailEntryExit {

@@ -1,0 +1,122 @@
+// HaltWatch: rounds, check-ins and the exact all-asleep decision; the monitor's backoff loop.
+#include "run/halt_watch.hpp"
+
+#include <linux/kvm.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "run/vcpu_runner.hpp"
+
+namespace glassvm {
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstInterval{1};
+constexpr std::chrono::milliseconds kLongestInterval{50};
+constexpr uint64_t kInterruptFlag = 1u << 9;  // RFLAGS.IF
+
+}  // namespace
+
+HaltWatch::HaltWatch(size_t vcpu_count)
+    : m_vcpu_count(vcpu_count), m_requests(std::make_unique<std::atomic<uint64_t>[]>(vcpu_count)) {}
+
+void HaltWatch::begin_round() {
+    uint64_t round;
+    {
+        std::scoped_lock lock(m_mutex);
+        round = ++m_round;
+        m_asleep = 0;
+        m_settled = false;
+    }
+    m_changed.notify_all();
+    for (size_t i = 0; i < m_vcpu_count; ++i) m_requests[i].store(round, std::memory_order_release);
+}
+
+std::optional<uint64_t> HaltWatch::take_request(size_t vcpu) {
+    uint64_t round = m_requests[vcpu].exchange(0, std::memory_order_acq_rel);
+    if (round == 0) return std::nullopt;
+    return round;
+}
+
+HaltWatch::Verdict HaltWatch::check_in(uint64_t round, bool asleep) {
+    std::unique_lock lock(m_mutex);
+    if (settled(round)) return Verdict::Resume;
+    if (!asleep) {
+        m_settled = true;  // this vCPU runs: the round cannot end the VM
+        lock.unlock();
+        m_changed.notify_all();
+        return Verdict::Resume;
+    }
+    if (++m_asleep == m_vcpu_count) return Verdict::LastAsleep;
+    m_changed.wait(lock, [&] { return settled(round); });
+    return Verdict::Resume;
+}
+
+void HaltWatch::conclude() {
+    {
+        std::scoped_lock lock(m_mutex);
+        m_settled = true;
+    }
+    m_changed.notify_all();
+}
+
+void HaltWatch::close() {
+    {
+        std::scoped_lock lock(m_mutex);
+        m_closed = true;
+    }
+    m_changed.notify_all();
+}
+
+bool asleep_for_good(const Vcpu& vcpu) {
+    uint32_t state = vcpu.mp_state();
+    if (state == KVM_MP_STATE_INIT_RECEIVED) return true;  // waits for a SIPI (SDM Vol. 3A 9.4)
+    return state == KVM_MP_STATE_HALTED && (vcpu.regs().rflags & kInterruptFlag) == 0;
+}
+
+namespace {
+
+// The CPU time a vCPU thread has used (guest time included: the guest runs on that thread inside
+// KVM_RUN), or nullopt when it cannot be read.
+std::optional<uint64_t> cpu_time(pthread_t thread) {
+    clockid_t clock;
+    timespec time{};
+    if (::pthread_getcpuclockid(thread, &clock) != 0 || ::clock_gettime(clock, &time) != 0) return std::nullopt;
+    return uint64_t(time.tv_sec) * 1'000'000'000 + uint64_t(time.tv_nsec);
+}
+
+// Whether no vCPU thread has used any CPU since the last look: only then can they all be asleep,
+// so a busy guest is never kicked at all. A clock that cannot be read counts as idle.
+bool all_idle(std::span<const pthread_t> threads, std::vector<std::optional<uint64_t>>& last_seen) {
+    bool idle = true;
+    for (size_t i = 0; i < threads.size(); ++i) {
+        std::optional<uint64_t> now = cpu_time(threads[i]);
+        if (now && *now != last_seen[i]) idle = false;  // it ran
+        last_seen[i] = now;
+    }
+    return idle;
+}
+
+}  // namespace
+
+std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
+                                              std::span<const pthread_t> threads,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline) {
+    std::chrono::milliseconds interval = kFirstInterval;
+    std::vector<std::optional<uint64_t>> last_seen(threads.size(), UINT64_MAX);
+    for (;;) {
+        auto wake = std::chrono::steady_clock::now() + interval;
+        if (deadline && *deadline < wake) wake = *deadline;
+        if (std::optional<StopReport> report = stop.wait_until(wake)) return report;
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) return std::nullopt;
+        interval = std::min(interval * 2, kLongestInterval);
+        if (!all_idle(threads, last_seen)) continue;
+        watch.begin_round();
+        for (size_t i = 0; i < vcpus.size(); ++i) kick(vcpus[i], threads[i]);
+    }
+}
+
+}  // namespace glassvm
