@@ -9,6 +9,7 @@
 
 #include "cli/size.hpp"
 #include "core/error.hpp"
+#include "run/background_release.hpp"
 
 namespace glassvm {
 
@@ -108,6 +109,7 @@ int execute_run(const RunOptions& options) {
     StopReport report = machine.run();
     watchers.report_after_run();
     print_ending(report, machine, options.verbose);
+    release_vm_in_background(machine.vm_file_descriptors());
     return report.exit_status;
 }
 

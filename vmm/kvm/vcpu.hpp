@@ -16,6 +16,7 @@ public:
     Vcpu(int index, Fd fd, size_t run_area_size);
 
     int index() const { return m_index; }
+    int fd() const { return m_fd.get(); }
     kvm_run& run_area() const { return *reinterpret_cast<kvm_run*>(m_run_area.data()); }
 
     kvm_regs regs() const;

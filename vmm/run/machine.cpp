@@ -96,6 +96,12 @@ void Machine::attach_devices() {
     }
 }
 
+std::vector<int> Machine::vm_file_descriptors() const {
+    std::vector<int> fds{m_vm.fd()};
+    for (const Vcpu& vcpu : m_vcpus) fds.push_back(vcpu.fd());
+    return fds;
+}
+
 std::optional<uint64_t> Machine::doorbell_rings() {
     if (!m_doorbell) return std::nullopt;
     return m_doorbell->rings();

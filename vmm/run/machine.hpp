@@ -62,6 +62,9 @@ public:
 
     const IoBus& bus() const { return m_bus; }
 
+    // The descriptors that keep the VM alive in KVM: the VM's and every vCPU's.
+    std::vector<int> vm_file_descriptors() const;
+
     // How many times the guest rang the doorbell (abi::kDoorbellPort), which KVM counts
     // without an exit; nullopt when this KVM has no ioeventfd support.
     std::optional<uint64_t> doorbell_rings();
