@@ -124,8 +124,8 @@ inline constexpr uint8_t kSignalSegv = 11; // page fault, general protection
 inline constexpr uint8_t kStatusKernelPanic = 110;
 // The init module is not an ELF64 x86-64 executable the kernel can load.
 inline constexpr uint8_t kStatusBadInit = 111;
-// (From glassvm's boot ROM) the firmware configuration interface is missing or speaks another
-// version, so the firmware cannot find the kernel.
+// (From glassvm's boot ROM) the A20 gate did not open, or the firmware configuration interface
+// is missing or speaks another version, so the firmware cannot find the kernel.
 inline constexpr uint8_t kStatusFirmwareFailed = GLASSVM_ABI_STATUS_FIRMWARE_FAILED;
 
 // ---------------------------------------------------------------------------------------------

@@ -88,18 +88,18 @@ TEST_CASE("the firmware's first exits are the ones its code says", "[firmware]")
         {"in", 0x92, "0x0", "a20-gate"},            // A20: read System Control Port A (closed at reset)
         {"out", 0x92, "0x2", "a20-gate"},           //      open the gate
         {"in", 0x92, "0x2", "a20-gate"},            //      check it stuck
-        {"out", kSelector, "0x0", "firmware-config"},  // item Signature
-        {"in", kData, "0x4d564c47", "firmware-config"},  // "GLVM"
-        {"out", kSelector, "0x1", "firmware-config"},  // item Version
-        {"in", kData, "0x1", "firmware-config"},
-        {"out", kSelector, "0x6", "firmware-config"},  // item PageTables
-        {"in", kData, "0x9000", "firmware-config"},
-        {"out", kSelector, "0x2", "firmware-config"},  // item KernelEntry (64-bit: two reads)
-        {"in", kData, "*", "firmware-config"},
-        {"in", kData, "0x0", "firmware-config"},
-        {"out", kSelector, "0x3", "firmware-config"},  // item BootInfo
-        {"in", kData, "0x2000", "firmware-config"},
-        {"in", kData, "0x0", "firmware-config"},
+        {"out", kSelector, "0x0", "fw-config"},  // item Signature
+        {"in", kData, "0x4d564c47", "fw-config"},  // "GLVM"
+        {"out", kSelector, "0x1", "fw-config"},  // item Version
+        {"in", kData, "0x1", "fw-config"},
+        {"out", kSelector, "0x6", "fw-config"},  // item PageTables
+        {"in", kData, "0x9000", "fw-config"},
+        {"out", kSelector, "0x2", "fw-config"},  // item KernelEntry (64-bit: two reads)
+        {"in", kData, "*", "fw-config"},
+        {"in", kData, "0x0", "fw-config"},
+        {"out", kSelector, "0x3", "fw-config"},  // item BootInfo
+        {"in", kData, "0x2000", "fw-config"},
+        {"in", kData, "0x0", "fw-config"},
     };
     REQUIRE(exits.size() > expected.size());
     for (size_t i = 0; i < expected.size(); ++i) {

@@ -39,7 +39,7 @@ uint8_t read8(FirmwareConfig& config) {
 TEST_CASE("firmware config: the offsets are the ports in the ABI", "[firmware]") {
     CHECK(glassvm::abi::kFirmwareConfigSelectorPort + kData == glassvm::abi::kFirmwareConfigDataPort);
     CHECK(kData + 4 <= glassvm::abi::kFirmwareConfigPortCount);
-    CHECK(FirmwareConfig().name() == "firmware-config");
+    CHECK(FirmwareConfig().name() == "fw-config");
 }
 
 TEST_CASE("firmware config: signature and version are there from the start", "[firmware]") {

@@ -85,7 +85,7 @@ TEST_CASE("rom write reporter: the first writes verbatim, then a count", "[firmw
     std::vector<std::string> lines;
     {
         glassvm::RomWriteReporter reporter(0xffff'0000, [&](std::string_view line) { lines.emplace_back(line); }, 2);
-        CHECK(reporter.name() == "firmware-rom");
+        CHECK(reporter.name() == "fw-rom");
         const uint8_t byte = 0x5a;
         reporter.write(0x1234, std::span<const uint8_t>(&byte, 1));
         const uint8_t dword[4] = {0x78, 0x56, 0x34, 0x12};

@@ -27,7 +27,7 @@ public:
     // Starts with the items every interface has: Signature ("GLVM") and Version.
     FirmwareConfig();
 
-    std::string_view name() const override { return "firmware-config"; }
+    std::string_view name() const override { return "fw-config"; }
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;

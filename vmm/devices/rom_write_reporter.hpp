@@ -20,7 +20,7 @@ public:
     // Reports the total when more writes came than were shown.
     ~RomWriteReporter() override;
 
-    std::string_view name() const override { return "firmware-rom"; }
+    std::string_view name() const override { return "fw-rom"; }
 
     // KVM serves reads from the ROM's memory without an exit; should one arrive, it reads as
     // all ones.
