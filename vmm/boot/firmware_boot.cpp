@@ -5,6 +5,8 @@
 // and enters the kernel as direct boot does. The VMM loads the kernel, the init program and the
 // BootInfo into RAM beforehand (as a boot loader reading a disk would), so the firmware only
 // has to learn where they are. firmware/README.md tells the whole story.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include <glassvm/abi.hpp>
