@@ -10,6 +10,24 @@
 #define GLASSVM_ABI_DOORBELL_PORT 0xf8
 #define GLASSVM_ABI_BOOT_MAGIC 0x676c617373766d31 /* "glassvm1" */
 
+/* The firmware boot path (firmware/README.md): System Control Port A (the A20 gate) and the
+ * firmware configuration interface, a selector port and a data port. */
+#define GLASSVM_ABI_SYSTEM_CONTROL_PORT_A 0x92
+#define GLASSVM_ABI_A20_ENABLE_BIT 0x02
+#define GLASSVM_ABI_FIRMWARE_CONFIG_SELECTOR_PORT 0x520
+#define GLASSVM_ABI_FIRMWARE_CONFIG_DATA_PORT 0x524
+#define GLASSVM_ABI_FIRMWARE_CONFIG_SIGNATURE 0x4d564c47 /* "GLVM" read as a little-endian u32 */
+#define GLASSVM_ABI_FIRMWARE_CONFIG_VERSION 1
+/* Item keys: write one to the selector port, then read the item's bytes from the data port. */
+#define GLASSVM_ABI_FW_ITEM_SIGNATURE 0x0000    /* 4 bytes: "GLVM" */
+#define GLASSVM_ABI_FW_ITEM_VERSION 0x0001      /* u32: GLASSVM_ABI_FIRMWARE_CONFIG_VERSION */
+#define GLASSVM_ABI_FW_ITEM_KERNEL_ENTRY 0x0002 /* u64: the kernel's 64-bit entry point */
+#define GLASSVM_ABI_FW_ITEM_BOOT_INFO 0x0003    /* u64: guest-physical address of the BootInfo */
+#define GLASSVM_ABI_FW_ITEM_RAM_SIZE 0x0004     /* u64: RAM is [0, this) */
+#define GLASSVM_ABI_FW_ITEM_CPU_COUNT 0x0005    /* u32: vCPUs */
+#define GLASSVM_ABI_FW_ITEM_PAGE_TABLES 0x0006  /* u32: 24 KiB of free RAM for the firmware's page tables */
+#define GLASSVM_ABI_STATUS_FIRMWARE_FAILED 112
+
 #ifndef __ASSEMBLER__
 
 #include <stdint.h>
@@ -38,6 +56,32 @@ inline constexpr uint16_t kExitPortCount = 4;
 // --verbose). It is how a guest can tell a device "there is work" cheaply, as virtio's queue
 // notifications do. Writes of other sizes are ordinary exits to an unmapped port.
 inline constexpr uint16_t kDoorbellPort = GLASSVM_ABI_DOORBELL_PORT;
+
+// System Control Port A (PS/2 "fast A20"): bit 1 opens the A20 gate, bit 0 asks for a reset.
+// Only the firmware boot path has it.
+inline constexpr uint16_t kSystemControlPortA = GLASSVM_ABI_SYSTEM_CONTROL_PORT_A;
+inline constexpr uint8_t kA20EnableBit = GLASSVM_ABI_A20_ENABLE_BIT;
+
+// The firmware configuration interface (firmware boot path only): how the boot ROM learns
+// where the VMM put the kernel and its boot information. Write a 16-bit item key to the
+// selector port; each read of the data port (1, 2 or 4 bytes) returns the item's next bytes,
+// little-endian. Past an item's end the data port reads zeros; an unknown key selects an item
+// that reads as all ones (0xff bytes), as an unclaimed port would.
+inline constexpr uint16_t kFirmwareConfigSelectorPort = GLASSVM_ABI_FIRMWARE_CONFIG_SELECTOR_PORT;
+inline constexpr uint16_t kFirmwareConfigDataPort = GLASSVM_ABI_FIRMWARE_CONFIG_DATA_PORT;
+inline constexpr uint16_t kFirmwareConfigPortCount = 8;  // selector (2 bytes), gap, data (4 bytes)
+inline constexpr uint32_t kFirmwareConfigSignature = GLASSVM_ABI_FIRMWARE_CONFIG_SIGNATURE;
+inline constexpr uint32_t kFirmwareConfigVersion = GLASSVM_ABI_FIRMWARE_CONFIG_VERSION;
+
+enum class FirmwareItem : uint16_t {
+    Signature = GLASSVM_ABI_FW_ITEM_SIGNATURE,
+    Version = GLASSVM_ABI_FW_ITEM_VERSION,
+    KernelEntry = GLASSVM_ABI_FW_ITEM_KERNEL_ENTRY,
+    BootInfo = GLASSVM_ABI_FW_ITEM_BOOT_INFO,
+    RamSize = GLASSVM_ABI_FW_ITEM_RAM_SIZE,
+    CpuCount = GLASSVM_ABI_FW_ITEM_CPU_COUNT,
+    PageTables = GLASSVM_ABI_FW_ITEM_PAGE_TABLES,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Guest-physical memory map that the guest must know about.
@@ -87,6 +131,9 @@ inline constexpr uint8_t kSignalSegv = 11; // page fault, general protection
 inline constexpr uint8_t kStatusKernelPanic = 110;
 // The init module is not an ELF64 x86-64 executable the kernel can load.
 inline constexpr uint8_t kStatusBadInit = 111;
+// (From glassvm's boot ROM) the A20 gate did not open, or the firmware configuration interface
+// is missing or speaks another version, so the firmware cannot find the kernel.
+inline constexpr uint8_t kStatusFirmwareFailed = GLASSVM_ABI_STATUS_FIRMWARE_FAILED;
 
 // ---------------------------------------------------------------------------------------------
 // glassvm's own process exit statuses, for endings the guest did not choose. They are chosen

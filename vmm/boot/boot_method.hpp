@@ -35,6 +35,7 @@ struct BootFiles {
     std::optional<std::string> initrd_path;  // an initial RAM disk (Linux)
     std::string command_line;
     int cpu_count = 1;
+    std::string firmware_path;  // the boot ROM image (firmware path)
 };
 
 class BootMethod {

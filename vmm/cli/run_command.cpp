@@ -28,6 +28,8 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     run->add_option("--boot", options.boot, "Boot path: direct (64-bit entry, fastest), pvh, firmware or linux")
         ->capture_default_str();
     run->add_option("--initrd", options.initrd, "Initial RAM disk handed to a Linux kernel");
+    run->add_option("--firmware", options.firmware,
+                    "Boot ROM image for --boot firmware (default: the bundled glassvm-firmware.bin)");
     run->add_option("--mem", options.memory, "Guest RAM, with K/M/G suffix")->capture_default_str();
     run->add_option("--cpus", options.cpus, "Number of vCPUs")->capture_default_str();
     run->add_option("--cmdline", options.command_line, "Kernel command line ('-- ARGS' passes ARGS to init)");
@@ -41,22 +43,31 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run                                   boot the bundled guest kernel\n"
         "  glassvm run --init build/workloads/probe      run the probe as the guest's init\n"
         "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n"
-        "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n");
+        "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n"
+        "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n");
     return run;
 }
 
-std::filesystem::path find_bundled_guest() {
+namespace {
+
+// A file shipped with glassvm: in the build tree (build/glassvm, build/SUBDIRECTORY/NAME) first,
+// then an installed layout.
+std::filesystem::path find_bundled_file(const std::string& subdirectory, const std::string& name) {
     std::error_code error;
     std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
     std::filesystem::path directory = binary.parent_path();
-    // Build tree (build/glassvm, build/guest/…) first, then an installed layout.
-    for (auto candidate : {directory / "guest" / "glassvm-guest.elf",
-                           directory / ".." / "share" / "glassvm" / "glassvm-guest.elf",
-                           directory / "glassvm-guest.elf"}) {
+    for (auto candidate : {directory / subdirectory / name, directory / ".." / "share" / "glassvm" / name,
+                           directory / name}) {
         if (std::filesystem::is_regular_file(candidate, error)) return candidate.lexically_normal();
     }
-    return directory / "guest" / "glassvm-guest.elf";  // read_file will say it is missing
+    return directory / subdirectory / name;  // read_file will say it is missing
 }
+
+}  // namespace
+
+std::filesystem::path find_bundled_guest() { return find_bundled_file("guest", "glassvm-guest.elf"); }
+
+std::filesystem::path find_bundled_firmware() { return find_bundled_file("firmware", "glassvm-firmware.bin"); }
 
 MachineConfig to_machine_config(const RunOptions& options, const std::filesystem::path& bundled_guest) {
     MachineConfig config;
@@ -64,6 +75,10 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     config.kernel_path = options.kernel.empty() ? bundled_guest.string() : options.kernel;
     if (!options.init.empty()) config.init_path = options.init;
     if (!options.initrd.empty()) config.initrd_path = options.initrd;
+    if (config.boot == BootPath::Firmware)
+        config.firmware_path = options.firmware.empty() ? find_bundled_firmware().string() : options.firmware;
+    else if (!options.firmware.empty())
+        throw_bad_input("--firmware: a boot ROM is only used with --boot firmware");
     config.memory_bytes = parse_size(options.memory, "--mem");
     config.cpus = options.cpus;
     config.command_line = options.command_line;

@@ -15,6 +15,7 @@ struct RunOptions {
     std::string boot = "direct";  // --boot direct|pvh|firmware|linux
     std::string kernel;  // empty: the bundled guest
     std::string initrd;  // --initrd (Linux): empty for none
+    std::string firmware;  // --firmware (with --boot firmware): empty for the bundled ROM
     std::string memory = "64M";
     int cpus = 1;
     std::string command_line;
@@ -33,6 +34,9 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
 
 // Where the bundled guest kernel is, relative to the running glassvm binary.
 std::filesystem::path find_bundled_guest();
+
+// Where the bundled boot ROM (build/firmware/glassvm-firmware.bin) is, likewise.
+std::filesystem::path find_bundled_firmware();
 
 // Builds and runs the machine, prints how it ended, and returns glassvm's exit status.
 int execute_run(const RunOptions& options);

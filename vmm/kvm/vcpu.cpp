@@ -41,6 +41,15 @@ void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
     check_syscall("KVM_SET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kSetCpuid2, cpuid));
 }
 
+std::vector<kvm_cpuid_entry2> Vcpu::cpuid() const {
+    constexpr uint32_t kMaxEntries = 256;  // KVM_MAX_CPUID_ENTRIES
+    std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + kMaxEntries * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
+    cpuid->nent = kMaxEntries;
+    check_syscall("KVM_GET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kGetCpuid2, cpuid));
+    return {cpuid->entries, cpuid->entries + cpuid->nent};
+}
+
 uint32_t Vcpu::tsc_khz() const {
     int khz = ::ioctl(m_fd.get(), KVM_GET_TSC_KHZ, 0);
     return khz > 0 ? static_cast<uint32_t>(khz) : 0;

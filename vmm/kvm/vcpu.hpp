@@ -24,6 +24,8 @@ public:
     kvm_sregs sregs() const;
     void set_sregs(const kvm_sregs& sregs);
     void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
+    // KVM_GET_CPUID2: the CPUID this vCPU presents (what set_cpuid gave it).
+    std::vector<kvm_cpuid_entry2> cpuid() const;
     // KVM_GET_TSC_KHZ: the guest's TSC frequency, or 0 when KVM cannot tell.
     uint32_t tsc_khz() const;
     // KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _HALTED, _INIT_RECEIVED (an AP waiting for

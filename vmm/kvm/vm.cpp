@@ -23,6 +23,19 @@ void Vm::map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& me
     check_syscall("KVM_SET_USER_MEMORY_REGION", ::ioctl(fd(), KVM_SET_USER_MEMORY_REGION, &region));
 }
 
+void Vm::map_read_only(uint32_t slot, uint64_t guest_address, std::span<const uint8_t> image) {
+    if (::ioctl(fd(), KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+        throw Error(ErrorKind::Internal, "this host's KVM has no KVM_CAP_READONLY_MEM, so it cannot map the "
+                                         "firmware ROM read-only (use --boot direct)");
+    kvm_userspace_memory_region region{};
+    region.slot = slot;
+    region.flags = KVM_MEM_READONLY;
+    region.guest_phys_addr = guest_address;
+    region.memory_size = image.size();
+    region.userspace_addr = reinterpret_cast<uint64_t>(image.data());
+    check_syscall("KVM_SET_USER_MEMORY_REGION (read-only)", ::ioctl(fd(), KVM_SET_USER_MEMORY_REGION, &region));
+}
+
 void Vm::set_tss_address(uint64_t guest_address) {
     check_syscall("KVM_SET_TSS_ADDR", ::ioctl(fd(), KVM_SET_TSS_ADDR, guest_address));
 }

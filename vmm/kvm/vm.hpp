@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/fd.hpp"
 #include "kvm/guest_memory.hpp"
@@ -26,6 +27,12 @@ public:
     // KVM_SET_USER_MEMORY_REGION: guest-physical [guest_address, +memory.size()) is backed by
     // `memory`, which must outlive the VM.
     void map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& memory);
+
+    // KVM_SET_USER_MEMORY_REGION with KVM_MEM_READONLY: guest-physical [guest_address,
+    // +image.size()) reads and executes `image` (which must outlive the VM); a guest write there
+    // is not performed but comes back as a KVM_EXIT_MMIO write. A host KVM without
+    // KVM_CAP_READONLY_MEM is an Error saying so.
+    void map_read_only(uint32_t slot, uint64_t guest_address, std::span<const uint8_t> image);
 
     // KVM_SET_TSS_ADDR: three pages of guest-physical space Intel's VMX needs for real-mode
     // emulation; they must not overlap RAM or devices.

@@ -74,7 +74,10 @@ std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory) {
     kvm_regs regs = vcpu.regs();
     kvm_sregs sregs = vcpu.sregs();
     std::string text = fmt::format("rip={:#x} (cs={:#x}, cpl {})", regs.rip, sregs.cs.selector, sregs.cs.dpl);
-    auto physical = x86::translate(memory, sregs.cr3, (sregs.cr0 & x86::kCr0Pg) != 0, regs.rip);
+    // Outside 64-bit mode RIP is an offset into CS (in real mode after reset, CS.base is
+    // 0xFFFF0000); in 64-bit mode the base is ignored.
+    uint64_t linear = sregs.cs.l ? regs.rip : sregs.cs.base + regs.rip;
+    auto physical = x86::translate(memory, sregs.cr3, (sregs.cr0 & x86::kCr0Pg) != 0, linear);
     if (!physical) return text + ", rip is not mapped";
     auto bytes = memory.try_slice(*physical, 16);
     if (!bytes) return text + fmt::format(", rip is outside RAM (physical {:#x})", *physical);

@@ -59,12 +59,13 @@ Machine::Machine(const MachineConfig& config)
                                             .init_path = config.init_path,
                                             .initrd_path = config.initrd_path,
                                             .command_line = config.command_line,
-                                            .cpu_count = config.cpus})),
+                                            .cpu_count = config.cpus,
+                                            .firmware_path = config.firmware_path})),
       m_kvm(KvmSystem::open()),
       m_vm(Vm::create(m_kvm)),
       m_memory(GuestMemory::allocate(config.memory_bytes)) {
     m_vm.set_tss_address(layout::kVmxTssAddress);
-    m_vm.map_memory(0, layout::kRamBase, m_memory);
+    m_vm.map_memory(layout::kRamSlot, layout::kRamBase, m_memory);
     create_interrupt_controllers(m_kvm, m_vm);  // before any vCPU, so each gets a local APIC
     create_pit(m_kvm, m_vm);
     m_boot->load(m_memory);

@@ -33,6 +33,7 @@ struct MachineConfig {
     std::string kernel_path;
     std::optional<std::string> init_path;
     std::optional<std::string> initrd_path;
+    std::string firmware_path;  // --boot firmware: the boot ROM image
     uint64_t memory_bytes = 64ull << 20;
     int cpus = 1;
     std::string command_line;

@@ -21,6 +21,8 @@
 //   RAM end      +---------------------------+
 //   0xC000_0000  | MMIO hole (devices)       |
 //   0xFFFB_D000  | VMX real-mode TSS (3 pp)  |
+//   0xFFFF_0000  | firmware ROM (--boot      |
+//                |   firmware; read-only)    |
 //   0x1_0000_0000+---------------------------+
 #pragma once
 
@@ -55,5 +57,11 @@ inline constexpr uint64_t kMinRamBytes = 4 * 1024 * 1024;
 // Intel VMX needs three pages for real-mode emulation (KVM_SET_TSS_ADDR); QEMU and
 // Firecracker put them just below the BIOS area at the top of 4 GiB.
 inline constexpr uint64_t kVmxTssAddress = 0xFFFB'D000;
+inline constexpr uint64_t kVmxTssBytes = 3 * kPageSize;
+
+// Memory slots: RAM is slot 0; the firmware path's boot ROM (read-only, ending at 4 GiB) is
+// slot 1.
+inline constexpr uint32_t kRamSlot = 0;
+inline constexpr uint32_t kFirmwareRomSlot = 1;
 
 }  // namespace glassvm::layout
