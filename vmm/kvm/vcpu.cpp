@@ -3,6 +3,8 @@
 
 #include <sys/ioctl.h>
 
+#include <cstring>
+
 #include "kvm/cpuid_ioctls.hpp"
 
 namespace glassvm {
@@ -34,10 +36,10 @@ void Vcpu::set_sregs(const kvm_sregs& sregs) {
 }
 
 void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
-    std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
+    std::vector<uint8_t> buffer(kvm_ioctl::kCpuidEntriesOffset + entries.size() * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_ioctl::CpuidHeader*>(buffer.data());
     cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), cpuid->entries);
+    std::memcpy(buffer.data() + kvm_ioctl::kCpuidEntriesOffset, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
     check_syscall("KVM_SET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kSetCpuid2, cpuid));
 }
 
