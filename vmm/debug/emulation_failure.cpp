@@ -43,13 +43,10 @@ std::string describe_emulation_failure(const InternalErrorExit& exit, const kvm_
                                        const GuestMemory& memory) {
     std::string where = fmt::format("emulation failure at rip {:#x}", regs.rip);
     Disassembler disassembler(cpu_mode(sregs));
-    std::vector<uint8_t> bytes = bytes_from_exit(exit);
+    std::vector<uint8_t> bytes = bytes_at_rip(regs, sregs, memory);
+    if (bytes.empty()) bytes = bytes_from_exit(exit);
+    if (bytes.empty()) return where + " (rip is not mapped to RAM; the instruction cannot be read)";
     std::vector<Instruction> decoded = disassembler.disassemble(bytes, regs.rip, 1);
-    if (decoded.empty()) {
-        bytes = bytes_at_rip(regs, sregs, memory);
-        if (bytes.empty()) return where + " (rip is not mapped to RAM; the instruction cannot be read)";
-        decoded = disassembler.disassemble(bytes, regs.rip, 1);
-    }
     if (decoded.empty())
         return where + fmt::format(" (bytes {:02x} are no instruction capstone knows)", fmt::join(bytes, " "));
     return where + ": " + decoded.front().text;

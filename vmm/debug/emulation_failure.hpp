@@ -2,9 +2,10 @@
 // KVM_INTERNAL_ERROR_EMULATION): "emulation failure at rip 0xffffffff8123abcd: lock cmpxchg16b
 // (%rsi)". Where ring-0 guest code is emulated (nested KVM without hardware virtualisation, as
 // on this project's development machines), this is how a kernel ends when it meets an
-// instruction the emulator lacks. The bytes are the ones KVM reports with the exit when it
-// does (KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, Linux 5.14+), else those at rip
-// read through the guest's page tables.
+// instruction the emulator lacks. The bytes are those at rip, read through the guest's page
+// tables; when rip cannot be read, the ones KVM reports with the exit
+// (KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, Linux 5.14+). Memory comes first: on
+// this project's hosts KVM's copy was seen to be stale (a `nop` reported where rip held `int3`).
 #pragma once
 
 #include <linux/kvm.h>
