@@ -215,7 +215,7 @@ TEST_CASE("linux entry: long mode, __BOOT_CS 0x10 and __BOOT_DS 0x18, RSI = boot
     CHECK(memory.read_object<uint64_t>(layout::kBootGdt + 0x18) == 0x00cf93000000ffffull);
 }
 
-TEST_CASE("bzimage: Debian's cloud kernel, when scripts/fetch-linux has cached it", "[bzimage]") {
+TEST_CASE("bzimage: Debian's cloud kernel as cached by scripts/fetch-linux", "[bzimage]") {
     const char* cache_variable = std::getenv("GLASSVM_LINUX_CACHE");
     const char* home = std::getenv("HOME");
     std::filesystem::path cache = cache_variable ? cache_variable
