@@ -104,3 +104,17 @@ TEST_CASE("every value written to the exit port becomes glassvm's status", "[hos
     CHECK(run_hostile("exit_value", {"--cmdline", "300 w"}).exit_status == (300 & 0xff));
     CHECK(run_hostile("exit_value", {"--cmdline", "65799 l"}).exit_status == (65799 & 0xff));
 }
+
+TEST_CASE("an instruction the host cannot run ends the VM naming it", "[hostile]") {
+    require_kvm();
+    auto result = run_hostile("cmpxchg16b");
+    INFO(result.err);
+    if (result.exit_status == 0) {
+        WARN("this host's CPU ran lock cmpxchg16b in the guest natively (real VT-x/AMD-V)");
+        SUCCEED();
+        return;
+    }
+    // Nested KVM here runs ring 0 in KVM's instruction emulator, which lacks cmpxchg16b.
+    CHECK(result.exit_status == abi::kExitEmulationFailure);
+    CHECK_THAT(first_line(result.err), Catch::Contains("emulation failure at rip 0x10000f: lock cmpxchg16b"));
+}

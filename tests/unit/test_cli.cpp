@@ -243,3 +243,22 @@ TEST_CASE("cli: the smallest and largest memory sizes are accepted", "[cli]") {
     options.memory = "3G";
     CHECK(glassvm::to_machine_config(options, kBundledGuest).memory_bytes == 3 * kGiB);
 }
+
+TEST_CASE("cli: --cpuid is parsed into the hidden bits, --boot linux needs --kernel", "[cli]") {
+    Command command;
+    command.parse({"run", "--boot", "linux", "--kernel", "bzImage", "--initrd", "initrd.img", "--cpuid=-cx16,1.ecx:26=0"});
+    glassvm::MachineConfig config = glassvm::to_machine_config(command.options, kBundledGuest);
+    CHECK(config.boot == glassvm::BootPath::Linux);
+    CHECK(config.kernel_path == "bzImage");
+    CHECK(config.initrd_path == "initrd.img");
+    CHECK(config.cpuid_edits.hidden_bits.size() == 2);
+
+    Command no_kernel;
+    no_kernel.parse({"run", "--boot", "linux"});
+    CHECK_THROWS_MATCHES(glassvm::to_machine_config(no_kernel.options, kBundledGuest), glassvm::Error,
+                         IsBadInput("--boot linux: give the kernel to boot with --kernel"));
+    Command bad_cpuid;
+    bad_cpuid.parse({"run", "--cpuid", "+avx"});
+    CHECK_THROWS_MATCHES(glassvm::to_machine_config(bad_cpuid.options, kBundledGuest), glassvm::Error,
+                         IsBadInput("--cpuid: '+avx' asks to add a feature"));
+}

@@ -33,6 +33,9 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     run->add_option("--mem", options.memory, "Guest RAM, with K/M/G suffix")->capture_default_str();
     run->add_option("--cpus", options.cpus, "Number of vCPUs")->capture_default_str();
     run->add_option("--cmdline", options.command_line, "Kernel command line ('-- ARGS' passes ARGS to init)");
+    run->add_option("--cpuid", options.cpuid,
+                    "Hide CPUID features from the guest: -NAME or LEAF[.SUBLEAF].REG:BIT=0, comma-separated "
+                    "(e.g. -cx16,-xsave or 1.ecx:13=0)");
     run->add_option("--init", options.init, "ELF64 program the guest kernel runs in ring 3 as init");
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
         ->check(CLI::NonNegativeNumber);
@@ -44,7 +47,10 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run --init build/workloads/probe      run the probe as the guest's init\n"
         "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n"
         "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n"
-        "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n");
+        "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n"
+        "  glassvm run --boot pvh --init build/workloads/probe   the same guest through its PVH entry\n"
+        "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 earlyprintk=serial,ttyS0,115200'\n"
+        "                                                boot a Linux bzImage (or vmlinux, through PVH)\n");
     return run;
 }
 
@@ -82,6 +88,9 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     config.memory_bytes = parse_size(options.memory, "--mem");
     config.cpus = options.cpus;
     config.command_line = options.command_line;
+    config.cpuid_edits = x86::parse_cpuid_edits(options.cpuid);
+    if (config.boot == BootPath::Linux && options.kernel.empty())
+        throw_bad_input("--boot linux: give the kernel to boot with --kernel bzImage|vmlinux");
     if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0 ||
         options.timeout_seconds > kMaxTimeoutSeconds)
         throw_bad_input("--timeout: {} is not a number of seconds from 0 to {}", options.timeout_seconds,

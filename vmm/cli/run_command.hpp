@@ -16,6 +16,7 @@ struct RunOptions {
     std::string kernel;  // empty: the bundled guest
     std::string initrd;  // --initrd (Linux): empty for none
     std::string firmware;  // --firmware (with --boot firmware): empty for the bundled ROM
+    std::string cpuid;   // --cpuid: CPUID bits to hide, e.g. "-cx16,-xsave"
     std::string memory = "64M";
     int cpus = 1;
     std::string command_line;

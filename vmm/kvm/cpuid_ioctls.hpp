@@ -7,6 +7,7 @@
 
 #include <linux/kvm.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace glassvm::kvm_ioctl {
@@ -16,6 +17,10 @@ struct CpuidHeader {  // the C layout of struct kvm_cpuid2 without its entries
     uint32_t padding;
 };
 static_assert(sizeof(CpuidHeader) == 8);
+
+// For the same reason `cpuid2->entries` is 4 bytes past where the kernel reads and writes the
+// entries (g++ puts them after a 1-byte empty struct, at 12): address them from the C layout.
+inline constexpr size_t kCpuidEntriesOffset = sizeof(CpuidHeader);
 
 inline constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
 inline constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);

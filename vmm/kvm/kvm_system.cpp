@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 
 #include "core/error.hpp"
@@ -72,11 +73,15 @@ void KvmSystem::require_extension(int capability, std::string_view name) const {
 std::vector<kvm_cpuid_entry2> KvmSystem::supported_cpuid() const {
     // The caller must offer a buffer large enough; KVM answers E2BIG otherwise. Grow until it fits.
     for (size_t capacity = 64;; capacity *= 2) {
-        std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + capacity * sizeof(kvm_cpuid_entry2));
-        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
+        std::vector<uint8_t> buffer(kvm_ioctl::kCpuidEntriesOffset + capacity * sizeof(kvm_cpuid_entry2));
+        auto* cpuid = reinterpret_cast<kvm_ioctl::CpuidHeader*>(buffer.data());
         cpuid->nent = static_cast<uint32_t>(capacity);
-        if (::ioctl(m_fd.get(), kvm_ioctl::kGetSupportedCpuid, cpuid) == 0)
-            return {cpuid->entries, cpuid->entries + cpuid->nent};
+        if (::ioctl(m_fd.get(), kvm_ioctl::kGetSupportedCpuid, cpuid) == 0) {
+            std::vector<kvm_cpuid_entry2> entries(cpuid->nent);
+            std::memcpy(entries.data(), buffer.data() + kvm_ioctl::kCpuidEntriesOffset,
+                        entries.size() * sizeof(kvm_cpuid_entry2));
+            return entries;
+        }
         if (errno != E2BIG || capacity > 4096) throw Error::from_errno("KVM_GET_SUPPORTED_CPUID", errno);
     }
 }

@@ -3,6 +3,8 @@
 
 #include <sys/ioctl.h>
 
+#include <cstring>
+
 #include "kvm/cpuid_ioctls.hpp"
 
 namespace glassvm {
@@ -34,20 +36,23 @@ void Vcpu::set_sregs(const kvm_sregs& sregs) {
 }
 
 void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
-    std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
+    std::vector<uint8_t> buffer(kvm_ioctl::kCpuidEntriesOffset + entries.size() * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_ioctl::CpuidHeader*>(buffer.data());
     cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), cpuid->entries);
+    std::memcpy(buffer.data() + kvm_ioctl::kCpuidEntriesOffset, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
     check_syscall("KVM_SET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kSetCpuid2, cpuid));
 }
 
 std::vector<kvm_cpuid_entry2> Vcpu::cpuid() const {
     constexpr uint32_t kMaxEntries = 256;  // KVM_MAX_CPUID_ENTRIES
-    std::vector<uint8_t> buffer(sizeof(kvm_cpuid2) + kMaxEntries * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.data());
+    std::vector<uint8_t> buffer(kvm_ioctl::kCpuidEntriesOffset + kMaxEntries * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_ioctl::CpuidHeader*>(buffer.data());
     cpuid->nent = kMaxEntries;
     check_syscall("KVM_GET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kGetCpuid2, cpuid));
-    return {cpuid->entries, cpuid->entries + cpuid->nent};
+    std::vector<kvm_cpuid_entry2> entries(cpuid->nent);  // from the C layout: see cpuid_ioctls.hpp
+    std::memcpy(entries.data(), buffer.data() + kvm_ioctl::kCpuidEntriesOffset,
+                entries.size() * sizeof(kvm_cpuid_entry2));
+    return entries;
 }
 
 uint32_t Vcpu::tsc_khz() const {

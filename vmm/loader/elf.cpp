@@ -88,9 +88,12 @@ ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what) {
         if (previous.load_address + previous.memory_size > image.segments[i].load_address)
             throw_bad_input("{}: loadable segments overlap at {:#x}", what, image.segments[i].load_address);
     }
+    // A Linux vmlinux gives its entry as a physical address (startup_64 before paging is its
+    // own), so either address space of an executable segment will do.
+    auto inside = [](uint64_t address, uint64_t start, uint64_t size) { return address >= start && address - start < size; };
     bool entry_is_code = std::any_of(image.segments.begin(), image.segments.end(), [&](const auto& s) {
-        return s.executable && header.e_entry >= s.virtual_address &&
-               header.e_entry < s.virtual_address + s.memory_size;
+        return s.executable && (inside(header.e_entry, s.virtual_address, s.memory_size) ||
+                                inside(header.e_entry, s.load_address, s.memory_size));
     });
     if (!entry_is_code)
         throw_bad_input("{}: entry point {:#x} is not inside an executable segment", what, header.e_entry);

@@ -31,8 +31,8 @@ struct ElfImage {
 };
 
 // Validates `file` as an ELF64 little-endian x86-64 ET_EXEC with at least one PT_LOAD and an
-// entry point inside an executable segment; segments in bounds of the file, not overlapping,
-// not wrapping around. Throws a BadInput Error naming `what` (e.g. the path) and the problem.
+// entry point inside an executable segment (at its virtual or its physical address); segments
+// in bounds of the file, not overlapping, not wrapping around. Throws a BadInput Error naming `what` (e.g. the path) and the problem.
 ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what);
 
 // Copies the segments into RAM at their load addresses and zeroes their .bss. Every segment

@@ -5,6 +5,7 @@
 
 #include <fmt/ranges.h>
 
+#include "debug/emulation_failure.hpp"  // names the instruction the emulator could not run
 #include "x86/long_mode.hpp"
 #include "x86/page_walk.hpp"
 
@@ -63,7 +64,8 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
     if (auto* internal = std::get_if<InternalErrorExit>(&exit))
         return report(StopReason::EmulationFailure, abi::kExitEmulationFailure,
                       internal->suberror == KVM_INTERNAL_ERROR_EMULATION
-                          ? std::string("KVM's instruction emulator cannot execute the instruction")
+                          ? describe_emulation_failure(*internal, vcpu.regs(), vcpu.sregs(), m_memory) +
+                                " — KVM's instruction emulator cannot execute it"
                           : fmt::format("KVM internal error, suberror {}", internal->suberror));
     if (std::holds_alternative<DebugExit>(exit))
         return report(StopReason::UnknownExit, abi::kExitUnknown, "a debug exit with no debugger attached");

@@ -112,7 +112,8 @@ void Machine::create_vcpus() {
     std::vector<kvm_cpuid_entry2> supported = m_kvm.supported_cpuid();
     for (int index = 0; index < m_config.cpus; ++index) {
         Vcpu& vcpu = m_vcpus.emplace_back(m_vm.create_vcpu(m_kvm, index));
-        vcpu.set_cpuid(x86::guest_cpuid(supported, index));
+        std::vector<kvm_cpuid_entry2> cpuid = x86::with_timing_leaf(x86::guest_cpuid(supported, index), vcpu.tsc_khz());
+        vcpu.set_cpuid(x86::apply_cpuid_edits(std::move(cpuid), m_config.cpuid_edits));
     }
     m_boot->start_boot_cpu(m_vcpus.front(), m_memory);
 }

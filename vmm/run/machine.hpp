@@ -25,6 +25,7 @@
 #include "kvm/vm.hpp"
 #include "run/observer_list.hpp"
 #include "run/stop.hpp"
+#include "x86/cpuid_edits.hpp"
 
 namespace glassvm {
 
@@ -37,6 +38,7 @@ struct MachineConfig {
     uint64_t memory_bytes = 64ull << 20;
     int cpus = 1;
     std::string command_line;
+    x86::CpuidEdits cpuid_edits;  // --cpuid: feature bits hidden from the guest
     std::optional<std::chrono::milliseconds> timeout;
     bool verbose = false;
     int input_fd = 0;   // host fd the UART receives from (-1: none)

@@ -1,6 +1,9 @@
 // Per-vCPU CPUID: KVM reports what it can virtualise; the VMM still has to say which CPU is
-// which (SDM vol. 2A, CPUID leaf 01H EBX[31:24] and leaf 0BH EDX: the APIC id).
+// which (SDM vol. 2A, CPUID leaf 01H EBX[31:24] and leaf 0BH EDX: the APIC id), and how fast
+// the TSC runs (the hypervisor timing leaf).
 #include "x86/cpuid.hpp"
+
+#include <algorithm>
 
 namespace glassvm::x86 {
 
@@ -10,6 +13,20 @@ std::vector<kvm_cpuid_entry2> guest_cpuid(std::vector<kvm_cpuid_entry2> entries,
         if (entry.function == 0x1) entry.ebx = (entry.ebx & 0x00ffffff) | (apic_id << 24);
         if (entry.function == 0xB || entry.function == 0x1F) entry.edx = apic_id;
     }
+    return entries;
+}
+
+std::vector<kvm_cpuid_entry2> with_timing_leaf(std::vector<kvm_cpuid_entry2> entries, uint32_t tsc_khz) {
+    auto hypervisor = std::find_if(entries.begin(), entries.end(),
+                                   [](const auto& entry) { return entry.function == kHypervisorLeaf; });
+    if (hypervisor == entries.end() || tsc_khz == 0) return entries;
+    hypervisor->eax = std::max(hypervisor->eax, kTimingLeaf);  // EAX: the highest hypervisor leaf
+    std::erase_if(entries, [](const auto& entry) { return entry.function == kTimingLeaf; });
+    kvm_cpuid_entry2 timing{};
+    timing.function = kTimingLeaf;
+    timing.eax = tsc_khz;
+    timing.ebx = kKvmApicBusKhz;
+    entries.push_back(timing);
     return entries;
 }
 

@@ -1,4 +1,5 @@
-// The CPUID a vCPU sees: what KVM supports, with the per-CPU fields (APIC ids) filled in.
+// The CPUID a vCPU sees: what KVM supports, with the per-CPU fields (APIC ids) filled in, and
+// the hypervisor's timing leaf saying how fast the TSC runs.
 #pragma once
 
 #include <linux/kvm.h>
@@ -9,5 +10,15 @@
 namespace glassvm::x86 {
 
 std::vector<kvm_cpuid_entry2> guest_cpuid(std::vector<kvm_cpuid_entry2> supported, int vcpu_index);
+
+// The hypervisor timing leaf, 0x40000010 (VMware's convention, which KVM guests and QEMU follow):
+// EAX = TSC frequency in kHz, EBX = local APIC bus frequency in kHz (KVM's APIC timer counts at
+// 1 GHz). Without it a kernel booted through PVH — which passes no TSC frequency — has to
+// calibrate or guess. The hypervisor's leaf 0x40000000 is raised to announce 0x40000010; a
+// kvm_cpuid_entry2 list without that leaf (no hypervisor signature) is returned unchanged.
+inline constexpr uint32_t kHypervisorLeaf = 0x4000'0000;
+inline constexpr uint32_t kTimingLeaf = 0x4000'0010;
+inline constexpr uint32_t kKvmApicBusKhz = 1'000'000;
+std::vector<kvm_cpuid_entry2> with_timing_leaf(std::vector<kvm_cpuid_entry2> entries, uint32_t tsc_khz);
 
 }  // namespace glassvm::x86

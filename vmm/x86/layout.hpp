@@ -4,7 +4,9 @@
 //   0x0000_0000  +---------------------------+
 //                | (unused: real-mode IVT)   |
 //   0x0000_1000  | boot GDT                  |
-//   0x0000_2000  | BootInfo                  |
+//   0x0000_2000  | boot info: BootInfo, or   |
+//                | hvm_start_info (PVH), or  |
+//                | boot_params (Linux)       |
 //   0x0000_3000  | kernel command line (4 K) |
 //   0x0000_4000  | boot stack (grows down)   |
 //   0x0000_8000  +---------------------------+
@@ -37,6 +39,10 @@ inline constexpr uint64_t kLargePageSize = 0x20'0000;  // 2 MiB
 
 inline constexpr uint64_t kBootGdt = 0x1000;
 inline constexpr uint64_t kBootInfo = 0x2000;
+// Each boot path hands the kernel its own block in the same page (only one is ever written):
+// PVH's hvm_start_info with its module list and memory map, or Linux's 4 KiB boot_params.
+inline constexpr uint64_t kPvhStartInfo = kBootInfo;
+inline constexpr uint64_t kLinuxBootParams = kBootInfo;
 inline constexpr uint64_t kCommandLine = 0x3000;
 inline constexpr uint64_t kCommandLineMax = 0x1000;  // including the NUL
 inline constexpr uint64_t kBootStackTop = 0x8000;
