@@ -41,6 +41,12 @@ void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
     check_syscall("KVM_SET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kSetCpuid2, cpuid));
 }
 
+uint32_t Vcpu::mp_state() const {
+    kvm_mp_state state{};
+    check_syscall("KVM_GET_MP_STATE", ::ioctl(m_fd.get(), KVM_GET_MP_STATE, &state));
+    return state.mp_state;
+}
+
 uint32_t Vcpu::tsc_khz() const {
     int khz = ::ioctl(m_fd.get(), KVM_GET_TSC_KHZ, 0);
     return khz > 0 ? static_cast<uint32_t>(khz) : 0;

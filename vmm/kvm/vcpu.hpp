@@ -23,6 +23,9 @@ public:
     kvm_sregs sregs() const;
     void set_sregs(const kvm_sregs& sregs);
     void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
+    // KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _HALTED, _UNINITIALIZED (waiting for INIT),
+    // _INIT_RECEIVED (waiting for SIPI), … (only meaningful with the in-kernel irqchip).
+    uint32_t mp_state() const;
     // KVM_GET_TSC_KHZ: the guest's TSC frequency, or 0 when KVM cannot tell.
     uint32_t tsc_khz() const;
     // KVM_SET_GUEST_DEBUG: single-step and breakpoint control (KVM_GUESTDBG_* flags).

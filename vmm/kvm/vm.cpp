@@ -1,4 +1,4 @@
-// KVM VM ioctls: memory slots, the TSS area, vCPU creation.
+// KVM VM ioctls: memory slots, the TSS area, the in-kernel irqchip, vCPU creation.
 #include "kvm/vm.hpp"
 
 #include <sys/ioctl.h>
@@ -10,6 +10,7 @@ Vm Vm::create(const KvmSystem& kvm) {
     kvm.require_extension(KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR");
     kvm.require_extension(KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID");
     kvm.require_extension(KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT");
+    kvm.require_extension(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");
     return Vm(Fd(check_syscall("KVM_CREATE_VM", ::ioctl(kvm.fd(), KVM_CREATE_VM, 0))));
 }
 
@@ -25,6 +26,8 @@ void Vm::map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& me
 void Vm::set_tss_address(uint64_t guest_address) {
     check_syscall("KVM_SET_TSS_ADDR", ::ioctl(fd(), KVM_SET_TSS_ADDR, guest_address));
 }
+
+void Vm::create_irqchip() { check_syscall("KVM_CREATE_IRQCHIP", ::ioctl(fd(), KVM_CREATE_IRQCHIP, 0)); }
 
 Vcpu Vm::create_vcpu(const KvmSystem& kvm, int index) {
     Fd vcpu_fd(check_syscall("KVM_CREATE_VCPU", ::ioctl(fd(), KVM_CREATE_VCPU, index)));

@@ -25,6 +25,12 @@ public:
     // emulation; they must not overlap RAM or devices.
     void set_tss_address(uint64_t guest_address);
 
+    // KVM_CREATE_IRQCHIP: the in-kernel interrupt controllers — a local APIC per vCPU (created
+    // with it, so this must come first), an I/O APIC and two 8259 PICs. With it, KVM runs the
+    // LAPIC's IPIs (INIT, SIPI) and HLT itself, and application processors created after it wait
+    // for INIT-SIPI-SIPI (KVM_MP_STATE_UNINITIALIZED) instead of running.
+    void create_irqchip();
+
     // KVM_CREATE_VCPU with the given vCPU (APIC) id.
     Vcpu create_vcpu(const KvmSystem& kvm, int index);
 

@@ -25,9 +25,6 @@ namespace glassvm {
 
 namespace {
 
-// The number of vCPUs the guest kernel can use so far: it brings up no application processors.
-constexpr int kMaxCpus = 1;
-
 // Whether `fd` can ever deliver a byte: not for "none" (-1) or /dev/null (device 1:3), where a
 // stdin pump thread would only cost start-up time.
 bool has_input(int fd) {
@@ -44,9 +41,9 @@ void validate_config(const MachineConfig& config) {
                         config.memory_bytes >> 20, layout::kMinRamBytes >> 20, layout::kMaxRamBytes >> 20);
     if (config.memory_bytes % layout::kPageSize != 0)
         throw_bad_input("--mem: {} bytes is not a whole number of 4 KiB pages", config.memory_bytes);
-    if (config.cpus < 1 || config.cpus > kMaxCpus)
-        throw_bad_input("--cpus: {} is not supported; the guest kernel runs on exactly {} vCPU so far",
-                        config.cpus, kMaxCpus);
+    if (config.cpus < 1 || config.cpus > abi::kMaxCpus)
+        throw_bad_input("--cpus: {} is not supported; the guest kernel brings up 1 to {} CPUs", config.cpus,
+                        abi::kMaxCpus);
 }
 
 namespace {
@@ -56,6 +53,16 @@ const MachineConfig& validated(const MachineConfig& config) {
     return config;
 }
 
+// Where a vCPU stands, for the timeout report: an application processor the guest never started
+// has no meaningful rip yet.
+std::string describe_vcpu(const Vcpu& vcpu, const GuestMemory& memory) {
+    uint32_t state = vcpu.mp_state();
+    if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED)
+        return fmt::format("vCPU {} was waiting for INIT-SIPI-SIPI (never started by the guest)", vcpu.index());
+    std::string halted = state == KVM_MP_STATE_HALTED ? " (halted)" : "";
+    return fmt::format("vCPU {} was at {}{}", vcpu.index(), describe_rip(vcpu, memory), halted);
+}
+
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
@@ -63,7 +70,11 @@ Machine::Machine(const MachineConfig& config)
       m_kvm(KvmSystem::open()),
       m_vm(Vm::create(m_kvm)),
       m_memory(GuestMemory::allocate(config.memory_bytes)) {
+    if (m_config.cpus > m_kvm.max_vcpus())
+        throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
+                        m_config.cpus, m_kvm.max_vcpus());
     m_vm.set_tss_address(layout::kVmxTssAddress);
+    m_vm.create_irqchip();  // before the vCPUs: each gets its local APIC when it is created
     m_vm.map_memory(0, layout::kRamBase, m_memory);
     load_kernel_and_init();
     attach_devices();
@@ -117,6 +128,10 @@ void Machine::attach_devices() {
     m_bus.add(AddressSpace::Port, abi::kExitPort, abi::kExitPortCount, *m_exit_device);
 }
 
+// vCPU i gets APIC id i (KVM_CREATE_VCPU's id is the APIC id) and a CPUID saying so. Only vCPU 0,
+// the bootstrap processor, gets the long-mode state a boot loader leaves; the application
+// processors stay as KVM created them, in the architectural wait-for-SIPI state (Intel SDM Vol.
+// 3A §8.4.1), until the guest sends them INIT-SIPI-SIPI (guest/smp.cpp).
 void Machine::create_vcpus() {
     x86::write_boot_gdt(m_memory);
     uint64_t cr3 = x86::build_identity_page_tables(m_memory);
@@ -125,12 +140,13 @@ void Machine::create_vcpus() {
     for (int index = 0; index < m_config.cpus; ++index) {
         Vcpu& vcpu = m_vcpus.emplace_back(m_vm.create_vcpu(m_kvm, index));
         vcpu.set_cpuid(x86::guest_cpuid(supported, index));
-        vcpu.set_sregs(x86::long_mode_sregs(vcpu.sregs(), cr3));
     }
     // The TSC frequency is known only once a vCPU exists; the boot processor starts last.
-    m_boot_info.tsc_khz = m_vcpus.front().tsc_khz();
+    Vcpu& boot_processor = m_vcpus.front();
+    m_boot_info.tsc_khz = boot_processor.tsc_khz();
     uint64_t boot_info_address = write_boot_info(m_memory, m_boot_info);
-    m_vcpus.front().set_regs(x86::boot_regs(m_kernel_entry, boot_info_address));
+    boot_processor.set_sregs(x86::long_mode_sregs(boot_processor.sregs(), cr3));
+    boot_processor.set_regs(x86::boot_regs(m_kernel_entry, boot_info_address));
 }
 
 StopReport Machine::run() {
@@ -169,12 +185,22 @@ StopReport Machine::run() {
         }
     }
 
-    if (timed_out) {
-        report->message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),
-                                      describe_rip(m_vcpus.front(), m_memory));
-        report->details = describe_registers(m_vcpus.front().regs(), m_vcpus.front().sregs());
-    }
+    if (timed_out) report_timeout(*report);
     return *report;
+}
+
+// A timeout names where every vCPU was (all threads are joined: their registers hold still).
+void Machine::report_timeout(StopReport& report) const {
+    const Vcpu& first = m_vcpus.front();
+    report.details = describe_registers(first.regs(), first.sregs());
+    if (m_vcpus.size() == 1) {
+        report.message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),
+                                     describe_rip(first, m_memory));
+        return;
+    }
+    report.message = fmt::format("timed out after {} ms; where each vCPU was:", m_config.timeout->count());
+    for (const Vcpu& vcpu : m_vcpus) report.message += "\n  " + describe_vcpu(vcpu, m_memory);
+    report.details = "vCPU 0's registers:\n" + report.details;
 }
 
 }  // namespace glassvm

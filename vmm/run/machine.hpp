@@ -62,6 +62,7 @@ private:
     void load_kernel_and_init();
     void attach_devices();
     void create_vcpus();
+    void report_timeout(StopReport& report) const;
 
     MachineConfig m_config;
     KvmSystem m_kvm;
