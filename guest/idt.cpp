@@ -1,4 +1,5 @@
-// The interrupt descriptor table: the code the CPU runs for each of the 32 exception vectors.
+// The interrupt descriptor table: the code the CPU runs for each of the 32 exception vectors,
+// and for the interrupt vectors the kernel uses.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -15,9 +16,12 @@ static_assert(sizeof(Gate) == 16);
 // which clears IF on entry.
 constexpr uint8_t kInterruptGate = 0x8e;
 constexpr unsigned kExceptionCount = 32;
+constexpr unsigned kVectorCount = 256;
 constexpr unsigned kDoubleFault = 8;
 
-alignas(16) constinit Gate idt[kExceptionCount] = {};
+// All 256 vectors, so interrupt gates can be added (smp.cpp's wake-up IPI); unused ones are not
+// present (a stray vector raises #NP, reported like any kernel exception).
+alignas(16) constinit Gate idt[kVectorCount] = {};
 
 struct [[gnu::packed]] DescriptorTablePointer {
     uint16_t limit;
@@ -45,8 +49,17 @@ void idt_init() {
     }
     // A double fault may come from a broken kernel stack: give it a stack of its own (IST1).
     idt[kDoubleFault].low |= uint64_t{1} << 32;
+    idt_load();
+}
+
+// One IDT serves every CPU: each loads the same table into its own IDTR.
+void idt_load() {
     DescriptorTablePointer pointer{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
     asm volatile("lidt %0" : : "m"(pointer));
+}
+
+void idt_set_interrupt_gate(uint8_t vector, void (*handler)()) {
+    idt[vector] = make_gate(reinterpret_cast<uint64_t>(handler), 0);
 }
 
 }  // namespace glassvm::guest

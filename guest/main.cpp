@@ -1,11 +1,12 @@
-// The common boot path both entries reach: install the CPU tables, greet, start init.
+// The common boot path both entries reach: install the CPU tables, greet, start the other
+// CPUs, start init.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
 
 [[noreturn]] void kernel_main(const abi::BootInfo& boot) {
-    gdt_init();
     idt_init();
+    cpu_init(0);  // this CPU's GDT, TSS, SYSCALL MSRs and local APIC (smp.cpp)
     serial_init();
     syscall_init(boot);
     user_memory_init(boot);
@@ -17,7 +18,8 @@ namespace glassvm::guest {
     print(line.text, line.length);
     print("\n");
 
-    exec_init(boot);
+    smp_init(boot);      // the other CPUs: INIT-SIPI-SIPI, then `cpus=N`
+    smp_run_init(boot);  // init, on the CPU `initcpu=K` names
 }
 
 }  // namespace glassvm::guest
