@@ -74,8 +74,8 @@ Machine::Machine(const MachineConfig& config)
         throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
                         m_config.cpus, m_kvm.max_vcpus());
     m_vm.set_tss_address(layout::kVmxTssAddress);
-    m_vm.create_irqchip();  // before the vCPUs: each gets its local APIC when it is created
     m_vm.map_memory(0, layout::kRamBase, m_memory);
+    m_vm.create_irqchip();  // before the vCPUs: each gets its local APIC when it is created
     load_kernel_and_init();
     attach_devices();
     create_vcpus();
