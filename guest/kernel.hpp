@@ -16,8 +16,10 @@ inline constexpr uint16_t kKernelData = 0x10;
 inline constexpr uint16_t kUserData = 0x18 | 3;
 inline constexpr uint16_t kUserCode = 0x20 | 3;
 inline constexpr uint16_t kTssSelector = 0x28;
-void gdt_init();
-// The stack the CPU switches to when ring 3 is interrupted (TSS.RSP0), and syscall_entry's.
+// Loads CPU `cpu`'s own GDT and TSS (each CPU needs its own TSS descriptor: LTR marks it busy).
+// The TSS sends ring-3 interrupts to `stack_top` and #DF to `fault_stack_top`.
+void gdt_init(unsigned cpu, uint64_t stack_top, uint64_t fault_stack_top);
+// The stack this CPU switches to when ring 3 is interrupted (TSS.RSP0), and syscall_entry's.
 void set_kernel_stack(uint64_t top);
 
 // --- trap_entry.S: the crossings between ring 3 and ring 0. -------------------------------------
@@ -51,8 +53,10 @@ extern char fault_stack_top[];   // entry64.S: IST stack for #DF
 inline constexpr size_t kTrapStubSize = 32;
 
 // --- idt.cpp: the interrupt descriptor table. ---------------------------------------------------
-inline constexpr unsigned kVectorCount = 64;  // 0-31 exceptions, 32-63 interrupts
-void idt_init();
+inline constexpr unsigned kStubCount = 64;  // trap_entry.S: 0-31 exceptions, 32-63 interrupts
+void idt_init();  // builds the one IDT all CPUs share, and loads it
+void idt_load();  // loads it on another CPU
+void idt_set_interrupt_gate(uint8_t vector, void (*handler)());
 
 // --- trap.cpp: what an exception means (kernel panic, or the task killed). --------------------
 extern "C" void trap_dispatch(TrapFrame& frame);
@@ -92,7 +96,9 @@ bool clock_has_tsc();
 uint64_t clock_now_ns();
 
 // --- syscall.cpp: the Linux x86-64 system calls the kernel implements. -----------------------
-void syscall_init();
+struct PerCpu;
+// This CPU's SYSCALL MSRs (STAR, LSTAR, FMASK, EFER.SCE are per CPU) and IA32_KERNEL_GS_BASE.
+void syscall_init_cpu(const PerCpu& cpu);
 // Runs the system call in frame.rax with the arguments in the frame; the result lands in rax.
 // Both entry paths (syscall_entry at ring 0, and trapped_syscall after a #PF) end here.
 extern "C" void syscall_dispatch(SyscallFrame& frame);
@@ -201,8 +207,38 @@ void scheduler_tick(bool interrupted_user);
 // --- shell.cpp: the console shell (`--cmdline shell`), a kernel task. ---------------------------
 void shell_main();
 
+// --- smp.cpp, ap_trampoline.S: the other CPUs (Intel SDM Vol. 3A §8.4). ------------------------
+// What each CPU keeps for itself. syscall_entry (trap_entry.S) reaches it through GS after
+// SWAPGS (IA32_KERNEL_GS_BASE = its address), so the first two fields' offsets are ABI.
+struct PerCpu {
+    uint64_t kernel_stack_top;  // trap_entry.S PERCPU_KERNEL_STACK_TOP
+    uint64_t user_rsp;          // trap_entry.S PERCPU_USER_RSP: syscall_entry's scratch word
+    uint32_t index;             // 0 = the boot processor, then in the order the APs arrived
+    uint32_t apic_id;           // initial APIC id (CPUID leaf 01H EBX[31:24])
+    uint32_t online;            // set (release) once the CPU is ready
+};
+inline constexpr size_t kApStackSize = 16384;      // ap_trampoline.S AP_STACK_SIZE
+inline constexpr size_t kApFaultStackSize = 4096;  // ap_trampoline.S AP_FAULT_STACK_SIZE
+extern "C" {
+extern const char ap_trampoline_start[], ap_trampoline_end[];
+extern char ap_kernel_stacks[], ap_fault_stacks[];
+void wakeup_interrupt_entry();
+[[noreturn]] void ap_main(uint32_t index);  // ap_trampoline.S calls it on the AP's own stack
+}
+// The per-CPU set-up every CPU runs for itself: GDT, TSS, IDT, SYSCALL MSRs, local APIC.
+void cpu_init(unsigned index);
+// Boot processor: starts the other CPUs (INIT-SIPI-SIPI) and prints `cpus=N` and one line per CPU.
+void smp_init(const abi::BootInfo& boot);
+// Runs init on the CPU the command line names (`initcpu=K`, default 0); this CPU then idles.
+[[noreturn]] void smp_run_init();
+// The index of the CPU this runs on (getcpu).
+unsigned smp_current_cpu();
+PerCpu& this_cpu();
+
 // --- main.cpp: the common boot path. -----------------------------------------------------------
 [[noreturn]] void kernel_main(const abi::BootInfo& boot);
+// Starts the init tasks (`tasks=N`) and schedules them on this CPU.
+[[noreturn]] void start_init_and_schedule();
 
 // --- string.cpp: string length, and the four functions the compiler may call on its own. -------
 size_t string_length(const char* text);

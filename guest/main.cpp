@@ -1,5 +1,6 @@
 // The common boot path both entries reach: install the CPU tables, greet, set up interrupts,
-// start the first tasks (init, as many times as `tasks=N` asks, or the shell), and schedule.
+// start the other CPUs, start the first tasks (init, as many times as `tasks=N` asks, or the
+// shell), and schedule.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -33,11 +34,16 @@ void start_init_tasks() {
 
 }  // namespace
 
+// On the CPU init runs on (smp_run_init): the init tasks, then this CPU's scheduler.
+[[noreturn]] void start_init_and_schedule() {
+    start_init_tasks();
+    scheduler_start();
+}
+
 [[noreturn]] void kernel_main(const abi::BootInfo& boot) {
-    gdt_init();
     idt_init();
+    cpu_init(0);  // this CPU's GDT, TSS, SYSCALL MSRs and local APIC (smp.cpp)
     serial_init();
-    syscall_init();
     user_memory_init(boot);
     cmdline_init(boot);
 
@@ -54,11 +60,12 @@ void start_init_tasks() {
         exit_vm(abi::kStatusSuccess);
     }
     interrupts_init(boot);
-    if (shell)
+    smp_init(boot);  // the other CPUs: INIT-SIPI-SIPI, then `cpus=N`
+    if (shell) {
         task_spawn_kernel(shell_main);
-    else
-        start_init_tasks();
-    scheduler_start();
+        scheduler_start();
+    }
+    smp_run_init();  // init, on the CPU `initcpu=K` names
 }
 
 }  // namespace glassvm::guest

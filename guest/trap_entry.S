@@ -76,14 +76,19 @@ trap_common:
 
 // LSTAR points here (syscall.cpp). On real hardware SYSCALL arrives at CPL 0 with RCX = user
 // RIP, R11 = user RFLAGS, IF/DF/TF masked by FMASK, and RSP still the user's (SDM Vol. 2B,
-// SYSCALL). One CPU and interrupts off: a single scratch word suffices to switch stacks, to the
-// running task's kernel stack (syscall_kernel_stack, kept equal to TSS.RSP0 by the scheduler).
+// SYSCALL). Which kernel stack is this CPU's? SWAPGS (SDM Vol. 2B) exchanges GS.base with
+// IA32_KERNEL_GS_BASE, which holds this CPU's PerCpu (kernel.hpp); its scratch word keeps the
+// user RSP while the stack switches, and a second SWAPGS gives ring 3 its GS back at once.
+    .set PERCPU_KERNEL_STACK_TOP, 0 // offsetof(PerCpu, kernel_stack_top)
+    .set PERCPU_USER_RSP, 8         // offsetof(PerCpu, user_rsp)
     .balign 16
     .globl syscall_entry
 syscall_entry:
-    mov     %rsp, syscall_user_rsp(%rip)
-    mov     syscall_kernel_stack(%rip), %rsp
-    push    syscall_user_rsp(%rip)
+    swapgs
+    mov     %rsp, %gs:PERCPU_USER_RSP
+    mov     %gs:PERCPU_KERNEL_STACK_TOP, %rsp
+    pushq   %gs:PERCPU_USER_RSP
+    swapgs
     SAVE_SYSCALL_REGISTERS
     mov     %rsp, %rdi
     call    syscall_dispatch        // (SyscallFrame&): result in frame.rax
@@ -160,13 +165,3 @@ switch_context:
     .endr
     ret
 
-    .data
-    .balign 8
-    .globl syscall_kernel_stack
-syscall_kernel_stack:
-    .quad   kernel_stack_top
-
-    .bss
-    .balign 8
-syscall_user_rsp:
-    .skip   8
