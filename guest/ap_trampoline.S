@@ -1,6 +1,6 @@
 // How an application processor (AP) enters the kernel: the real-mode trampoline that smp.cpp
-// copies below 1 MiB, the 64-bit landing that gives the AP its index and stack, the AP stacks,
-// and the wake-up IPI's interrupt entry (smp.cpp sends the wake-up IPI).
+// copies below 1 MiB, the 64-bit landing that gives the AP its index and stack, and the AP
+// stacks.
 //
 // A SIPI with vector VV starts an AP in real mode at CS = VV00, IP = 0, i.e. at physical VV000
 // (Intel SDM Vol. 3A §8.4.4.1, §9.1.4: the AP's state after INIT is the reset state, with
@@ -32,7 +32,6 @@
 
     .set AP_STACK_SIZE, 16384       // kApStackSize (kernel.hpp)
     .set AP_FAULT_STACK_SIZE, 4096  // kApFaultStackSize (kernel.hpp)
-    .set LAPIC_EOI, 0xfee000b0      // the local APIC's EOI register (SDM Vol. 3A §10.8.5)
 
 // --- The trampoline: never run where it is linked, only from its copy. ---------------------
     .section .rodata.ap_trampoline, "a"
@@ -98,16 +97,6 @@ ap_long_mode:
 1:  cli
     hlt
     jmp     1b
-
-// The wake-up IPI (smp.cpp's kWakeupVector): its only job is to end the HLT of an idle CPU,
-// which then looks at its mailbox. Fixed interrupts are acknowledged with an EOI (§10.8.5).
-    .globl wakeup_interrupt_entry
-wakeup_interrupt_entry:
-    push    %rax
-    mov     $LAPIC_EOI, %eax
-    movl    $0, (%rax)
-    pop     %rax
-    iretq
 
     .data
     .balign 4

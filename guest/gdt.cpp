@@ -81,12 +81,8 @@ void gdt_init(unsigned cpu, uint64_t stack_top, uint64_t fault_stack_top) {
                  : "rax", "memory");
 }
 
-// Each task has its own kernel stack: an interrupt from ring 3 must land on the running task's,
-// and so must syscall_entry (it reads the stack from this CPU's PerCpu).
-void set_kernel_stack(uint64_t top) {
-    PerCpu& cpu = this_cpu();
-    tss[cpu.index].rsp[0] = top;
-    cpu.kernel_stack_top = top;
-}
+// Each task has its own kernel stack: an interrupt from ring 3 must land on the running task's
+// (the scheduler calls this at every switch, for the CPU it runs on).
+void set_ring0_stack(unsigned cpu, uint64_t top) { tss[cpu].rsp[0] = top; }
 
 }  // namespace glassvm::guest

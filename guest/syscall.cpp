@@ -136,7 +136,7 @@ int64_t sys_clock_gettime(const SyscallFrame& call) {
 int64_t sys_getcpu(const SyscallFrame& call) {
     uint64_t cpu = call.rdi, node = call.rsi;
     if ((cpu != 0 && !is_user_range(cpu, 4)) || (node != 0 && !is_user_range(node, 4))) return -kEfault;
-    if (cpu != 0) *reinterpret_cast<uint32_t*>(cpu) = smp_current_cpu();
+    if (cpu != 0) *reinterpret_cast<uint32_t*>(cpu) = this_cpu().index;
     if (node != 0) *reinterpret_cast<uint32_t*>(node) = 0;
     return 0;
 }
@@ -173,9 +173,10 @@ constexpr SyscallTable kTable = make_table();
 // SYSCALL/SYSRET): LSTAR = entry point, STAR = selector bases (see gdt.cpp for the order they
 // force), FMASK = RFLAGS bits cleared on entry, EFER.SCE = enable.
 // On this development host SYSCALL arrives elsewhere: see trapped_syscall in trap_entry.S.
-// The MSRs belong to each CPU, so every CPU runs this for itself (smp.cpp's cpu_init).
-// IA32_KERNEL_GS_BASE holds the CPU's PerCpu for SWAPGS in syscall_entry; IA32_TSC_AUX, which
-// RDTSCP returns, its index (as Linux does), where the CPU has RDTSCP (CPUID 8000_0001H EDX[27]).
+// The MSRs belong to each CPU, so every CPU runs this for itself (cpu.cpp's cpu_init).
+// IA32_KERNEL_GS_BASE holds the CPU's PerCpu (for SWAPGS in syscall_entry, and this_cpu());
+// IA32_TSC_AUX, which RDTSCP returns, its index (as Linux does), where the CPU has RDTSCP
+// (CPUID 8000_0001H EDX[27]).
 void syscall_init_cpu(const PerCpu& cpu) {
     x86::write_msr(x86::kMsrEfer, x86::read_msr(x86::kMsrEfer) | x86::kEferSce);
     constexpr uint64_t kSyscallBase = kKernelCode;          // CS = 0x08, SS = 0x10

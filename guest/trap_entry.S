@@ -1,6 +1,7 @@
 // Every crossing between ring 3 and ring 0: the 64 exception and interrupt stubs, the two ways a
-// system call arrives, the first entry into ring 3, and the switch between two tasks' kernel stacks. Each way in saves registers as a frame (kernel.hpp)
-// on the kernel stack, calls C++, and restores what the C++ code left in the frame.
+// system call arrives, the first entry into ring 3, the wake-up IPI, and the switch between two
+// kernel stacks. Each way in saves registers as a frame (kernel.hpp) on the kernel stack, calls
+// C++, and restores what the C++ code left in the frame.
 
     .set USER_CODE, 0x23            // kUserCode
     .set USER_DATA, 0x1b            // kUserData
@@ -77,8 +78,10 @@ trap_common:
 // LSTAR points here (syscall.cpp). On real hardware SYSCALL arrives at CPL 0 with RCX = user
 // RIP, R11 = user RFLAGS, IF/DF/TF masked by FMASK, and RSP still the user's (SDM Vol. 2B,
 // SYSCALL). Which kernel stack is this CPU's? SWAPGS (SDM Vol. 2B) exchanges GS.base with
-// IA32_KERNEL_GS_BASE, which holds this CPU's PerCpu (kernel.hpp); its scratch word keeps the
-// user RSP while the stack switches, and a second SWAPGS gives ring 3 its GS back at once.
+// IA32_KERNEL_GS_BASE, which holds this CPU's PerCpu (kernel.hpp): its kernel_stack_top is the
+// running task's kernel stack (the scheduler keeps it equal to this CPU's TSS.RSP0), its scratch
+// word keeps the user RSP while the stack switches, and a second SWAPGS gives ring 3 its GS back
+// at once (so IA32_KERNEL_GS_BASE again names the PerCpu for this_cpu(), cpu.cpp).
     .set PERCPU_KERNEL_STACK_TOP, 0 // offsetof(PerCpu, kernel_stack_top)
     .set PERCPU_USER_RSP, 8         // offsetof(PerCpu, user_rsp)
     .balign 16
@@ -146,6 +149,19 @@ enter_user:
     .irp reg, ebx, ecx, edx, esi, edi, ebp, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d
     xor     %\reg, %\reg
     .endr
+    iretq
+
+// The wake-up IPI (kWakeupVector, sent by cpu_wake in cpu.cpp): its only job is to end the HLT
+// of an idle CPU, whose scheduler loop then looks at its run queue again; arriving while ring 3
+// runs, it changes nothing. So it skips the TrapFrame and C++: acknowledge (EOI, SDM Vol. 3A
+// §11.8.5) and return.
+    .set LAPIC_EOI, 0xfee000b0
+    .globl wakeup_interrupt_entry
+wakeup_interrupt_entry:
+    push    %rax
+    mov     $LAPIC_EOI, %eax
+    movl    $0, (%rax)
+    pop     %rax
     iretq
 
 // switch_context(RDI = where to save this stack pointer, RSI = the stack pointer to resume):

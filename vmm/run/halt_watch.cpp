@@ -73,7 +73,9 @@ void HaltWatch::close() {
 
 bool asleep_for_good(const Vcpu& vcpu) {
     uint32_t state = vcpu.mp_state();
-    if (state == KVM_MP_STATE_INIT_RECEIVED) return true;  // waits for a SIPI (SDM Vol. 3A 9.4)
+    // An application processor the guest never started: KVM creates it waiting for INIT
+    // (UNINITIALIZED), and after INIT it waits for a SIPI (INIT_RECEIVED; SDM Vol. 3A §9.4, §8.4.1).
+    if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED) return true;
     return state == KVM_MP_STATE_HALTED && (vcpu.regs().rflags & kInterruptFlag) == 0;
 }
 
