@@ -105,3 +105,14 @@ TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[s
         CHECK(never_started.elapsed < 5s);
     }
 }
+
+TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC timer still fires", "[smp][interrupts]") {
+    require_kvm();
+    for (std::string cpus : {"1", "2"}) {
+        auto result = run_glassvm({build_path("tests/guests/halt_timer.elf"), "--cpus", cpus});
+        INFO("--cpus " << cpus << "\n" << result.err);
+        CHECK(result.exit_status == abi::kExitGuestHalted);
+        CHECK(result.elapsed < 5s);
+    }
+}
+

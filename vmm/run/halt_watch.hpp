@@ -15,9 +15,10 @@
 // releases the holders, so an asleep vCPU is held for microseconds, not a polling period.
 //
 // The main thread looks on a backoff (1 ms, doubling to 50 ms), and starts a round only when no
-// vCPU thread has used any CPU time since its last look (a vCPU asleep in KVM_RUN uses none): a
-// guest that halts at once ends within a few milliseconds, a busy guest is never kicked, and an
-// idle one (halted with interrupts on, waiting for its timer) pays a kick every 50 ms.
+// vCPU thread has used more than 5 % of a CPU since its last look (a vCPU asleep in KVM_RUN uses
+// next to none, even when KVM wakes it for a timer tick it cannot take with IF = 0): a guest that
+// halts at once ends within a few milliseconds, a busy guest is never kicked, and an idle one
+// (halted with interrupts on, waiting for its timer) pays a kick every 50 ms.
 #pragma once
 
 #include <pthread.h>
