@@ -10,7 +10,7 @@ namespace {
 
 uint64_t tsc_khz;        // 0 = unknown
 uint64_t tsc_start;      // the TSC when the clock started
-volatile uint64_t ticks; // timer interrupts since the timer started
+volatile uint64_t ticks; // the boot CPU's timer interrupts since its timer started
 
 }  // namespace
 
@@ -24,6 +24,8 @@ void clock_tick() { ticks = ticks + 1; }
 uint64_t clock_ticks() { return ticks; }
 
 bool clock_has_tsc() { return tsc_khz != 0; }
+
+uint64_t clock_tsc_khz() { return tsc_khz; }
 
 // Whole seconds first, so the one multiplication, remainder × 10^6 < tsc_khz × 10^9, stays far
 // inside 64 bits (up to an 18 THz TSC): no 128-bit division, no floating point.

@@ -1,6 +1,7 @@
 // The kernel command line: kept in kernel memory, split into words, `key=value` look-ups, and the
 // words after `--` that become init's arguments (`quiet -- 1000` gives init argv {"init", "1000"}).
-// The kernel's own words: `hostname=NAME` (uname), `tasks=N` (run init as N tasks), `shell`.
+// The kernel's own words: `hostname=NAME` (uname), `tasks=N` (run init as N tasks), `shell`,
+// `initcpu=K` (init's CPU), `smpboot=serial`, `smpdelay=spec|none` (smp.cpp), `haltall`.
 #include "kernel.hpp"
 
 namespace glassvm::guest {

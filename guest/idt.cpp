@@ -1,5 +1,5 @@
-// The interrupt descriptor table: the code the CPU runs for each of the 32 exception vectors and
-// the 32 interrupt vectors after them (interrupt.cpp).
+// The interrupt descriptor table, shared by every CPU: the code the CPU runs for each of the 32
+// exception vectors, the 32 interrupt vectors after them (interrupt.cpp), and the wake-up IPI.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -17,7 +17,9 @@ static_assert(sizeof(Gate) == 16);
 constexpr uint8_t kInterruptGate = 0x8e;
 constexpr unsigned kDoubleFault = 8;
 
-alignas(16) constinit Gate idt[kVectorCount] = {};
+// All 256 vectors, so interrupt gates can be added past the stubs (the wake-up IPI); unused ones
+// are not present (a stray vector raises #NP, reported like any kernel exception).
+alignas(16) constinit Gate idt[256] = {};
 
 struct [[gnu::packed]] DescriptorTablePointer {
     uint16_t limit;
@@ -39,14 +41,23 @@ void idt_init() {
     // addresses differ only in bits 15:0 and each gate is the previous one plus kTrapStubSize.
     // (Ring 0 runs at ~1 µs an instruction on this host: the loop is kept this small.)
     Gate gate = make_gate(reinterpret_cast<uint64_t>(trap_stubs), 0);
-    for (unsigned vector = 0; vector < kVectorCount; ++vector) {
+    for (unsigned vector = 0; vector < kStubCount; ++vector) {
         idt[vector] = gate;
         gate.low += kTrapStubSize;
     }
     // A double fault may come from a broken kernel stack: give it a stack of its own (IST1).
     idt[kDoubleFault].low |= uint64_t{1} << 32;
+    idt_load();
+}
+
+// One IDT serves every CPU: each loads the same table into its own IDTR.
+void idt_load() {
     DescriptorTablePointer pointer{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
     asm volatile("lidt %0" : : "m"(pointer));
+}
+
+void idt_set_interrupt_gate(uint8_t vector, void (*handler)()) {
+    idt[vector] = make_gate(reinterpret_cast<uint64_t>(handler), 0);
 }
 
 }  // namespace glassvm::guest

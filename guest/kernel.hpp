@@ -16,9 +16,11 @@ inline constexpr uint16_t kKernelData = 0x10;
 inline constexpr uint16_t kUserData = 0x18 | 3;
 inline constexpr uint16_t kUserCode = 0x20 | 3;
 inline constexpr uint16_t kTssSelector = 0x28;
-void gdt_init();
-// The stack the CPU switches to when ring 3 is interrupted (TSS.RSP0), and syscall_entry's.
-void set_kernel_stack(uint64_t top);
+// Loads CPU `cpu`'s own GDT and TSS (each CPU needs its own TSS descriptor: LTR marks it busy).
+// The TSS sends ring-3 interrupts to `stack_top` and #DF to `fault_stack_top`.
+void gdt_init(unsigned cpu, uint64_t stack_top, uint64_t fault_stack_top);
+// CPU `cpu`'s TSS.RSP0: the stack it switches to when ring 3 is interrupted.
+void set_ring0_stack(unsigned cpu, uint64_t top);
 
 // --- trap_entry.S: the crossings between ring 3 and ring 0. -------------------------------------
 // What trap_entry.S saves on the kernel stack for every exception: the general registers it
@@ -44,15 +46,17 @@ void syscall_entry();            // LSTAR points here; supervisor-only text
 [[noreturn]] void enter_user(uint64_t entry, uint64_t stack);
 // Saves this kernel stack's pointer in *save and resumes the stack at `resume` (scheduler.cpp).
 void switch_context(uint64_t* save, uint64_t resume);
-extern uint64_t syscall_kernel_stack;  // the stack syscall_entry switches to
-extern char kernel_stack_top[];  // entry64.S: the boot stack
-extern char fault_stack_top[];   // entry64.S: IST stack for #DF
+void wakeup_interrupt_entry();   // kWakeupVector's handler: EOI only
+extern char kernel_stack_top[];  // entry64.S: the boot CPU's stack (boot, then idle)
+extern char fault_stack_top[];   // entry64.S: the boot CPU's IST stack for #DF
 }
 inline constexpr size_t kTrapStubSize = 32;
 
 // --- idt.cpp: the interrupt descriptor table. ---------------------------------------------------
-inline constexpr unsigned kVectorCount = 64;  // 0-31 exceptions, 32-63 interrupts
-void idt_init();
+inline constexpr unsigned kStubCount = 64;  // trap_entry.S: 0-31 exceptions, 32-63 interrupts
+void idt_init();  // builds the one IDT all CPUs share, and loads it
+void idt_load();  // loads it on another CPU
+void idt_set_interrupt_gate(uint8_t vector, void (*handler)());
 
 // --- trap.cpp: what an exception means (kernel panic, or the task killed). --------------------
 extern "C" void trap_dispatch(TrapFrame& frame);
@@ -61,18 +65,26 @@ extern "C" void trap_dispatch(TrapFrame& frame);
 inline constexpr uint8_t kTimerVector = 0x20;
 inline constexpr uint8_t kSerialVector = 0x20 + abi::kSerialIrq;
 inline constexpr uint8_t kSpuriousVector = 0x3f;  // bits 3:0 all ones, as old APICs required
-// Programs the PICs, the I/O APIC and the local APIC and starts the timer (interrupts stay off
-// in ring 0; ring 3 and the idle loop take them).
+inline constexpr uint8_t kWakeupVector = 0xfd;    // IPI between CPUs (Linux's reschedule vector)
+// Boot CPU: programs the PICs and the I/O APIC, calibrates the APIC timer and starts its own,
+// starts the clock (interrupts stay off in ring 0; ring 3 and the idle loop take them).
 void interrupts_init(const abi::BootInfo& boot);
 void interrupt_dispatch(TrapFrame& frame);
 
-// --- lapic.cpp: the local APIC: enable, end of interrupt, the periodic timer. -----------------
-void lapic_init();
+// --- lapic.cpp: this CPU's local APIC: enable, EOI, the periodic timer, IPIs. ----------------
+void lapic_init();  // each CPU, for its own APIC
 uint32_t lapic_id();
 void lapic_end_of_interrupt();
-// Calibrates the APIC timer (against the TSC when tsc_khz is known, else the PIT, which also
-// measures the TSC and sets tsc_khz) and starts it at `hz` interrupts a second on kTimerVector.
-void lapic_timer_start(uint32_t hz, uint64_t& tsc_khz);
+// Once, on the boot CPU: measures the APIC timer (against the TSC when tsc_khz is known, else the
+// PIT, which also measures the TSC and sets tsc_khz) for `hz` interrupts a second.
+void lapic_timer_calibrate(uint32_t hz, uint64_t& tsc_khz);
+void lapic_timer_start();  // each CPU: its own timer, periodic, on kTimerVector
+void lapic_timer_stop();
+// Interrupt command register (SDM Vol. 3A §11.6.1): delivery modes, and the destination: one
+// APIC id, or every CPU but the sender (the id is then unused).
+enum class IpiKind : uint32_t { Fixed = 0b000, Init = 0b101, Startup = 0b110 };
+enum class IpiTarget { One, AllExcludingSelf };
+void lapic_send_ipi(IpiTarget target, uint32_t apic_id, IpiKind kind, uint8_t vector);
 
 // --- pit.cpp: the 8254 programmable interval timer, as a stopwatch. ----------------------------
 // Busy-waits `milliseconds` (at most 50) on channel 0; false when there is no PIT to count.
@@ -88,11 +100,14 @@ void clock_init(uint64_t tsc_khz);
 void clock_tick();
 uint64_t clock_ticks();
 bool clock_has_tsc();
+uint64_t clock_tsc_khz();  // 0 when unknown
 // Nanoseconds since the clock started: by the TSC when its rate is known, else by ticks.
 uint64_t clock_now_ns();
 
 // --- syscall.cpp: the Linux x86-64 system calls the kernel implements. -----------------------
-void syscall_init();
+struct PerCpu;
+// This CPU's SYSCALL MSRs (STAR, LSTAR, FMASK, EFER.SCE are per CPU) and IA32_KERNEL_GS_BASE.
+void syscall_init_cpu(const PerCpu& cpu);
 // Runs the system call in frame.rax with the arguments in the frame; the result lands in rax.
 // Both entry paths (syscall_entry at ring 0, and trapped_syscall after a #PF) end here.
 extern "C" void syscall_dispatch(SyscallFrame& frame);
@@ -164,10 +179,13 @@ uint64_t program_load(const Word* arguments, size_t count);
 
 // --- task.cpp: tasks (a kernel stack, an address space, a state) and their life cycle. ---------
 inline constexpr size_t kMaxTasks = 8;
-enum class TaskState { Free, Ready, Sleeping, WaitingInput, WaitingChild, Zombie };
+// Starting: claimed, being built. Ready: running, or may run. Every state but Free is
+// changed only under task_lock (below).
+enum class TaskState { Free, Starting, Ready, Sleeping, WaitingInput, WaitingChild, Zombie };
 struct Task {
     TaskState state;
     uint32_t id;            // the pid; 0 while free
+    uint32_t cpu;           // the CPU it runs on, for its whole life (the scheduler's run queue)
     Task* parent;           // who waits for it (the shell), or nullptr
     uint64_t saved_rsp;     // its kernel stack while it is switched out
     uint64_t stack_top;     // its kernel stack's top
@@ -179,27 +197,74 @@ struct Task {
     uint8_t exit_status;    // once a Zombie
 };
 Task* task_table();  // kMaxTasks entries
-// A ring-3 task running the program with `arguments` (argv[0] first); nullptr when no slot
-// or region is free.
-Task* task_spawn_user(const Word* arguments, size_t count, Task* parent);
-Task* task_spawn_kernel(void (*main)());
+// The task table's states, every wait's condition (the console's input buffer, a child's end)
+// and the user regions: one lock for all, as all are small and change only in short steps.
+class Spinlock;
+extern Spinlock task_lock;
+// A ring-3 task running the program with `arguments` (argv[0] first), to run on CPU `cpu`;
+// nullptr when no slot or region is free. It stays Starting until task_make_ready.
+Task* task_spawn_user(const Word* arguments, size_t count, Task* parent, unsigned cpu);
+Task* task_spawn_kernel(void (*main)(), unsigned cpu);  // made ready at once
+void task_make_ready(Task* task);  // Starting → Ready; its CPU is woken for it
 // Ends the running task. When no task is left, the VM ends with the status of task 1.
 [[noreturn]] void task_exit(uint8_t status);
 // Waits for `child` to end, frees it and returns its status.
 uint8_t task_wait(Task* child);
 
-// --- scheduler.cpp: which task runs: round robin on the timer tick, idle when none can. --------
-Task* current_task();
-[[noreturn]] void scheduler_start();
-void schedule();  // the running task gave up the CPU (its state says why); returns when it runs
+// --- scheduler.cpp: which task runs on each CPU: round robin over the tasks pinned to it,
+// switching on its timer tick; its idle loop when none can run. --------------------------------
+Task* current_task();  // this CPU's running task (nullptr in its idle loop)
+[[noreturn]] void scheduler_run();  // each CPU, on its idle stack: run its tasks, else idle
+// With task_lock held: the running task stops running as `state` says (Ready: a yield), the
+// lock is released, and this returns when the task runs again.
+void block(TaskState state);
 void yield();
 void sleep_until(uint64_t deadline_ns);
+// With task_lock held: makes `task` Ready, and wakes its CPU if that is another one.
 void wake(Task* task);
 void wake_all(TaskState waiting);
 void scheduler_tick(bool interrupted_user);
 
 // --- shell.cpp: the console shell (`--cmdline shell`), a kernel task. ---------------------------
 void shell_main();
+
+// --- cpu.cpp: per-CPU state, and the set-up each CPU runs for itself. ----------------------------
+// What each CPU keeps for itself. syscall_entry (trap_entry.S) reaches it through GS after
+// SWAPGS (IA32_KERNEL_GS_BASE = its address), so the first two fields' offsets are ABI.
+struct PerCpu {
+    uint64_t kernel_stack_top;  // trap_entry.S PERCPU_KERNEL_STACK_TOP: the running task's stack
+    uint64_t user_rsp;          // trap_entry.S PERCPU_USER_RSP: syscall_entry's scratch word
+    uint32_t index;             // 0 = the boot processor, then in the order the APs arrived
+    uint32_t apic_id;           // from its local APIC's ID register
+    uint32_t online;            // set (release) once the CPU is ready
+    // The scheduler's (scheduler.cpp), touched only by this CPU:
+    Task* running;              // nullptr while the CPU idles
+    uint64_t idle_rsp;          // the idle loop's stack pointer while a task runs
+    uint64_t next_wake_ns;      // the earliest deadline of a task sleeping on this CPU
+    size_t last_slot;           // round robin: the task table slot it ran last
+};
+void cpu_init(unsigned index);  // GDT, TSS, IDT, SYSCALL MSRs, local APIC, for this CPU
+PerCpu& this_cpu();
+PerCpu& cpu_record(unsigned index);
+void cpu_mark_online(unsigned index);
+bool cpu_is_online(unsigned index);
+uint32_t cpus_online();
+void cpu_wake(unsigned index);  // the wake-up IPI, unless `index` is this CPU
+[[noreturn]] void cpu_halt_for_good();  // timer off, interrupts off, HLT (`haltall`)
+
+// --- smp.cpp, ap_trampoline.S: starting the other CPUs (Intel SDM Vol. 3A §8.4). -------------
+inline constexpr size_t kApStackSize = 16384;      // ap_trampoline.S AP_STACK_SIZE
+inline constexpr size_t kApFaultStackSize = 4096;  // ap_trampoline.S AP_FAULT_STACK_SIZE
+extern "C" {
+extern const char ap_trampoline_start[], ap_trampoline_end[];
+extern char ap_kernel_stacks[], ap_fault_stacks[];
+[[noreturn]] void ap_main(uint32_t index);  // ap_trampoline.S calls it on the AP's own stack
+}
+// Boot processor, after interrupts_init: starts the other CPUs (INIT-SIPI-SIPI) and prints
+// `cpus=N` and one line per CPU.
+void smp_init(const abi::BootInfo& boot);
+// The CPU the command line names for init (`initcpu=K`, default 0).
+unsigned smp_init_cpu();
 
 // --- main.cpp: the common boot path. -----------------------------------------------------------
 [[noreturn]] void kernel_main(const abi::BootInfo& boot);

@@ -1,5 +1,6 @@
-// The common boot path both entries reach: install the CPU tables, greet, set up interrupts,
-// start the first tasks (init, as many times as `tasks=N` asks, or the shell), and schedule.
+// The common boot path both entries reach: install the boot CPU's tables, greet, set up
+// interrupts, start the other CPUs, create the first tasks (init, as many times as `tasks=N`
+// asks, on the CPU `initcpu=K` names; or the shell, on CPU 0), and join the scheduler.
 #include "kernel.hpp"
 
 namespace glassvm::guest {
@@ -17,27 +18,39 @@ size_t task_count() {
     return 1;
 }
 
-// Every init task runs the same program with the same arguments: argv = {"init", words after --}.
+// Every init task runs the same program with the same arguments, argv = {"init", words after
+// --}, on the CPU `initcpu=K` names. All are created before any is made ready, so the first to
+// end cannot end the VM while the others are still being created.
 void start_init_tasks() {
     Word arguments[32] = {{"init", 4}};
     size_t count = 1 + cmdline_init_arguments(arguments + 1, 31);
-    size_t wanted = task_count();
-    for (size_t i = 0; i < wanted; ++i) {
-        if (task_spawn_user(arguments, count, nullptr)) continue;
+    unsigned cpu = smp_init_cpu();
+    Task* created[kMaxTasks];
+    size_t wanted = task_count(), made = 0;
+    for (; made < wanted; ++made) {
+        created[made] = task_spawn_user(arguments, count, nullptr, cpu);
+        if (created[made]) continue;
         print("glassvm-guest: memory for only ");
-        print_dec(i);
+        print_dec(made);
         print(" tasks (try a larger --mem)\n");
         break;
     }
+    for (size_t i = 0; i < made; ++i) task_make_ready(created[i]);
+}
+
+// `haltall`: every CPU halts with interrupts off, the APs as soon as they are online (smp.cpp),
+// the boot CPU here. Nothing can wake the guest; the VMM sees that and ends the VM (status 118).
+[[noreturn]] void halt_all() {
+    print("haltall: every CPU halts with interrupts off\n");
+    cpu_halt_for_good();
 }
 
 }  // namespace
 
 [[noreturn]] void kernel_main(const abi::BootInfo& boot) {
-    gdt_init();
     idt_init();
+    cpu_init(0);  // this CPU's GDT, TSS, SYSCALL MSRs and local APIC (cpu.cpp)
     serial_init();
-    syscall_init();
     user_memory_init(boot);
     cmdline_init(boot);
 
@@ -48,17 +61,18 @@ void start_init_tasks() {
     print("\n");
 
     program_init(boot);
-    bool shell = cmdline_has("shell");
-    if (!shell && !program_present()) {
+    interrupts_init(boot);
+    smp_init(boot);  // the other CPUs: INIT-SIPI-SIPI, each starts its timer; then `cpus=N`
+    if (cmdline_has("haltall")) halt_all();
+    if (cmdline_has("shell")) {
+        task_spawn_kernel(shell_main, 0);  // the shell runs on the boot CPU
+    } else if (program_present()) {
+        start_init_tasks();
+    } else {
         print("glassvm-guest: no init program (pass one with --init)\n");
         exit_vm(abi::kStatusSuccess);
     }
-    interrupts_init(boot);
-    if (shell)
-        task_spawn_kernel(shell_main);
-    else
-        start_init_tasks();
-    scheduler_start();
+    scheduler_run();  // the boot CPU's idle loop: it runs its tasks from here
 }
 
 }  // namespace glassvm::guest

@@ -1,6 +1,7 @@
 // Low-level driver for the 16550A UART on COM1: transmit polled, receive by interrupt.
 // Register map and bits: TI/National PC16550D datasheet, "Register Description" (Table 2).
 #include "kernel.hpp"
+#include "spinlock.hpp"
 #include "x86.hpp"
 
 namespace glassvm::guest {
@@ -31,6 +32,9 @@ constexpr uint8_t kLsrTransmitEmpty = 0x20; // THRE: in FIFO mode, the transmit 
 // Baud = 1.8432 MHz crystal / (16 × divisor); divisor 1 gives 115200.
 constexpr uint16_t kDivisor115200 = 1;
 constexpr size_t kFifoDepth = 16;
+
+// Several CPUs may print at once; one writer at a time keeps lines whole and the FIFO count true.
+Spinlock transmit_lock;
 
 void write_register(uint16_t offset, uint8_t value) { x86::out8(kBase + offset, value); }
 uint8_t read_register(uint16_t offset) { return x86::in8(kBase + offset); }
@@ -63,6 +67,7 @@ void serial_drain(void (*sink)(char byte)) {
 // Every port access is a VM exit (~11 µs here), so poll LSR once per FIFO-full of bytes rather
 // than once per byte: once THRE says the FIFO is empty, 16 bytes fit without another look.
 void serial_write(const char* data, size_t length) {
+    LockGuard guard(transmit_lock);
     while (length > 0) {
         while ((x86::in8(kBase + kLineStatus) & kLsrTransmitEmpty) == 0) {
         }

@@ -74,11 +74,13 @@ void run_program(const Word* words, size_t count) {
         print("run: no program to run (boot with --init FILE)\n");
         return;
     }
-    Task* child = task_spawn_user(words + 1, count - 1, current_task());
+    // The child runs on the shell's CPU, as every task runs on the CPU that created it.
+    Task* child = task_spawn_user(words + 1, count - 1, current_task(), current_task()->cpu);
     if (!child) {
         print("run: no free task or memory\n");
         return;
     }
+    task_make_ready(child);
     uint8_t status = task_wait(child);
     print("[probe exited with status ");
     print_dec(status);

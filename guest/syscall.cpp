@@ -19,6 +19,7 @@ enum : uint64_t {
     kClockGettime = 228,
     kClockNanosleep = 230,
     kExitGroup = 231,
+    kGetcpu = 309,
     kSyscallCount,
 };
 constexpr int64_t kEbadf = 9, kEfault = 14, kEinval = 22, kEnosys = 38;
@@ -130,6 +131,16 @@ int64_t sys_clock_gettime(const SyscallFrame& call) {
     return 0;
 }
 
+// getcpu(unsigned* cpu, unsigned* node, void* cache): the CPU this runs on (one NUMA node, 0).
+// Either pointer may be null; the cache argument is unused since Linux 2.6.24.
+int64_t sys_getcpu(const SyscallFrame& call) {
+    uint64_t cpu = call.rdi, node = call.rsi;
+    if ((cpu != 0 && !is_user_range(cpu, 4)) || (node != 0 && !is_user_range(node, 4))) return -kEfault;
+    if (cpu != 0) *reinterpret_cast<uint32_t*>(cpu) = this_cpu().index;
+    if (node != 0) *reinterpret_cast<uint32_t*>(node) = 0;
+    return 0;
+}
+
 // The system call table, indexed by number, as Linux's sys_call_table; empty slots are -ENOSYS.
 // A table rather than a switch: ring 0 costs ~1 µs an instruction on this host, and a lookup
 // takes a handful where a switch's compare chain takes dozens.
@@ -151,6 +162,7 @@ constexpr SyscallTable make_table() {
     table.handler[kClockGettime] = sys_clock_gettime;
     table.handler[kClockNanosleep] = sys_clock_nanosleep;
     table.handler[kExitGroup] = sys_exit;  // one thread a task, so exit and exit_group agree
+    table.handler[kGetcpu] = sys_getcpu;
     return table;
 }
 constexpr SyscallTable kTable = make_table();
@@ -161,13 +173,20 @@ constexpr SyscallTable kTable = make_table();
 // SYSCALL/SYSRET): LSTAR = entry point, STAR = selector bases (see gdt.cpp for the order they
 // force), FMASK = RFLAGS bits cleared on entry, EFER.SCE = enable.
 // On this development host SYSCALL arrives elsewhere: see trapped_syscall in trap_entry.S.
-void syscall_init() {
+// The MSRs belong to each CPU, so every CPU runs this for itself (cpu.cpp's cpu_init).
+// IA32_KERNEL_GS_BASE holds the CPU's PerCpu (for SWAPGS in syscall_entry, and this_cpu());
+// IA32_TSC_AUX, which RDTSCP returns, its index (as Linux does), where the CPU has RDTSCP
+// (CPUID 8000_0001H EDX[27]).
+void syscall_init_cpu(const PerCpu& cpu) {
     x86::write_msr(x86::kMsrEfer, x86::read_msr(x86::kMsrEfer) | x86::kEferSce);
     constexpr uint64_t kSyscallBase = kKernelCode;          // CS = 0x08, SS = 0x10
     constexpr uint64_t kSysretBase = (kUserData & ~3) - 8;  // SS = 0x18|3, CS = 0x20|3
     x86::write_msr(x86::kMsrStar, (kSysretBase << 48) | (kSyscallBase << 32));
     x86::write_msr(x86::kMsrLstar, reinterpret_cast<uint64_t>(&syscall_entry));
     x86::write_msr(x86::kMsrFmask, kRflagsInterrupt | kRflagsDirection | kRflagsTrap);
+    x86::write_msr(x86::kMsrKernelGsBase, reinterpret_cast<uint64_t>(&cpu));
+    constexpr uint32_t kRdtscp = 1u << 27;
+    if (x86::cpuid(0x8000'0001).edx & kRdtscp) x86::write_msr(x86::kMsrTscAux, cpu.index);
 }
 
 extern "C" void syscall_dispatch(SyscallFrame& frame) {

@@ -1,10 +1,12 @@
 // Tasks: the table of them, creating one (a kernel stack set up to start it, and for a user task
-// an address space with the program loaded), its end, and waiting for it.
+// an address space with the program loaded), its end, and waiting for it. Any CPU may create a
+// task for any CPU; task_lock (below) guards the table's states and the user regions.
 //
 // A task's whole kernel-side state is its kernel stack: interrupted or blocked, it sits in
 // switch_context (trap_entry.S) with its registers on that stack. A new task's stack is built to
 // look the same, so the first switch to it "returns" into task_start.
 #include "kernel.hpp"
+#include "spinlock.hpp"
 #include "x86.hpp"
 
 namespace glassvm::guest {
@@ -18,6 +20,12 @@ Task tasks[kMaxTasks];
 uint32_t next_id = 1;
 uint8_t first_status;  // task 1's exit status, the VM's when the last task ends
 
+}  // namespace
+
+Spinlock task_lock;
+
+namespace {
+
 // Where every task begins, on its own kernel stack, the first time it is switched to.
 [[noreturn]] void task_start() {
     Task* task = current_task();
@@ -28,12 +36,16 @@ uint8_t first_status;  // task 1's exit status, the VM's when the last task ends
     enter_user(task->user_entry, task->user_stack);
 }
 
-Task* claim(void (*kernel_main)(), Task* parent) {
+// A free slot, marked Starting (so no other CPU takes it) and set up to begin in task_start.
+Task* claim(void (*kernel_main)(), Task* parent, unsigned cpu) {
+    LockGuard guard(task_lock);
     for (size_t slot = 0; slot < kMaxTasks; ++slot) {
         Task& task = tasks[slot];
         if (task.state != TaskState::Free) continue;
         task = Task{};
+        task.state = TaskState::Starting;
         task.id = next_id++;
+        task.cpu = cpu;
         task.parent = parent;
         task.kernel_main = kernel_main;
         task.cr3 = kernel_address_space();
@@ -50,6 +62,7 @@ Task* claim(void (*kernel_main)(), Task* parent) {
     return nullptr;
 }
 
+// Starting tasks count: the VM does not end while tasks are still being created.
 size_t live_tasks() {
     size_t count = 0;
     for (const Task& task : tasks)
@@ -57,23 +70,34 @@ size_t live_tasks() {
     return count;
 }
 
+uint64_t claim_region() {
+    LockGuard guard(task_lock);
+    return user_region_claim();
+}
+
+void release_region(uint64_t region) {
+    LockGuard guard(task_lock);
+    user_region_release(region);
+}
+
 }  // namespace
 
 Task* task_table() { return tasks; }
 
-Task* task_spawn_kernel(void (*main)()) {
-    Task* task = claim(main, nullptr);
-    if (task) task->state = TaskState::Ready;
+Task* task_spawn_kernel(void (*main)(), unsigned cpu) {
+    Task* task = claim(main, nullptr, cpu);
+    if (task) task_make_ready(task);
     return task;
 }
 
-// The program is copied in through the new task's own page tables, loaded for the moment.
-Task* task_spawn_user(const Word* arguments, size_t count, Task* parent) {
-    uint64_t region = user_region_claim();
+// The program is copied in through the new task's own page tables, loaded for the moment
+// (outside the lock: the slot is Starting, and the region this task's alone).
+Task* task_spawn_user(const Word* arguments, size_t count, Task* parent, unsigned cpu) {
+    uint64_t region = claim_region();
     if (region == 0) return nullptr;
-    Task* task = claim(nullptr, parent);
+    Task* task = claim(nullptr, parent, cpu);
     if (!task) {
-        user_region_release(region);
+        release_region(region);
         return nullptr;
     }
     task->region = region;
@@ -83,31 +107,40 @@ Task* task_spawn_user(const Word* arguments, size_t count, Task* parent) {
     task->user_stack = program_load(arguments, count);
     x86::write_cr3(previous);
     task->user_entry = program_entry();
-    task->state = TaskState::Ready;
     return task;
+}
+
+void task_make_ready(Task* task) {
+    LockGuard guard(task_lock);
+    wake(task);
 }
 
 // The task's memory goes back at once; its table entry and kernel stack (which this very code
 // still runs on) stay until its parent collects the status, or for good for a task with none.
+// (A child runs on its parent's CPU, so its stack is left before the parent can free it.)
+// Whichever CPU ends the last task ends the VM.
 void task_exit(uint8_t status) {
     Task* task = current_task();
+    task_lock.acquire();
     if (task->id == 1) first_status = status;
     if (task->region != 0) user_region_release(task->region);
     task->exit_status = status;
     task->state = TaskState::Zombie;
     if (task->parent && task->parent->state == TaskState::WaitingChild) wake(task->parent);
     if (live_tasks() == 0) exit_vm(first_status);
-    schedule();
+    block(TaskState::Zombie);
     x86::halt_forever();  // a zombie is never scheduled again
 }
 
 uint8_t task_wait(Task* child) {
+    task_lock.acquire();
     while (child->state != TaskState::Zombie) {
-        current_task()->state = TaskState::WaitingChild;
-        schedule();
+        block(TaskState::WaitingChild);
+        task_lock.acquire();
     }
     uint8_t status = child->exit_status;
     child->state = TaskState::Free;
+    task_lock.release();
     return status;
 }
 

@@ -1,6 +1,7 @@
 // Every crossing between ring 3 and ring 0: the 64 exception and interrupt stubs, the two ways a
-// system call arrives, the first entry into ring 3, and the switch between two tasks' kernel stacks. Each way in saves registers as a frame (kernel.hpp)
-// on the kernel stack, calls C++, and restores what the C++ code left in the frame.
+// system call arrives, the first entry into ring 3, the wake-up IPI, and the switch between two
+// kernel stacks. Each way in saves registers as a frame (kernel.hpp) on the kernel stack, calls
+// C++, and restores what the C++ code left in the frame.
 
     .set USER_CODE, 0x23            // kUserCode
     .set USER_DATA, 0x1b            // kUserData
@@ -76,14 +77,21 @@ trap_common:
 
 // LSTAR points here (syscall.cpp). On real hardware SYSCALL arrives at CPL 0 with RCX = user
 // RIP, R11 = user RFLAGS, IF/DF/TF masked by FMASK, and RSP still the user's (SDM Vol. 2B,
-// SYSCALL). One CPU and interrupts off: a single scratch word suffices to switch stacks, to the
-// running task's kernel stack (syscall_kernel_stack, kept equal to TSS.RSP0 by the scheduler).
+// SYSCALL). Which kernel stack is this CPU's? SWAPGS (SDM Vol. 2B) exchanges GS.base with
+// IA32_KERNEL_GS_BASE, which holds this CPU's PerCpu (kernel.hpp): its kernel_stack_top is the
+// running task's kernel stack (the scheduler keeps it equal to this CPU's TSS.RSP0), its scratch
+// word keeps the user RSP while the stack switches, and a second SWAPGS gives ring 3 its GS back
+// at once (so IA32_KERNEL_GS_BASE again names the PerCpu for this_cpu(), cpu.cpp).
+    .set PERCPU_KERNEL_STACK_TOP, 0 // offsetof(PerCpu, kernel_stack_top)
+    .set PERCPU_USER_RSP, 8         // offsetof(PerCpu, user_rsp)
     .balign 16
     .globl syscall_entry
 syscall_entry:
-    mov     %rsp, syscall_user_rsp(%rip)
-    mov     syscall_kernel_stack(%rip), %rsp
-    push    syscall_user_rsp(%rip)
+    swapgs
+    mov     %rsp, %gs:PERCPU_USER_RSP
+    mov     %gs:PERCPU_KERNEL_STACK_TOP, %rsp
+    pushq   %gs:PERCPU_USER_RSP
+    swapgs
     SAVE_SYSCALL_REGISTERS
     mov     %rsp, %rdi
     call    syscall_dispatch        // (SyscallFrame&): result in frame.rax
@@ -143,6 +151,19 @@ enter_user:
     .endr
     iretq
 
+// The wake-up IPI (kWakeupVector, sent by cpu_wake in cpu.cpp): its only job is to end the HLT
+// of an idle CPU, whose scheduler loop then looks at its run queue again; arriving while ring 3
+// runs, it changes nothing. So it skips the TrapFrame and C++: acknowledge (EOI, SDM Vol. 3A
+// §11.8.5) and return.
+    .set LAPIC_EOI, 0xfee000b0
+    .globl wakeup_interrupt_entry
+wakeup_interrupt_entry:
+    push    %rax
+    mov     $LAPIC_EOI, %eax
+    movl    $0, (%rax)
+    pop     %rax
+    iretq
+
 // switch_context(RDI = where to save this stack pointer, RSI = the stack pointer to resume):
 // the scheduler's switch from one task's kernel stack to another's (scheduler.cpp). The
 // System V ABI lets a call clobber everything but RBX, RBP, R12-R15 and RSP, so those six are all
@@ -160,13 +181,3 @@ switch_context:
     .endr
     ret
 
-    .data
-    .balign 8
-    .globl syscall_kernel_stack
-syscall_kernel_stack:
-    .quad   kernel_stack_top
-
-    .bss
-    .balign 8
-syscall_user_rsp:
-    .skip   8

@@ -20,6 +20,8 @@ inline constexpr uint32_t kMsrEfer = 0xC000'0080;
 inline constexpr uint32_t kMsrStar = 0xC000'0081;
 inline constexpr uint32_t kMsrLstar = 0xC000'0082;
 inline constexpr uint32_t kMsrFmask = 0xC000'0084;
+inline constexpr uint32_t kMsrKernelGsBase = 0xC000'0102;  // swapped into GS.base by SWAPGS
+inline constexpr uint32_t kMsrTscAux = 0xC000'0103;        // what RDTSCP returns in ECX
 inline constexpr uint64_t kEferSce = 1u << 0;  // SYSCALL/SYSRET enable
 
 inline uint64_t read_msr(uint32_t msr) {

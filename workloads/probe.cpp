@@ -2,6 +2,7 @@
 //
 //   sysname= release= version= nodename= machine=   uname(2)
 //   pid= ppid=                                       getpid(2), getppid(2)
+//   cpu=                                             getcpu(2): the CPU it runs on
 //   getppid_calls=N getppid_ns=<median ns per call>  N defaults to 1000, a number argument
 //                                                    overrides (rounded down to whole batches
 //                                                    of 10, at most 10240)
@@ -18,7 +19,7 @@ namespace {
 
 // Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
 constexpr long kWrite = 1, kNanosleep = 35, kGetpid = 39, kUname = 63, kGetppid = 110,
-               kClockGettime = 228, kExitGroup = 231;
+               kClockGettime = 228, kExitGroup = 231, kGetcpu = 309;
 constexpr long kClockMonotonic = 1;
 
 long syscall1(long number, long a) {
@@ -241,6 +242,11 @@ extern "C" [[noreturn]] void probe_main(const uint64_t* stack) {
     }
     out.line("pid", uint64_t(syscall0(kGetpid)));
     out.line("ppid", uint64_t(syscall0(kGetppid)));
+    unsigned cpu = 0;
+    if (syscall3(kGetcpu, long(&cpu), 0, 0) < 0)
+        out.line("cpu", "unavailable");
+    else
+        out.line("cpu", cpu);
     out.flush();
     if (sleep) sleep_and_report(out, sleep_ms);
 

@@ -9,6 +9,8 @@
 #define GLASSVM_ABI_EXIT_PORT 0xf4
 #define GLASSVM_ABI_DOORBELL_PORT 0xf8
 #define GLASSVM_ABI_BOOT_MAGIC 0x676c617373766d31 /* "glassvm1" */
+#define GLASSVM_ABI_MAX_CPUS 16
+#define GLASSVM_ABI_AP_TRAMPOLINE 0x8000
 
 /* The firmware boot path (firmware/README.md): System Control Port A (the A20 gate) and the
  * firmware configuration interface, a selector port and a data port. */
@@ -95,6 +97,20 @@ inline constexpr uint64_t kMmioHoleEnd = 0x1'0000'0000;
 // The first 2 MiB hold the kernel and its tables and are mapped supervisor-only; the rest of
 // RAM (and the MMIO hole) is user-accessible in the boot page tables.
 inline constexpr uint64_t kKernelRegionEnd = 0x20'0000;
+
+// The page below 1 MiB where the kernel copies its real-mode trampoline for application
+// processors: a SIPI with vector VV starts an AP at VV000 (Intel SDM Vol. 3A §8.4.4.1), so it must
+// be 4 KiB-aligned below 1 MiB. The VMM puts nothing there (vmm/x86/layout.hpp).
+inline constexpr uint64_t kApTrampolineAddress = GLASSVM_ABI_AP_TRAMPOLINE;
+
+// ---------------------------------------------------------------------------------------------
+// Processors. The VMM creates BootInfo.cpu_count vCPUs; vCPU i has initial APIC id i (CPUID leaf
+// 01H EBX[31:24], leaf 0BH EDX, the local APIC's ID register). Only vCPU 0, the bootstrap
+// processor, starts at the kernel's entry; the others wait for INIT-SIPI-SIPI (guest/smp.cpp).
+// ---------------------------------------------------------------------------------------------
+
+// The most CPUs the guest kernel can bring up (it has a stack, GDT and TSS for each).
+inline constexpr int kMaxCpus = GLASSVM_ABI_MAX_CPUS;
 
 // ---------------------------------------------------------------------------------------------
 // Boot information. On direct boot the VMM enters the kernel's 64-bit ELF entry point in long

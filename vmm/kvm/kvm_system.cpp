@@ -64,6 +64,11 @@ int KvmSystem::check_extension(int capability) const {
     return check_syscall("KVM_CHECK_EXTENSION", ::ioctl(m_fd.get(), KVM_CHECK_EXTENSION, capability));
 }
 
+int KvmSystem::max_vcpus() const {
+    int most = check_extension(KVM_CAP_MAX_VCPUS);
+    return most > 0 ? most : check_extension(KVM_CAP_NR_VCPUS);
+}
+
 void KvmSystem::require_extension(int capability, std::string_view name) const {
     if (check_extension(capability) <= 0)
         throw Error(ErrorKind::System,

@@ -26,6 +26,9 @@ public:
     // Throws a plain Error naming the capability when it is absent.
     void require_extension(int capability, std::string_view name) const;
 
+    // KVM_CAP_MAX_VCPUS: the most vCPUs one VM may have (KVM_CAP_NR_VCPUS when that is absent).
+    int max_vcpus() const;
+
     // KVM_GET_SUPPORTED_CPUID: every CPUID leaf KVM can present to a guest.
     std::vector<kvm_cpuid_entry2> supported_cpuid() const;
 

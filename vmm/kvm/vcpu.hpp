@@ -28,8 +28,9 @@ public:
     std::vector<kvm_cpuid_entry2> cpuid() const;
     // KVM_GET_TSC_KHZ: the guest's TSC frequency, or 0 when KVM cannot tell.
     uint32_t tsc_khz() const;
-    // KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _HALTED, _INIT_RECEIVED (an AP waiting for
-    // SIPI)… Meaningful with the in-kernel local APIC, which then runs HLT and INIT/SIPI itself.
+    // KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _HALTED, _UNINITIALIZED (an AP waiting for INIT),
+    // _INIT_RECEIVED (an AP waiting for SIPI)… Meaningful with the in-kernel local APIC, which
+    // then runs HLT and INIT/SIPI itself.
     uint32_t mp_state() const;
     // KVM_SET_GUEST_DEBUG: single-step and breakpoint control (KVM_GUESTDBG_* flags).
     void set_guest_debug(const kvm_guest_debug& debug);

@@ -7,17 +7,18 @@
 // its own state (KVM_GET_MP_STATE, RFLAGS) and checks in, and re-enters KVM_RUN.
 //
 // "Asleep for good" means halted with IF = 0 (only an NMI, INIT or SMI could wake it, and nothing
-// on this machine sends those but the vCPUs themselves), or an application processor waiting for
-// a SIPI that only another vCPU could send. The VM is over when all vCPUs are asleep for good at
+// on this machine sends those but the vCPUs themselves), or an application processor still in
+// wait-for-SIPI (waiting for the INIT and SIPI that only another vCPU could send). The VM is over when all vCPUs are asleep for good at
 // once. Asleep vCPUs hold outside KVM_RUN until their round is decided, so the last one to check
 // in sees all the others stopped, re-reads their states (catching an INIT or NMI one of them sent
 // just before it halted) and decides exactly. A vCPU found running settles the round at once and
 // releases the holders, so an asleep vCPU is held for microseconds, not a polling period.
 //
 // The main thread looks on a backoff (1 ms, doubling to 50 ms), and starts a round only when no
-// vCPU thread has used any CPU time since its last look (a vCPU asleep in KVM_RUN uses none): a
-// guest that halts at once ends within a few milliseconds, a busy guest is never kicked, and an
-// idle one (halted with interrupts on, waiting for its timer) pays a kick every 50 ms.
+// vCPU thread has used more than 5 % of a CPU since its last look (a vCPU asleep in KVM_RUN uses
+// next to none, even when KVM wakes it for a timer tick it cannot take with IF = 0): a guest that
+// halts at once ends within a few milliseconds, a busy guest is never kicked, and an idle one
+// (halted with interrupts on, waiting for its timer) pays a kick every 50 ms.
 #pragma once
 
 #include <pthread.h>
@@ -75,7 +76,7 @@ private:
 };
 
 // Whether `vcpu` (stopped: outside KVM_RUN) can never run again on its own: halted with IF = 0,
-// or waiting for a SIPI.
+// or waiting for INIT or SIPI.
 bool asleep_for_good(const Vcpu& vcpu);
 
 // The machine's main thread while the vCPUs run: waits for a stop report, running a halt-watch

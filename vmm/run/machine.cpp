@@ -20,9 +20,6 @@ namespace glassvm {
 
 namespace {
 
-// The number of vCPUs the guest kernel can use so far: it brings up no application processors.
-constexpr int kMaxCpus = 1;
-
 // Whether `fd` can ever deliver a byte: not for "none" (-1) or /dev/null (device 1:3), where a
 // stdin pump thread would only cost start-up time.
 bool has_input(int fd) {
@@ -39,9 +36,9 @@ void validate_config(const MachineConfig& config) {
                         config.memory_bytes >> 20, layout::kMinRamBytes >> 20, layout::kMaxRamBytes >> 20);
     if (config.memory_bytes % layout::kPageSize != 0)
         throw_bad_input("--mem: {} bytes is not a whole number of 4 KiB pages", config.memory_bytes);
-    if (config.cpus < 1 || config.cpus > kMaxCpus)
-        throw_bad_input("--cpus: {} is not supported; the guest kernel runs on exactly {} vCPU so far",
-                        config.cpus, kMaxCpus);
+    if (config.cpus < 1 || config.cpus > abi::kMaxCpus)
+        throw_bad_input("--cpus: {} is not supported; the guest kernel brings up 1 to {} CPUs", config.cpus,
+                        abi::kMaxCpus);
 }
 
 namespace {
@@ -49,6 +46,16 @@ namespace {
 const MachineConfig& validated(const MachineConfig& config) {
     validate_config(config);
     return config;
+}
+
+// Where a vCPU stands, for the timeout report: an application processor the guest never started
+// has no meaningful rip yet.
+std::string describe_vcpu(const Vcpu& vcpu, const GuestMemory& memory) {
+    uint32_t state = vcpu.mp_state();
+    if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED)
+        return fmt::format("vCPU {} was waiting for INIT-SIPI-SIPI (never started by the guest)", vcpu.index());
+    std::string halted = state == KVM_MP_STATE_HALTED ? " (halted)" : "";
+    return fmt::format("vCPU {} was at {}{}", vcpu.index(), describe_rip(vcpu, memory), halted);
 }
 
 }  // namespace
@@ -64,6 +71,9 @@ Machine::Machine(const MachineConfig& config)
       m_kvm(KvmSystem::open()),
       m_vm(Vm::create(m_kvm)),
       m_memory(GuestMemory::allocate(config.memory_bytes)) {
+    if (m_config.cpus > m_kvm.max_vcpus())
+        throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
+                        m_config.cpus, m_kvm.max_vcpus());
     m_vm.set_tss_address(layout::kVmxTssAddress);
     m_vm.map_memory(layout::kRamSlot, layout::kRamBase, m_memory);
     create_interrupt_controllers(m_kvm, m_vm);  // before any vCPU, so each gets a local APIC
@@ -108,6 +118,10 @@ std::optional<uint64_t> Machine::doorbell_rings() {
     return m_doorbell->rings();
 }
 
+// vCPU i gets APIC id i (KVM_CREATE_VCPU's id is the APIC id) and a CPUID saying so. Only vCPU 0,
+// the bootstrap processor, gets the long-mode state a boot loader leaves; the application
+// processors stay as KVM created them, in the architectural wait-for-SIPI state (Intel SDM Vol.
+// 3A §8.4.1), until the guest sends them INIT-SIPI-SIPI (guest/smp.cpp).
 void Machine::create_vcpus() {
     std::vector<kvm_cpuid_entry2> supported = m_kvm.supported_cpuid();
     for (int index = 0; index < m_config.cpus; ++index) {
@@ -160,12 +174,22 @@ StopReport Machine::run() {
         }
     }
 
-    if (timed_out) {
-        report->message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),
-                                      describe_rip(m_vcpus.front(), m_memory));
-        report->details = describe_registers(m_vcpus.front().regs(), m_vcpus.front().sregs());
-    }
+    if (timed_out) report_timeout(*report);
     return *report;
+}
+
+// A timeout names where every vCPU was (all threads are joined: their registers hold still).
+void Machine::report_timeout(StopReport& report) const {
+    const Vcpu& first = m_vcpus.front();
+    report.details = describe_registers(first.regs(), first.sregs());
+    if (m_vcpus.size() == 1) {
+        report.message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),
+                                     describe_rip(first, m_memory));
+        return;
+    }
+    report.message = fmt::format("timed out after {} ms; where each vCPU was:", m_config.timeout->count());
+    for (const Vcpu& vcpu : m_vcpus) report.message += "\n  " + describe_vcpu(vcpu, m_memory);
+    report.details = "vCPU 0's registers:\n" + report.details;
 }
 
 }  // namespace glassvm

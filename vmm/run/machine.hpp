@@ -75,6 +75,7 @@ public:
 private:
     void attach_devices();
     void create_vcpus();
+    void report_timeout(StopReport& report) const;
 
     MachineConfig m_config;
     std::unique_ptr<BootMethod> m_boot;

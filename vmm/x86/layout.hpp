@@ -9,7 +9,8 @@
 //                | boot_params (Linux)       |
 //   0x0000_3000  | kernel command line (4 K) |
 //   0x0000_4000  | boot stack (grows down)   |
-//   0x0000_8000  +---------------------------+
+//   0x0000_8000  | AP trampoline page        |
+//                |   (guest's; abi.hpp)      |
 //   0x0000_9000  | PML4                      |
 //   0x0000_A000  | PDPT                      |
 //   0x0000_B000  | 4 page directories (4 GiB)|
@@ -46,6 +47,8 @@ inline constexpr uint64_t kLinuxBootParams = kBootInfo;
 inline constexpr uint64_t kCommandLine = 0x3000;
 inline constexpr uint64_t kCommandLineMax = 0x1000;  // including the NUL
 inline constexpr uint64_t kBootStackTop = 0x8000;
+// [kBootStackTop, kPml4) is the guest kernel's AP trampoline page; the VMM writes nothing there.
+static_assert(abi::kApTrampolineAddress == kBootStackTop);
 inline constexpr uint64_t kPml4 = 0x9000;
 inline constexpr uint64_t kPdpt = 0xA000;
 inline constexpr uint64_t kPageDirectories = 0xB000;  // four, one per GiB
