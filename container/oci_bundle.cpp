@@ -58,7 +58,11 @@ public:
         }
     }
     bool has(std::string_view key) const { return m_value.is_object() && m_value.contains(key); }
-    Field operator[](std::string_view key) const { return Field(m_value.at(std::string(key)), child_path(key), m_file); }
+    // The member `key`; a BadInput error naming its path when this is no object or lacks it.
+    Field operator[](std::string_view key) const {
+        if (!object().contains(key)) throw_bad_input("{}: {} is missing", m_file, child_path(key));
+        return Field(m_value.at(std::string(key)), child_path(key), m_file);
+    }
 
     const json& object() const {
         if (!m_value.is_object()) fail("must be an object");
@@ -264,6 +268,11 @@ json parse_json(std::string_view text, std::string_view file) {
         std::string reason = error.what();
         if (size_t colon = reason.find(": "); colon != std::string::npos) reason = reason.substr(colon + 2);
         throw_bad_input("{}: line {}, column {}: malformed JSON: {}", file, line, column, reason);
+    } catch (const json::exception& error) {
+        // Well-formed but unrepresentable, like the number 1e400 (out_of_range.406): no position.
+        std::string reason = error.what();
+        if (size_t bracket = reason.find("] "); bracket != std::string::npos) reason = reason.substr(bracket + 2);
+        throw_bad_input("{}: malformed JSON: {}", file, reason);
     }
 }
 

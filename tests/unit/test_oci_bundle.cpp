@@ -152,12 +152,33 @@ TEST_CASE("oci bundle: wrong types and values name the field", "[oci]") {
     CHECK_THAT(error_of(edited(R"("root": {"path": "rootfs", "readonly": true},)", "")), Catch::Contains("root is missing"));
 }
 
+// Found by fuzzing (fuzz/fuzz_oci_config.cpp; the input is fuzz/corpus/oci_config/missing_fields.json):
+// a required member that is absent escaped as nlohmann::json's out_of_range, not as BadInput.
+TEST_CASE("oci bundle: a missing required field is a BadInput error naming its path", "[oci][fuzz]") {
+    CHECK_THAT(error_of(edited(R"({"destination": "/proc", "type": "proc", "source": "proc"})", R"({"type": "proc"})")),
+               Catch::Contains("mounts[0].destination is missing"));
+    CHECK_THAT(error_of(edited(R"({"type": "pid"})", "{}")), Catch::Contains("linux.namespaces[0].type is missing"));
+    CHECK_THAT(error_of(edited(R"("hard": 1024, "soft": 1024)", R"("hard": 1024)")),
+               Catch::Contains("process.rlimits[0].soft is missing"));
+    CHECK_THAT(error_of(edited(R"({"allow": false, "access": "rwm"})", R"({"access": "rwm"})")),
+               Catch::Contains("linux.resources.devices[0].allow is missing"));
+    CHECK_THAT(error_of(edited(R"("readonlyPaths")", R"("uidMappings": [{"hostID": 1, "size": 1}], "readonlyPaths")")),
+               Catch::Contains("linux.uidMappings[0].containerID is missing"));
+}
+
 TEST_CASE("oci bundle: malformed JSON names the line and column", "[oci]") {
     // Line 4 of the stock spec is `"terminal": true,`; break it.
     std::string broken = edited("\"terminal\": true,", "\"terminal\": tru,");
     CHECK_THAT(error_of(broken), Catch::StartsWith("b/config.json: line 4, column") && Catch::Contains("malformed JSON"));
     CHECK_THAT(error_of("{\n  \"ociVersion\": \"1.0.0\",\n}\n"), Catch::StartsWith("b/config.json: line 3, column 1: malformed JSON"));
     CHECK_THAT(error_of(""), Catch::Contains("line 1, column 1: malformed JSON"));
+}
+
+// Found by fuzzing (fuzz/corpus/oci_config/crash-number-overflow.json): a number too large for a
+// double made nlohmann::json throw out_of_range, which escaped parse_oci_config.
+TEST_CASE("oci bundle: a number too large for JSON is a BadInput error", "[oci][fuzz]") {
+    CHECK_THAT(error_of(edited(R"("hard": 1024)", R"("hard": 1e400)")),
+               Catch::Contains("b/config.json: malformed JSON: number overflow parsing '1e400'"));
 }
 
 TEST_CASE("capabilities: the default set is Docker's fourteen", "[oci]") {

@@ -8,6 +8,7 @@
 #include "debug/gdb/gdb_stub.hpp"
 #include "debug/gdb/hex.hpp"
 #include "debug/gdb/packet.hpp"
+#include "debug/gdb/requests.hpp"
 #include "debug/gdb/target_description.hpp"
 
 namespace glassvm {
@@ -22,21 +23,6 @@ constexpr std::string_view kUnavailable = "E95";  // EOPNOTSUPP: this host's KVM
 
 // The most guest memory one `m` reply carries: two hex digits a byte, within PacketSize.
 constexpr uint64_t kMaxReadLength = gdb::kMaxPacketSize / 2 - 16;
-
-struct AddressLength {
-    uint64_t address;
-    uint64_t length;
-};
-
-// "ADDR,LENGTH", both hex.
-std::optional<AddressLength> parse_address_length(std::string_view text) {
-    size_t comma = text.find(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    auto address = gdb::parse_hex_number(text.substr(0, comma));
-    auto length = gdb::parse_hex_number(text.substr(comma + 1));
-    if (!address || !length) return std::nullopt;
-    return AddressLength{*address, *length};
-}
 
 gdb::CpuState read_cpu(VcpuContext& context) { return {context.vcpu.regs(), context.vcpu.sregs()}; }
 
@@ -95,12 +81,10 @@ GdbStub::Response GdbStub::handle_query(VcpuContext& context, std::string_view p
         return reply(fmt::format("PacketSize={:x};qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+",
                                  gdb::kMaxPacketSize));
     }
-    if (packet.starts_with("qXfer:features:read:")) {  // qXfer:features:read:ANNEX:OFFSET,LENGTH
-        std::string_view rest = packet.substr(std::strlen("qXfer:features:read:"));
-        size_t colon = rest.find(':');
-        auto range = colon == std::string_view::npos ? std::nullopt : parse_address_length(rest.substr(colon + 1));
-        if (!range) return reply(std::string(kMalformed));
-        auto chunk = gdb::read_target_description(rest.substr(0, colon), range->address, range->length);
+    if (packet.starts_with("qXfer:features:read:")) {
+        auto request = gdb::parse_features_read(packet);
+        if (!request) return reply(std::string(kMalformed));
+        auto chunk = gdb::read_target_description(request->annex, request->offset, request->length);
         return reply(chunk ? *chunk : "E00");
     }
     if (packet == "QStartNoAckMode") {
@@ -142,11 +126,9 @@ GdbStub::Response GdbStub::write_registers(VcpuContext& context, std::string_vie
     bool written = false;
     if (packet[0] == 'G') {
         written = gdb::decode_all_registers(packet.substr(1), after);
-    } else {  // "P NUMBER=VALUE"
-        size_t equals = packet.find('=');
-        if (equals == std::string_view::npos) return reply(std::string(kMalformed));
-        auto number = gdb::parse_hex_number(packet.substr(1, equals - 1));
-        written = number && gdb::decode_register(packet.substr(equals + 1), *number, after);
+    } else {
+        auto assignment = gdb::parse_register_assignment(packet);
+        written = assignment && gdb::decode_register(assignment->value, assignment->number, after);
     }
     if (!written) return reply(std::string(kMalformed));
     write_cpu(context, before, after);
@@ -154,7 +136,7 @@ GdbStub::Response GdbStub::write_registers(VcpuContext& context, std::string_vie
 }
 
 GdbStub::Response GdbStub::read_memory(VcpuContext& context, std::string_view arguments) {
-    auto range = parse_address_length(arguments);
+    auto range = gdb::parse_address_length(arguments);
     if (!range) return reply(std::string(kMalformed));
     uint64_t length = std::min(range->length, kMaxReadLength);
     std::vector<uint8_t> bytes = guest_memory(context).read(range->address, length);
@@ -163,30 +145,24 @@ GdbStub::Response GdbStub::read_memory(VcpuContext& context, std::string_view ar
 }
 
 GdbStub::Response GdbStub::write_memory(VcpuContext& context, std::string_view packet) {
-    size_t colon = packet.find(':');
-    if (colon == std::string_view::npos) return reply(std::string(kMalformed));
-    auto range = parse_address_length(packet.substr(1, colon - 1));
-    std::string_view payload = packet.substr(colon + 1);
-    auto data = packet[0] == 'X' ? gdb::unescape_binary(payload) : gdb::from_hex(payload);
-    if (!range || !data || data->size() != range->length) return reply(std::string(kMalformed));
-    if (data->empty()) return reply("OK");  // gdb's probe for X support
-    return reply(guest_memory(context).write(range->address, *data) ? "OK" : std::string(kBadAddress));
+    auto request = gdb::parse_memory_write(packet);
+    if (!request) return reply(std::string(kMalformed));
+    if (request->data.empty()) return reply("OK");  // gdb's probe for X support
+    return reply(guest_memory(context).write(request->address, request->data) ? "OK" : std::string(kBadAddress));
 }
 
 GdbStub::Response GdbStub::change_breakpoint(VcpuContext& context, std::string_view packet) {
     // "Z0,ADDR,KIND" inserts, "z0,ADDR,KIND" removes; 0 software, 1 hardware, 2–4 watchpoints.
-    bool insert = packet[0] == 'Z';
-    if (packet.size() < 3 || packet[2] != ',') return reply(std::string(kMalformed));
-    std::string_view rest = packet.substr(3);
-    auto range = parse_address_length(rest.substr(0, rest.find(';')));  // ADDR,KIND[;conditions]
-    if (!range) return reply(std::string(kMalformed));
-    uint64_t address = range->address;
-    if (packet[1] == '0') {
+    auto request = gdb::parse_breakpoint(packet);
+    if (!request) return reply(std::string(kMalformed));
+    bool insert = request->change == gdb::BreakpointRequest::Change::Insert;
+    uint64_t address = request->address;
+    if (request->type == '0') {
         if (!m_support.software_breakpoints) return reply(std::string(kUnavailable));
         gdb::GuestAccess memory = guest_memory(context);
         if (insert && !m_breakpoints.insert_software(memory, address)) return reply(std::string(kBadAddress));
         if (!insert) m_breakpoints.remove_software(memory, address);
-    } else if (packet[1] == '1') {
+    } else if (request->type == '1') {
         if (m_support.hardware_breakpoints == 0) return reply(std::string(kUnavailable));
         if (insert && !m_breakpoints.insert_hardware(address, m_support.hardware_breakpoints))
             return reply(std::string(kNoSlot));
