@@ -145,6 +145,15 @@ TEST_CASE("bzimage: each malformed header is refused saying why", "[bzimage]") {
     file[0x234] = 0;
     refused(file, "pref_address 0x8000 is below 1 MiB");
 
+    // Found by fuzz_bzimage (fuzz/corpus/bzimage/crash-pref-address-wraps): a load address near
+    // 2^64 wrapped when rounded to kernel_alignment and when init_size was added to it.
+    file = good_bzimage();
+    put<uint64_t>(file, 0x258, 0xffff'ffff'ffff'f000);
+    refused(file, "pref_address 0xfffffffffffff000 lies above any RAM glassvm can give a guest");
+    file = good_bzimage();
+    put<uint64_t>(file, 0x258, 0xc000'0000);
+    refused(file, "pref_address 0xc0000000 lies above any RAM");
+
     file = good_bzimage();
     file.resize(1024);
     refused(file, "1 setup sectors leave no kernel");

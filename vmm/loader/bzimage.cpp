@@ -1,6 +1,8 @@
 // Setup-header checks and the protected-mode kernel's place; see bzimage.hpp.
 #include "loader/bzimage.hpp"
 
+#include <glassvm/abi.hpp>
+
 #include <algorithm>
 #include <cstring>
 
@@ -51,6 +53,11 @@ void check_header(const SetupHeader& header, std::string_view what) {
     if (header.init_size == 0) throw_bad_input("{}: the setup header gives no init_size", what);
     if (header.relocatable && (header.kernel_alignment == 0 || (header.kernel_alignment & (header.kernel_alignment - 1))))
         throw_bad_input("{}: kernel_alignment {:#x} is not a power of two", what, header.kernel_alignment);
+    // Checked before rounding it up to kernel_alignment, which must not wrap: no guest RAM lies
+    // above the MMIO hole's start, so a kernel asking to load there can never boot.
+    if (header.pref_address >= abi::kMmioHoleStart)
+        throw_bad_input("{}: pref_address {:#x} lies above any RAM glassvm can give a guest (below {:#x})", what,
+                        header.pref_address, abi::kMmioHoleStart);
     if (kernel_load_address(header) < kDefaultLoadAddress)
         throw_bad_input("{}: pref_address {:#x} is below 1 MiB", what, header.pref_address);
 }
