@@ -5,7 +5,6 @@
 
 #include <glassvm/abi.hpp>
 
-#include <regex>
 #include <string>
 #include <utility>
 
@@ -37,9 +36,10 @@ std::pair<unsigned long, ProcessResult> peak_rss_kib(const std::string& kernel, 
     std::string command = build_path("workloads/bench/timed_run") + " 3 " + build_path("glassvm") + " run " + kernel +
                           " 3>&2 | " + reader;
     auto result = run_process({"/bin/bash", "-o", "pipefail", "-c", command});
-    std::smatch rss;
-    if (!std::regex_search(result.err, rss, std::regex("maxrss_kib=(\\d+) status=0"))) return {0, result};
-    return {std::stoul(rss[1]), result};
+    // timed_run's line: "wall_ns=W maxrss_kib=R status=S"
+    size_t at = result.err.find("maxrss_kib=");
+    if (at == std::string::npos || result.err.find(" status=0", at) == std::string::npos) return {0, result};
+    return {std::stoul(result.err.substr(at + 11)), result};
 }
 
 }  // namespace
