@@ -18,17 +18,7 @@
     .set DATA, 0x10
     .set CODE64, 0x18
 
-    .set CR0_PE, 1 << 0             // SDM Vol. 3A §2.5: protection enable
-    .set CR0_MP, 1 << 1
-    .set CR0_ET, 1 << 4
-    .set CR0_NE, 1 << 5
-    .set CR0_WP, 1 << 16
-    .set CR0_PG, 1 << 31
-    .set CR4_PAE, 1 << 5
-    .set CR4_OSFXSR, 1 << 9         // SSE for ring 3, as the VMM gives the boot processor
-    .set CR4_OSXMMEXCPT, 1 << 10
-    .set MSR_EFER, 0xc0000080
-    .set EFER_LME, 1 << 8
+#include "cpu_bits.inc"
 
     .set AP_STACK_SIZE, 16384       // kApStackSize (kernel.hpp)
     .set AP_FAULT_STACK_SIZE, 4096  // kApFaultStackSize (kernel.hpp)

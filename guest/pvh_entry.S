@@ -17,17 +17,7 @@
     .asciz  "Xen"
     .quad   pvh_start32
 
-    .set CR0_PE,        1 << 0
-    .set CR0_MP,        1 << 1
-    .set CR0_ET,        1 << 4
-    .set CR0_NE,        1 << 5
-    .set CR0_WP,        1 << 16
-    .set CR0_PG,        1 << 31
-    .set CR4_PAE,       1 << 5
-    .set CR4_OSFXSR,    1 << 9      // ring 3 may use SSE (the kernel itself never does)
-    .set CR4_OSXMMEXCPT, 1 << 10
-    .set MSR_EFER,      0xC0000080
-    .set EFER_LME,      1 << 8
+#include "cpu_bits.inc"
 
     .text
     .code32
