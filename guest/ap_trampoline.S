@@ -43,16 +43,7 @@ ap_protected_mode:
     mov     %ax, %ds
     mov     %ax, %es
     mov     %ax, %ss
-    mov     $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-    mov     %eax, %cr4
-    mov     $boot_pml4, %eax        // the kernel's own page tables (page_tables.S), below 4 GiB
-    mov     %eax, %cr3
-    mov     $MSR_EFER, %ecx
-    rdmsr
-    or      $EFER_LME, %eax
-    wrmsr
-    mov     $(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG), %eax
-    mov     %eax, %cr0              // paging on with LME: IA-32e mode, compatibility submode
+    enable_long_mode                // cpu_bits.inc: PAE, CR3, EFER.LME, paging on
     ljmp    $CODE64, $ap_long_mode  // a 64-bit code segment: 64-bit mode, in kernel text
 
 // A GDT just for the way up (SDM Vol. 3A §3.4.5): the AP loads its own in gdt_init.

@@ -27,16 +27,7 @@ pvh_start32:
     cld
     lgdt    pvh_gdt_pointer
     // Long mode needs PAE paging: CR4.PAE, CR3 = PML4, EFER.LME, then CR0.PG.
-    mov     $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-    mov     %eax, %cr4
-    mov     $boot_pml4, %eax
-    mov     %eax, %cr3
-    mov     $MSR_EFER, %ecx
-    rdmsr
-    or      $EFER_LME, %eax
-    wrmsr
-    mov     $(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG), %eax
-    mov     %eax, %cr0
+    enable_long_mode                // cpu_bits.inc: PAE, CR3, EFER.LME, paging on
     // Now in compatibility mode; a far jump to a 64-bit code segment enters 64-bit mode.
     ljmp    $0x08, $pvh_start64
 
