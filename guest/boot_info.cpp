@@ -3,8 +3,6 @@
 #include "kernel.hpp"
 #include "x86.hpp"
 
-extern "C" char __bss_start[], __bss_end[];  // linker.ld
-
 namespace glassvm::guest {
 
 static_assert(abi::kKernelRegionEnd == 0x20'0000, "linker.ld asserts the kernel ends below this");
@@ -14,8 +12,6 @@ namespace {
 // The kernel's copy: the loader's may lie where init is about to be loaded.
 constinit abi::BootInfo boot_info{};
 
-// The stacks are outside .bss, so this clears only variables, whatever the loader did.
-void zero_bss() { memset(__bss_start, 0, size_t(__bss_end - __bss_start)); }
 
 // xen/include/public/arch-x86/hvm/start_info.h. Fields after rsdp_address exist from version 1.
 struct HvmStartInfo {
@@ -96,7 +92,6 @@ uint64_t tsc_khz_from_cpuid() {
 
 // entry64.S: RDI = magic, RSI = BootInfo*.
 extern "C" [[noreturn]] void boot_direct(uint64_t magic, const abi::BootInfo* info) {
-    zero_bss();
     if (magic != abi::kBootMagic) refuse_boot("RDI does not hold abi::kBootMagic");
     if (info->version != abi::kBootInfoVersion) refuse_boot("unknown BootInfo version");
     boot_info = *info;
@@ -105,7 +100,6 @@ extern "C" [[noreturn]] void boot_direct(uint64_t magic, const abi::BootInfo* in
 
 // pvh_entry.S: RDI = hvm_start_info*.
 extern "C" [[noreturn]] void boot_pvh(const HvmStartInfo* start) {
-    zero_bss();
     if (start->magic != kHvmStartMagic) refuse_boot("bad hvm_start_info magic");
     boot_info.version = abi::kBootInfoVersion;
     boot_info.cpu_count = 1;  // PVH does not say (ACPI would); the kernel only uses one

@@ -64,17 +64,22 @@ void serial_drain(void (*sink)(char byte)) {
     while (read_register(kLineStatus) & kLsrDataReady) sink(char(read_register(kData)));
 }
 
-// Every port access is a VM exit (~11 µs here), so poll LSR once per FIFO-full of bytes rather
-// than once per byte: once THRE says the FIFO is empty, 16 bytes fit without another look.
+// Polled transmission in bursts of one FIFO-full: write up to 16 bytes, then wait until the
+// UART has sent them (LSR.THRE: the transmit FIFO is empty again), as Linux's 8250 console
+// does after each message. Every access to the UART is a VM exit (~11 µs on our development
+// host), and a VMM may queue THR writes without one (glassvm does: KVM's coalesced ring), so
+// a burst costs one exit, its LSR poll. Waiting after the burst, not before it, also means a
+// message has left the UART when print returns, even if the kernel halts next. The FIFO is
+// empty whenever the lock is free: serial_init empties it, and every writer leaves it so.
 void serial_write(const char* data, size_t length) {
     LockGuard guard(transmit_lock);
     while (length > 0) {
-        while ((x86::in8(kBase + kLineStatus) & kLsrTransmitEmpty) == 0) {
-        }
         size_t burst = length < kFifoDepth ? length : kFifoDepth;
         length -= burst;
-        // `rep outsb`: the whole burst to THR in one instruction (each byte is still one exit).
+        // `rep outsb`: the whole burst to THR in one instruction.
         asm volatile("rep outsb" : "+S"(data), "+c"(burst) : "d"(kBase + kData) : "memory");
+        while ((x86::in8(kBase + kLineStatus) & kLsrTransmitEmpty) == 0) {
+        }
     }
 }
 

@@ -355,3 +355,26 @@ TEST_CASE("serial: host input waits for RTS, and raising RTS wakes the waiting s
     raise.join();
     CHECK(uart.receive({'a'}) == 1);
 }
+
+TEST_CASE("serial: THR writes may be deferred only while neither the THRE interrupt nor loopback is on",
+          "[serial]") {
+    Serial16550 uart([](uint8_t) {});
+    std::vector<bool> reports;
+    uart.watch_transmit_deferral([&](bool deferrable) { reports.push_back(deferrable); });
+    REQUIRE(reports == std::vector<bool>{true});  // at reset: IER = 0, MCR = 0
+
+    auto write = [&](uint64_t offset, uint8_t value) { uart.write(offset, std::span<const uint8_t>(&value, 1)); };
+    write(1, 0x01);  // IER: received-data interrupt only
+    CHECK(reports.size() == 1);
+    write(1, 0x03);  // IER: and ETBEI, the THRE interrupt
+    CHECK(reports == std::vector<bool>{true, false});
+    write(1, 0x01);
+    CHECK(reports == std::vector<bool>{true, false, true});
+    write(4, 0x10);  // MCR: loopback
+    CHECK(reports == std::vector<bool>{true, false, true, false});
+    write(4, 0x0b);  // MCR: DTR, RTS, OUT2
+    CHECK(reports == std::vector<bool>{true, false, true, false, true});
+    write(3, 0x80);  // LCR.DLAB: offset 1 is now DLM, not IER
+    write(1, 0x02);
+    CHECK(reports.size() == 5);
+}

@@ -113,6 +113,9 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
         if (std::optional<uint64_t> rings = machine.doorbell_rings())
             fmt::print(stderr, "glassvm: doorbell port {:#x}: {} rings, counted by KVM without an exit\n",
                        abi::kDoorbellPort, *rings);
+        if (std::optional<uint64_t> writes = machine.coalesced_writes())
+            fmt::print(stderr, "glassvm: serial port {:#x}: {} writes queued by KVM (coalesced), not exits\n",
+                       abi::kSerialPort, *writes);
     }
     if (report.reason == StopReason::GuestExit) {
         if (verbose) fmt::print(stderr, "glassvm: guest exited with status {}\n", report.exit_status);

@@ -117,7 +117,37 @@ void Serial16550::write(uint64_t offset, std::span<const uint8_t> data) {
     // Writing THR clears the THRE interrupt; the line drops here, and transmit() raises it
     // again once THR has emptied, so an edge-triggered interrupt controller sees a new edge.
     update_interrupt_line();
-    if (written_to_thr) transmit(*written_to_thr);
+    if (written_to_thr)
+        transmit(*written_to_thr);
+    else if (offset == kInterruptEnable || offset == kModemControl)
+        update_transmit_deferral();
+}
+
+void Serial16550::watch_transmit_deferral(TransmitDeferral watch) {
+    std::scoped_lock serialize(m_deferral_mutex);
+    m_transmit_deferral = std::move(watch);
+    {
+        std::scoped_lock lock(m_mutex);
+        m_deferrable = transmit_deferrable();
+    }
+    if (m_transmit_deferral) m_transmit_deferral(m_deferrable);
+}
+
+// m_mutex held.
+bool Serial16550::transmit_deferrable() const {
+    return (m_interrupt_enable & kIerTransmitEmpty) == 0 && (m_modem_control & kMcrLoop) == 0;
+}
+
+void Serial16550::update_transmit_deferral() {
+    std::scoped_lock serialize(m_deferral_mutex);
+    bool deferrable = false;
+    {
+        std::scoped_lock lock(m_mutex);
+        deferrable = transmit_deferrable();
+    }
+    if (deferrable == m_deferrable) return;
+    m_deferrable = deferrable;
+    if (m_transmit_deferral) m_transmit_deferral(deferrable);
 }
 
 size_t Serial16550::receive(std::span<const uint8_t> bytes) {

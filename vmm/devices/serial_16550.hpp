@@ -60,6 +60,20 @@ public:
     // requested (returns false). For the host-input thread, to retry without polling.
     bool wait_for_receive_space(std::stop_token stop);
 
+    // Whether a write to THR may take effect later than the guest made it, as when KVM queues
+    // it in its coalesced-write ring instead of exiting (vmm/run/coalesced_writes.hpp): yes while
+    // nothing the guest might wait for follows from a transmitted byte by itself, i.e. neither
+    // the THRE interrupt (IER.ETBEI) nor loopback (MCR.LOOP) is on. The guest otherwise learns
+    // of a transmission only by reading a UART register, which is an exit, before which the VMM
+    // performs every queued write. With ETBEI or LOOP on, the guest may halt waiting for the
+    // interrupt the byte raises, so each THR write must be performed at once.
+    using TransmitDeferral = std::function<void(bool deferrable)>;
+
+    // Calls `watch` now with the current answer, then each time it changes (on the vCPU thread
+    // that changed IER or MCR, with the UART's state unlocked; calls are serialized). Set it
+    // before the guest runs.
+    void watch_transmit_deferral(TransmitDeferral watch);
+
     // The baud-rate divisor latch (DLM:DLL). Any value, 0 included, is stored and ignored:
     // our line has no speed.
     uint16_t divisor() const;
@@ -81,6 +95,8 @@ private:
     size_t receive_capacity() const;
     bool host_can_send() const;
     void update_interrupt_line();
+    void update_transmit_deferral();
+    bool transmit_deferrable() const;
 
     const OutputSink m_output;
     const InterruptLine m_interrupt_line;
@@ -100,6 +116,10 @@ private:
 
     std::mutex m_line_mutex;  // serializes m_interrupt_line calls; taken before m_mutex
     bool m_line_level = false;
+
+    std::mutex m_deferral_mutex;  // serializes m_transmit_deferral calls; taken before m_mutex
+    TransmitDeferral m_transmit_deferral;
+    bool m_deferrable = true;  // as last reported
 };
 
 }  // namespace glassvm

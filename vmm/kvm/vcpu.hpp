@@ -18,6 +18,8 @@ public:
     int index() const { return m_index; }
     int fd() const { return m_fd.get(); }
     kvm_run& run_area() const { return *reinterpret_cast<kvm_run*>(m_run_area.data()); }
+    // The whole mapping: kvm_run, then the pages KVM shares after it (PIO data, coalesced ring).
+    size_t run_area_size() const { return m_run_area.size(); }
 
     kvm_regs regs() const;
     void set_regs(const kvm_regs& regs);

@@ -12,6 +12,8 @@
 namespace glassvm {
 
 ExitOutcome ExitHandler::handle(const VmExit& exit, Vcpu& vcpu) {
+    // The guest made its queued writes before this access: the devices see them first.
+    if (m_options.coalesced) m_options.coalesced->replay();
     if (auto* io = std::get_if<PortIoExit>(&exit)) return {.device = handle_port_io(*io, vcpu), .stop = {}};
     if (auto* mmio = std::get_if<MmioExit>(&exit)) return {.device = handle_mmio(*mmio, vcpu), .stop = {}};
     return {.device = nullptr, .stop = fatal_report(exit, vcpu)};

@@ -8,6 +8,7 @@
 #include "devices/io_bus.hpp"
 #include "kvm/guest_memory.hpp"
 #include "kvm/vcpu.hpp"
+#include "run/coalesced_writes.hpp"
 #include "run/stop.hpp"
 #include "run/vm_exit.hpp"
 
@@ -21,6 +22,8 @@ struct ExitOutcome {
 
 struct ExitHandlerOptions {
     bool verbose = false;  // report every access to an unmapped port or address on stderr
+    // Writes KVM queued without an exit, performed before each exit is handled (may be null).
+    CoalescedWrites* coalesced = nullptr;
 };
 
 class ExitHandler {

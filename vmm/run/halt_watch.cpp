@@ -115,7 +115,8 @@ bool all_idle(std::span<const pthread_t> threads, std::vector<std::optional<uint
 
 std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
                                               std::span<const pthread_t> threads,
-                                              std::optional<std::chrono::steady_clock::time_point> deadline) {
+                                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                                              const std::function<bool()>& housekeeping) {
     std::chrono::milliseconds interval = kFirstInterval;
     std::vector<std::optional<uint64_t>> last_seen(threads.size());  // nothing seen yet: not idle
     auto last_look = std::chrono::steady_clock::now();
@@ -125,7 +126,7 @@ std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watc
         if (std::optional<StopReport> report = stop.wait_until(wake)) return report;
         auto now = std::chrono::steady_clock::now();
         if (deadline && now >= *deadline) return std::nullopt;
-        interval = std::min(interval * 2, kLongestInterval);
+        interval = housekeeping && housekeeping() ? kFirstInterval : std::min(interval * 2, kLongestInterval);
         bool idle = all_idle(threads, last_seen, now - last_look);
         last_look = now;
         if (!idle) continue;

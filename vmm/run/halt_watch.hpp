@@ -27,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,8 +82,11 @@ bool asleep_for_good(const Vcpu& vcpu);
 
 // The machine's main thread while the vCPUs run: waits for a stop report, running a halt-watch
 // round on the backoff schedule, until a report arrives or `deadline` passes (then nothing).
+// `housekeeping`, if set, runs at every wake-up; when it returns true (it found work, such as
+// queued serial output) the schedule starts again from its shortest interval.
 std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
                                               std::span<const pthread_t> threads,
-                                              std::optional<std::chrono::steady_clock::time_point> deadline);
+                                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                                              const std::function<bool()>& housekeeping = {});
 
 }  // namespace glassvm

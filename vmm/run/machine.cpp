@@ -118,6 +118,11 @@ std::optional<uint64_t> Machine::doorbell_rings() {
     return m_doorbell->rings();
 }
 
+std::optional<uint64_t> Machine::coalesced_writes() const {
+    if (!m_coalesced) return std::nullopt;
+    return m_coalesced->replayed();
+}
+
 // vCPU i gets APIC id i (KVM_CREATE_VCPU's id is the APIC id) and a CPUID saying so. Only vCPU 0,
 // the bootstrap processor, gets the long-mode state a boot loader leaves; the application
 // processors stay as KVM created them, in the architectural wait-for-SIPI state (Intel SDM Vol.
@@ -134,7 +139,10 @@ void Machine::create_vcpus() {
 
 StopReport Machine::run() {
     install_kick_signal_handler();
-    ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose});
+    // Watched runs see every exit as it happens: queueing is for unwatched ones.
+    if (m_observers.empty()) queue_serial_output();
+    CoalescedWrites* coalesced = m_coalesced ? &*m_coalesced : nullptr;
+    ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose, .coalesced = coalesced});
     HaltWatch halt_watch(m_vcpus.size());
     std::optional<StdinPump> stdin_pump;
     if (has_input(m_config.input_fd)) stdin_pump.emplace(*m_serial, m_config.input_fd);
@@ -159,11 +167,14 @@ StopReport Machine::run() {
     for (std::jthread& thread : threads) handles.push_back(thread.native_handle());
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
-    std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline);
+    std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] {
+        return coalesced && coalesced->replay() > 0;
+    });
     bool timed_out = !report && m_stop.request({StopReason::Timeout, abi::kExitTimeout, {}, {}});
     halt_watch.close();
     for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], handles[i]);
     threads.clear();  // joins
+    if (coalesced) coalesced->replay();  // what the guest wrote last, before the VM ended
     report = m_stop.wait();
     if (stdin_pump) {
         // A broken stdin (a directory, a read error) is worth a word but not the guest's life.
@@ -176,6 +187,18 @@ StopReport Machine::run() {
 
     if (timed_out) report_timeout(*report);
     return *report;
+}
+
+// KVM queues the guest's writes to THR in its coalesced ring (run/coalesced_writes.hpp) for as
+// long as the UART says a late transmission cannot be noticed: a line of output then costs the
+// guest one exit, its LSR poll, instead of one per byte.
+void Machine::queue_serial_output() {
+    std::optional<CoalescedRing> ring = CoalescedRing::open(m_kvm, m_vm, m_vcpus.front());
+    if (!ring) return;  // this KVM cannot: every THR write exits, as before
+    m_coalesced.emplace(*ring, m_bus);
+    m_serial->watch_transmit_deferral([this](bool deferrable) {
+        m_coalesced->set_port_queued(abi::kSerialPort, deferrable);
+    });
 }
 
 // A timeout names where every vCPU was (all threads are joined: their registers hold still).

@@ -23,6 +23,7 @@
 #include "kvm/kvm_system.hpp"
 #include "kvm/vcpu.hpp"
 #include "kvm/vm.hpp"
+#include "run/coalesced_writes.hpp"
 #include "run/observer_list.hpp"
 #include "run/stop.hpp"
 #include "x86/cpuid_edits.hpp"
@@ -71,10 +72,13 @@ public:
     // How many times the guest rang the doorbell (abi::kDoorbellPort), which KVM counts
     // without an exit; nullopt when this KVM has no ioeventfd support.
     std::optional<uint64_t> doorbell_rings();
+    // Serial writes KVM queued without an exit (nothing when the run did not queue any).
+    std::optional<uint64_t> coalesced_writes() const;
 
 private:
     void attach_devices();
     void create_vcpus();
+    void queue_serial_output();
     void report_timeout(StopReport& report) const;
 
     MachineConfig m_config;
@@ -88,6 +92,7 @@ private:
     std::unique_ptr<ExitDevice> m_exit_device;
     std::optional<Doorbell> m_doorbell;
     std::vector<Vcpu> m_vcpus;
+    std::optional<CoalescedWrites> m_coalesced;  // after m_vcpus: the ring is in vCPU 0's mapping
     ObserverList m_observers;
 };
 

@@ -1,0 +1,42 @@
+// The VMM's side of KVM's coalesced-write ring (kvm/coalesced_ring.hpp): which device registers
+// KVM may queue writes to instead of exiting, and performing the queued writes on the I/O bus in
+// the guest's order. They are performed before every exit is handled (so no guest access ever
+// sees a device that lags the guest's own earlier writes), by the main thread now and then (so
+// serial output appears while the guest runs without exits), and once more when the VM ends.
+//
+// glassvm queues only THR, the 16550's transmit register, and only while the UART says a late
+// transmission cannot be noticed (Serial16550::TransmitDeferral). A guest printing a line then
+// pays one exit per burst (its poll of LSR) instead of one per byte.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "devices/io_bus.hpp"
+#include "kvm/coalesced_ring.hpp"
+
+namespace glassvm {
+
+class CoalescedWrites {
+public:
+    CoalescedWrites(CoalescedRing ring, IoBus& bus) : m_ring(ring), m_bus(bus) {}
+
+    // Starts or stops queueing writes to port `port` (one byte wide). Writes already queued are
+    // performed by the next replay() as usual.
+    void set_port_queued(uint16_t port, bool queued);
+
+    // Performs every queued write, oldest first; returns how many. Any thread.
+    size_t replay();
+
+    // How many writes replay() has performed so far.
+    uint64_t replayed() const { return m_replayed.load(std::memory_order_relaxed); }
+
+private:
+    std::mutex m_mutex;  // one consumer of the ring at a time, and zone changes in order
+    CoalescedRing m_ring;
+    IoBus& m_bus;
+    std::atomic<uint64_t> m_replayed{0};
+};
+
+}  // namespace glassvm
