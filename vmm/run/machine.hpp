@@ -25,6 +25,7 @@
 #include "kvm/vm.hpp"
 #include "run/observer_list.hpp"
 #include "run/stop.hpp"
+#include "sandbox/sandbox.hpp"
 #include "x86/cpuid_edits.hpp"
 
 namespace glassvm {
@@ -65,6 +66,10 @@ public:
 
     const IoBus& bus() const { return m_bus; }
 
+    // Confines every thread of run() with `sandbox` (which must outlive run()): each vCPU and
+    // the stdin pump before they start work, the main thread once it has started them all.
+    void confine_with(const sandbox::Sandbox& sandbox) { m_sandbox = &sandbox; }
+
     // The descriptors that keep the VM alive in KVM: the VM's and every vCPU's.
     std::vector<int> vm_file_descriptors() const;
 
@@ -89,6 +94,7 @@ private:
     std::optional<Doorbell> m_doorbell;
     std::vector<Vcpu> m_vcpus;
     ObserverList m_observers;
+    const sandbox::Sandbox* m_sandbox = nullptr;
 };
 
 }  // namespace glassvm
