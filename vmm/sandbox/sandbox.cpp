@@ -49,14 +49,14 @@ void Sandbox::confine_this_thread(ThreadRole role, int index) const {
     fire_trigger_if_asked(role, index);
 }
 
-// openat is in no allowlist: confined, glassvm ends here with the report; unconfined, the call
-// simply works and the descriptor is closed again.
+// openat for writing is in no allowlist: confined, glassvm ends here with the report;
+// unconfined, the call simply works (/dev/null) and the descriptor is closed again.
 void Sandbox::fire_trigger_if_asked(ThreadRole role, int index) const {
     bool asked = (m_options.trigger == ForbiddenCallTrigger::Main && role == ThreadRole::Main) ||
                  (m_options.trigger == ForbiddenCallTrigger::Vcpu && index == 0 &&
                   (role == ThreadRole::Vcpu || role == ThreadRole::DebuggedVcpu));
     if (!asked) return;
-    long fd = ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
+    long fd = ::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) ::close(static_cast<int>(fd));
 }
 

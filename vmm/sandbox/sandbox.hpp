@@ -17,7 +17,7 @@
 namespace glassvm::sandbox {
 
 // For tests only (a hidden option): a thread of this role makes one forbidden call, openat,
-// right after it is confined, to show what a forbidden call does.
+// (for writing) right after it is confined, to show what a forbidden call does.
 enum class ForbiddenCallTrigger { None, Main, Vcpu };
 
 struct SandboxOptions {

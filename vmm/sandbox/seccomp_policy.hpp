@@ -14,11 +14,16 @@
 
 namespace glassvm::sandbox {
 
+// What the filter does with an allowed call: let it run, or (for a call glibc makes and copes
+// without) fail it with EACCES without running it.
+enum class Answer { Run, FailWithEacces };
+
 struct AllowedSyscall {
     std::string_view name;    // as libseccomp and strace spell it
     std::string_view reason;  // why this role needs it
     // Empty: any arguments. Otherwise the call is allowed when any one comparison holds.
     std::vector<scmp_arg_cmp> when_any = {};
+    Answer answer = Answer::Run;
 };
 
 // The allowlist of `role`. `process_id` narrows the signal-sending calls to this process.
