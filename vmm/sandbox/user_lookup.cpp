@@ -4,7 +4,6 @@
 #include <charconv>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "core/error.hpp"
@@ -20,11 +19,15 @@ std::optional<unsigned> parse_id(std::string_view text) {
     return value;
 }
 
+// Every field, the empty last one too ("kvm:x:995:" has four: no members).
 std::vector<std::string> split_fields(const std::string& line) {
     std::vector<std::string> fields;
-    std::stringstream stream(line);
-    std::string field;
-    while (std::getline(stream, field, ':')) fields.push_back(field);
+    size_t start = 0;
+    for (size_t colon = line.find(':'); colon != std::string::npos; colon = line.find(':', start)) {
+        fields.push_back(line.substr(start, colon - start));
+        start = colon + 1;
+    }
+    fields.push_back(line.substr(start));
     return fields;
 }
 
