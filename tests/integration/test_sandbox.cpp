@@ -29,6 +29,15 @@ namespace {
 
 constexpr uid_t kNobody = 65534;
 
+// Sanitizer builds have no sandbox (vmm/sandbox/sandbox.hpp, kSandboxAvailable).
+void require_sandbox() {
+#if defined(__SANITIZE_ADDRESS__)
+    std::printf("SKIPPED: sanitizer builds of glassvm have no sandbox\n");
+    std::fflush(stdout);
+    std::_Exit(77);
+#endif
+}
+
 // The kvm group's id, after checking that /dev/kvm is root:kvm 0660 as scripts/setup leaves it.
 // Not a skip: a machine set up for glassvm has this, so its absence is a failure to fix.
 gid_t require_kvm_group() {
@@ -89,6 +98,7 @@ std::vector<std::string> seccomp_modes(const std::filesystem::path& proc) {
 
 TEST_CASE("sandbox: the demo runs confined and --verbose names each confined thread", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--verbose"}, "");  // stdin: a pipe
     INFO(run.err);
     CHECK(run.exit_status == 0);
@@ -104,6 +114,7 @@ TEST_CASE("sandbox: the demo runs confined and --verbose names each confined thr
 
 TEST_CASE("sandbox: an SMP run with 4 vCPUs runs confined, every vCPU thread with its own filter", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--cpus", "4", "--verbose"});
     INFO(run.err);
     CHECK(run.exit_status == 0);
@@ -114,6 +125,7 @@ TEST_CASE("sandbox: an SMP run with 4 vCPUs runs confined, every vCPU thread wit
 
 TEST_CASE("sandbox: the shell reads stdin through the confined stdin pump", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--cmdline", "shell", "--timeout", "30"}, "help\npoweroff\n");
     INFO(run.out << run.err);
     CHECK(run.exit_status == 0);
@@ -123,6 +135,7 @@ TEST_CASE("sandbox: the shell reads stdin through the confined stdin pump", "[sa
 
 TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a message naming it", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "vcpu"});
     CHECK(run.exit_status == abi::kExitSandboxViolation);
     CHECK_THAT(run.err, Catch::Contains(forbidden_message("vcpu 0")));
@@ -134,6 +147,7 @@ TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a messag
 
 TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a message naming it", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "main"});
     CHECK(run.exit_status == abi::kExitSandboxViolation);
     CHECK_THAT(run.err, Catch::Contains(forbidden_message("main")));
@@ -141,6 +155,7 @@ TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a mess
 
 TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest runs to its end", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     for (const char* thread : {"vcpu", "main"}) {
         auto run = run_process({build_path("glassvm"), "run", "--no-sandbox", "--verbose", "--debug-forbidden-syscall", thread});
         INFO(thread << ": " << run.err);
@@ -151,6 +166,7 @@ TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest r
 
 TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root", "[sandbox]") {
     require_kvm();
+    require_sandbox();
     gid_t kvm_gid = require_kvm_group();
     auto run = run_process(as_nobody(kvm_gid, {build_path("glassvm"), "run", "--uid", "0"}));
     CHECK(run.exit_status == abi::kExitUsage);
@@ -162,6 +178,7 @@ TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root
 }
 
 TEST_CASE("sandbox: an unprivileged user in the kvm group boots the bundled guest", "[sandbox]") {
+    require_sandbox();
     gid_t kvm_gid = require_kvm_group();
     auto run = run_process(as_nobody(kvm_gid, {build_path("glassvm"), "run", "--verbose", "--cpus", "2"}));
     INFO(run.err);
@@ -173,6 +190,7 @@ TEST_CASE("sandbox: an unprivileged user in the kvm group boots the bundled gues
 TEST_CASE("sandbox: root drops to --uid and --gid, and /proc shows the ids, no_new_privs and seccomp on every thread",
           "[sandbox]") {
     require_root();
+    require_sandbox();
     gid_t kvm_gid = require_kvm_group();
     std::string glassvm = build_path("glassvm"), spin = build_path("tests/guests/init_spin.elf");
     pid_t child = ::fork();

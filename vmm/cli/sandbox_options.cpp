@@ -24,6 +24,7 @@ namespace {
 // The uid and gid to drop to, when asked: a sandbox step, and root's alone.
 void resolve_drop(const SandboxCliOptions& options, sandbox::SandboxOptions& result) {
     if (options.uid.empty() && options.gid.empty()) return;
+    if (!sandbox::kSandboxAvailable) throw_bad_input("--uid/--gid: this sanitizer build of glassvm has no sandbox");
     if (options.no_sandbox) throw_bad_input("--uid/--gid: dropping privileges is part of the sandbox; leave out --no-sandbox");
     if (::geteuid() != 0)
         throw_bad_input("--uid/--gid: only root can become another user, and glassvm runs as uid {}", ::geteuid());
@@ -41,7 +42,7 @@ void resolve_drop(const SandboxCliOptions& options, sandbox::SandboxOptions& res
 
 sandbox::SandboxOptions to_sandbox_options(const SandboxCliOptions& options, bool verbose) {
     sandbox::SandboxOptions result;
-    result.enabled = !options.no_sandbox;
+    result.enabled = !options.no_sandbox && sandbox::kSandboxAvailable;
     result.verbose = verbose;
     if (!options.forbidden_call.empty()) result.trigger = sandbox::parse_trigger(options.forbidden_call);
     resolve_drop(options, result);

@@ -16,6 +16,15 @@
 
 namespace glassvm::sandbox {
 
+// AddressSanitizer's runtime makes calls no allowlist lists (its leak check at exit starts a
+// thread that ptrace-attaches to the others), so sanitizer builds (GLASSVM_SANITIZE) have no
+// sandbox: it is off, and --uid/--gid are refused.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSandboxAvailable = false;
+#else
+inline constexpr bool kSandboxAvailable = true;
+#endif
+
 // For tests only (a hidden option): a thread of this role makes one forbidden call, openat,
 // (for writing) right after it is confined, to show what a forbidden call does.
 enum class ForbiddenCallTrigger { None, Main, Vcpu };
