@@ -87,7 +87,6 @@ std::vector<AllowedSyscall> debugged_vcpu(int process_id) {
         fstat_of_descriptor("stdio on the trace and on the stepper's stdin"),
         {"read", "the stepper's commands from stdin"},
         {"poll", "waiting for gdb to connect, and for its packets"},
-        {"accept", "gdb connects"},
         {"accept4", "gdb connects"},
         {"recvfrom", "gdb's packets"},
         {"sendto", "replies to gdb"},
@@ -100,7 +99,6 @@ std::vector<AllowedSyscall> debugged_vcpu(int process_id) {
          {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
         {"set_robust_list", "the new reader thread registers its robust futex list"},
         {"rseq", "the new reader thread registers restartable sequences"},
-        {"sched_getaffinity", "the new reader thread's CPU set"},
     };
     for (AllowedSyscall& call : kicking(process_id)) calls.push_back(std::move(call));
     return calls;
