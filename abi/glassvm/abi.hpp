@@ -165,6 +165,7 @@ inline constexpr int kExitEmulationFailure = 121;  // KVM_EXIT_INTERNAL_ERROR
 inline constexpr int kExitTripleFault = 122;       // KVM_EXIT_SHUTDOWN
 inline constexpr int kExitEntryFailure = 123;      // KVM_EXIT_FAIL_ENTRY
 inline constexpr int kExitTimeout = 124;           // --timeout expired (as coreutils timeout)
+inline constexpr int kExitSandboxViolation = 125;  // a glassvm thread made a call its seccomp allowlist lacks
 
 }  // namespace glassvm::abi
 

@@ -41,6 +41,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         ->check(CLI::NonNegativeNumber);
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
     add_watch_options(*run, options.watch);
+    add_sandbox_options(*run, options.sandbox);
     run->footer(
         "Examples:\n"
         "  glassvm run                                   boot the bundled guest kernel\n"
@@ -130,9 +131,12 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
 
 int execute_run(const RunOptions& options) {
     MachineConfig config = to_machine_config(options, find_bundled_guest());
+    sandbox::Sandbox sandbox(to_sandbox_options(options.sandbox, options.verbose));
     Watchers watchers(options.watch);
     Machine machine(config);
     watchers.attach(machine);
+    sandbox.enter();  // everything is open and built: no new privileges, and --uid/--gid from here
+    machine.confine_with(sandbox);
     StopReport report = machine.run();
     watchers.report_after_run();
     print_ending(report, machine, options.verbose);

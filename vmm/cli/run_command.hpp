@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/sandbox_options.hpp"
 #include "cli/watch_options.hpp"
 #include "run/machine.hpp"
 
@@ -24,6 +25,7 @@ struct RunOptions {
     double timeout_seconds = 0;  // 0: none
     bool verbose = false;
     WatchOptions watch;  // --trace-exits, --exit-stats, --step-exits, --gdb
+    SandboxCliOptions sandbox;  // --no-sandbox, --uid, --gid
 };
 
 // Registers the `run` subcommand and its options, writing into `options` when parsed.

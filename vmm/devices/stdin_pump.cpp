@@ -22,9 +22,10 @@ int open_or_none(int fd) { return ::fcntl(fd, F_GETFD) == -1 ? -1 : fd; }
 
 }  // namespace
 
-StdinPump::StdinPump(Serial16550& serial, int input_fd)
+StdinPump::StdinPump(Serial16550& serial, int input_fd, std::function<void()> on_thread_start)
     : m_serial(serial),
       m_input_fd(open_or_none(input_fd)),
+      m_on_thread_start(std::move(on_thread_start)),
       m_stop_event(check_syscall("eventfd", ::eventfd(0, EFD_CLOEXEC))),
       m_thread([this](std::stop_token stop) { run(stop); }) {}
 
@@ -45,6 +46,7 @@ void StdinPump::throw_if_failed() const {
 // is kept for throw_if_failed().
 void StdinPump::run(std::stop_token stop) {
     try {
+        if (m_on_thread_start) m_on_thread_start();
         pump(stop);
     } catch (...) {
         std::scoped_lock lock(m_failure_mutex);

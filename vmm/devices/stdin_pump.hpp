@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <stop_token>
@@ -27,8 +28,9 @@ class StdinPump {
 public:
     // Starts reading `input_fd` (not owned, and its flags are left alone: O_NONBLOCK would
     // change the terminal for every process sharing it) into `serial`, which must outlive
-    // the pump.
-    explicit StdinPump(Serial16550& serial, int input_fd = STDIN_FILENO);
+    // the pump. `on_thread_start`, if given, runs first on the pump's thread (the sandbox
+    // confines it there); an Error from it ends reading as a read error would.
+    explicit StdinPump(Serial16550& serial, int input_fd = STDIN_FILENO, std::function<void()> on_thread_start = {});
     // Stops the thread and waits for it; prompt even when it is blocked.
     ~StdinPump();
 
@@ -48,6 +50,7 @@ private:
 
     Serial16550& m_serial;
     const int m_input_fd;  // -1 when it was not open
+    std::function<void()> m_on_thread_start;
     Fd m_stop_event;  // an eventfd: readable once the destructor wants the thread to stop
     std::atomic<bool> m_finished{false};
     mutable std::mutex m_failure_mutex;

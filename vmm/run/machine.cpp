@@ -58,6 +58,16 @@ std::string describe_vcpu(const Vcpu& vcpu, const GuestMemory& memory) {
     return fmt::format("vCPU {} was at {}{}", vcpu.index(), describe_rip(vcpu, memory), halted);
 }
 
+// Every thread has started: the main thread confines itself for the rest of the run and the
+// teardown. A failure ends the VM like any VMM error (the vCPU threads are kicked and joined).
+void confine_main_thread(StopControl& stop, const sandbox::Sandbox& sandbox) {
+    try {
+        sandbox.confine_this_thread(sandbox::ThreadRole::Main);
+    } catch (const std::exception& error) {
+        stop.request({StopReason::VmmError, abi::kExitVmmError, fmt::format("main thread: {}", error.what()), {}});
+    }
+}
+
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
@@ -145,12 +155,16 @@ StopReport Machine::run() {
     ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose, .coalesced = coalesced});
     HaltWatch halt_watch(m_vcpus.size());
     std::optional<StdinPump> stdin_pump;
-    if (has_input(m_config.input_fd)) stdin_pump.emplace(*m_serial, m_config.input_fd);
+    if (has_input(m_config.input_fd)) {
+        std::function<void()> confine;
+        if (m_sandbox) confine = [this] { m_sandbox->confine_this_thread(sandbox::ThreadRole::StdinPump); };
+        stdin_pump.emplace(*m_serial, m_config.input_fd, std::move(confine));
+    }
 
     RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
                          .clock = CycleClock(m_vcpus.front().tsc_khz()), .boot_time = 0, .exit_sequence = {},
-                         .halt_watch = &halt_watch, .vcpus = m_vcpus};
+                         .halt_watch = &halt_watch, .vcpus = m_vcpus, .sandbox = m_sandbox};
     shared.boot_time = shared.clock.now();
     if (shared.observer) {
         bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
@@ -165,6 +179,7 @@ StopReport Machine::run() {
 
     std::vector<pthread_t> handles;
     for (std::jthread& thread : threads) handles.push_back(thread.native_handle());
+    if (m_sandbox) confine_main_thread(m_stop, *m_sandbox);
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
     std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] {

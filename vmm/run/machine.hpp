@@ -26,6 +26,7 @@
 #include "run/coalesced_writes.hpp"
 #include "run/observer_list.hpp"
 #include "run/stop.hpp"
+#include "sandbox/sandbox.hpp"
 #include "x86/cpuid_edits.hpp"
 
 namespace glassvm {
@@ -66,6 +67,10 @@ public:
 
     const IoBus& bus() const { return m_bus; }
 
+    // Confines every thread of run() with `sandbox` (which must outlive run()): each vCPU and
+    // the stdin pump before they start work, the main thread once it has started them all.
+    void confine_with(const sandbox::Sandbox& sandbox) { m_sandbox = &sandbox; }
+
     // The descriptors that keep the VM alive in KVM: the VM's and every vCPU's.
     std::vector<int> vm_file_descriptors() const;
 
@@ -94,6 +99,7 @@ private:
     std::vector<Vcpu> m_vcpus;
     std::optional<CoalescedWrites> m_coalesced;  // after m_vcpus: the ring is in vCPU 0's mapping
     ObserverList m_observers;
+    const sandbox::Sandbox* m_sandbox = nullptr;
 };
 
 }  // namespace glassvm

@@ -114,6 +114,13 @@ void kick(Vcpu& vcpu, pthread_t thread) {
 
 void run_vcpu(Vcpu& vcpu, RunLoopShared& shared) {
     try {
+        if (shared.sandbox) {
+            // A debugger serves its user from this thread (and the gdb stub starts a reader
+            // thread): that role has its own, wider allowlist rather than widening the vCPU's.
+            bool debugged = shared.observer && shared.observer->may_pause();
+            shared.sandbox->confine_this_thread(debugged ? sandbox::ThreadRole::DebuggedVcpu : sandbox::ThreadRole::Vcpu,
+                                                vcpu.index());
+        }
         if (shared.observer) {
             run_observed(vcpu, shared);
         } else {

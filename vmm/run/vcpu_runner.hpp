@@ -15,6 +15,7 @@
 #include "run/halt_watch.hpp"
 #include "run/stop.hpp"
 #include "run/vcpu_observer.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace glassvm {
 
@@ -37,6 +38,7 @@ struct RunLoopShared {
     std::atomic<uint64_t> exit_sequence{0};
     HaltWatch* halt_watch = nullptr;  // nullptr: HLT reaches the VMM as an exit (no irqchip)
     std::span<Vcpu> vcpus = {};       // all of the VM's vCPUs, for the halt watch's last look
+    const sandbox::Sandbox* sandbox = nullptr;  // confines each vCPU thread before its first KVM_RUN
 };
 
 // Runs `vcpu` until a stop is requested (by this loop, another vCPU, a device, an observer or

@@ -1,0 +1,36 @@
+// The seccomp allowlists, one per thread role: which system calls each thread of a running VM
+// may make, with a reason for each (docs/RELIABILITY.md, "Sandbox", prints them as tables).
+// Everything else traps (SECCOMP_RET_TRAP → SIGSYS → forbidden_syscall_report.hpp). glassvm is
+// linked statically against glibc, so these are the calls glibc itself makes on our behalf
+// too: a thread ending (madvise, exit), a lock (futex), malloc's per-thread arena (mmap).
+#pragma once
+
+#include <seccomp.h>
+
+#include <string_view>
+#include <vector>
+
+#include "sandbox/thread_role.hpp"
+
+namespace glassvm::sandbox {
+
+// What the filter does with an allowed call: let it run, or (for a call glibc makes and copes
+// without) fail it with EACCES without running it.
+enum class Answer { Run, FailWithEacces };
+
+struct AllowedSyscall {
+    std::string_view name;    // as libseccomp and strace spell it
+    std::string_view reason;  // why this role needs it
+    // Empty: any arguments. Otherwise the call is allowed when any one comparison holds.
+    std::vector<scmp_arg_cmp> when_any = {};
+    Answer answer = Answer::Run;
+};
+
+// The allowlist of `role`. `process_id` narrows the signal-sending calls to this process.
+std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id);
+
+// Loads `role`'s allowlist into the calling thread (threads it starts afterwards inherit it).
+// Needs no_new_privs (privileges.hpp). Throws Error when libseccomp or the kernel refuses.
+void install_allowlist(ThreadRole role, int process_id);
+
+}  // namespace glassvm::sandbox
