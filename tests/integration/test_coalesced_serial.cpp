@@ -67,3 +67,14 @@ TEST_CASE("a watched run sees each serial write as an exit of its own", "[coales
     CHECK(writes == result.out.size() + 1);  // each byte printed, and the divisor latch's low byte
     CHECK(queued_writes(result.err) == -1);  // nothing was queued
 }
+
+TEST_CASE("queueing stops while the guest enables the THRE interrupt, and resumes after", "[coalesced]") {
+    require_kvm();
+    auto result = run_process({build_path("glassvm"), "run", "--verbose",
+                               build_path("tests/guests/serial_interrupt_toggle.elf")});
+    INFO(result.err);
+    REQUIRE(result.exit_status == 0);
+    const std::string first = "first line, queued by KVM\n", third = "third line, queued again\n";
+    CHECK(result.out == first + "second line, one exit a byte\n" + third);
+    CHECK(queued_writes(result.err) == static_cast<long>(first.size() + third.size()));
+}

@@ -70,9 +70,11 @@ std::vector<AllowedSyscall> kicking(int process_id) {
 
 std::vector<AllowedSyscall> vcpu() {
     return {
-        {"ioctl", "KVM_RUN; registers and mp_state (halt watch, reports); KVM_IRQ_LINE (the UART)",
+        {"ioctl",
+         "KVM_RUN; registers and mp_state (halt watch, reports); KVM_IRQ_LINE (the UART); "
+         "KVM_(UN)REGISTER_COALESCED_MMIO (THR queued or not, as the guest writes IER and MCR)",
          requests({KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_MP_STATE,
-                   KVM_IRQ_LINE})},
+                   KVM_IRQ_LINE, KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO})},
         fstat_of_descriptor("the exit trace's first line (--trace-exits)"),
     };
 }
@@ -117,8 +119,10 @@ constexpr uint64_t kForkFlags = CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGC
 
 std::vector<AllowedSyscall> main_thread(int process_id) {
     std::vector<AllowedSyscall> calls = {
-        {"ioctl", "registers and mp_state of each vCPU for the timeout report",
-         requests({KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_MP_STATE})},
+        {"ioctl",
+         "registers and mp_state of each vCPU for the timeout report; KVM_IRQ_LINE (the UART's line "
+         "may move as the main thread performs the guest's queued writes)",
+         requests({KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_MP_STATE, KVM_IRQ_LINE})},
         {"clock_gettime", "the halt watch reads each vCPU thread's CPU-time clock"},
         {"brk", "malloc's main arena"},
         {"close", "tearing down: trace file, eventfds, the VM's descriptors"},
