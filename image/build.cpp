@@ -1,0 +1,1 @@
+// `glassvm build` (build.hpp): not written yet.

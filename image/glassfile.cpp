@@ -1,0 +1,1 @@
+// The Glassfile parser (glassfile.hpp): not written yet.
