@@ -3,6 +3,8 @@
 // cache, imports stored once, removal that keeps shared layers, and a vm image that boots.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <future>
 
 #include "test_box_support.hpp"
@@ -175,4 +177,23 @@ TEST_CASE("images: a vm image carries its kernel and init, and boots from them",
     ProcessResult as_box = run_in_image(directory / "store", "vm", "true");
     CHECK(as_box.exit_status == 2);
     CHECK_THAT(as_box.err, Catch::Contains("is a vm image"));
+}
+
+TEST_CASE("images: COPY resolves symlinks inside the image, WORKDIR and ENV reach RUN", "[image]") {
+    require_root();
+    fs::path directory = fresh_image_test_directory("copy");
+    fs::path context = directory / "context";
+    const std::string target = "/glassvm-image-test-" + std::to_string(::getpid());
+    make_context(context,
+                 "FROM scratch\nCOPY rootfs /\nRUN mkdir " + target + " && ln -s " + target + " /absolute\n"
+                 "COPY data /absolute/\nENV GREETING=hello\nWORKDIR /work/here\nRUN pwd > /where && echo $GREETING >> /where\n"
+                 "CMD [\"cat\", \"/where\"]\n",
+                 CopyRootfs::Yes);
+    write_text(context / "data", "data\n");
+    build_json(directory / "store", context, "copied");
+    CHECK_FALSE(fs::exists(target));  // the absolute symlink led into the image, not the host
+    CHECK(run_in_image(directory / "store", "copied", "cat " + target + "/data").out == "data\n");
+    ProcessResult run = run_process({build_path("glassvm"), "box", "run", "--image", "copied", "--store", (directory / "store").string()});
+    CHECK(run.out == "/work/here\nhello\n");
+    CHECK(run_in_image(directory / "store", "copied", "pwd; echo $GREETING").out == "/work/here\nhello\n");
 }
