@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <functional>
 
 #include <fmt/format.h>
@@ -22,6 +21,7 @@
 #include "image/glassfile.hpp"
 #include "image/layer_path.hpp"
 #include "image/overlay.hpp"
+#include "image/store_lock.hpp"
 #include "image/temporary.hpp"
 
 namespace glassvm::image {
@@ -239,6 +239,7 @@ private:
 
 BuildResult build_image(ImageStore& store, const fs::path& context_dir, std::string name, std::ostream& progress) {
     std::vector<GlassfileStep> steps = parse_glassfile(read_glassfile(context_dir), "Glassfile");
+    StoreLock lock(store.root(), LockMode::Shared);  // no image removal takes layers from under the build
     Builder builder(store, fs::absolute(context_dir));
     builder.start(steps.front());
     BuildResult result;

@@ -7,12 +7,15 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <future>
+
 #include "core/error.hpp"
 #include "image/digest.hpp"
 #include "image/image_store.hpp"
 #include "image/layer_path.hpp"
 #include "image/layer_tar.hpp"
 #include "image/overlay.hpp"
+#include "image/store_lock.hpp"
 #include "test_box_support.hpp"
 #include "test_image_support.hpp"
 
@@ -113,4 +116,23 @@ TEST_CASE("image layers: two overlay instances share a layer and keep their writ
     CHECK(find_in_layers(stacked, "/etc/motd") == store.layers().directory(diff) / "etc/motd");
     CHECK(find_in_layers({stacked[0]}, "/etc/other") == stacked[0] / "etc/other");
     CHECK_FALSE(find_in_layers(stacked, "/nowhere"));
+}
+
+TEST_CASE("image store: removing an image waits for a build holding the store", "[image]") {
+    require_root();
+    fs::path directory = fresh_image_test_directory("lock");
+    ImageStore store(directory / "store");
+    write_text(directory / "base/file", "x\n");
+    write_layer_tar(directory / "base", directory / "base.tar");
+    store.import_rootfs_tar("locked", directory / "base.tar", ImageConfig{});
+    std::future<ProcessResult> removal;
+    {
+        StoreLock build(store.root(), LockMode::Shared);
+        removal = std::async(std::launch::async, [&] { return glassvm_with_store(store.root(), {"image", "rm", "locked"}); });
+        CHECK(removal.wait_for(std::chrono::milliseconds(500)) == std::future_status::timeout);
+        CHECK(store.find("locked"));
+    }
+    CHECK(removal.get().exit_status == 0);
+    CHECK_FALSE(store.find("locked"));
+    CHECK(store.layers().list().empty());
 }
