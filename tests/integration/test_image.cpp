@@ -157,7 +157,7 @@ TEST_CASE("images: a vm image carries its kernel and init, and boots from them",
     fs::path directory = fresh_image_test_directory("vm");
     fs::path context = directory / "context";
     make_context(context, "FROM scratch\nCOPY guest.elf /boot/\nCOPY probe /sbin/probe\nKIND vm\n"
-                          "KERNEL /boot/guest.elf\nINIT /sbin/probe\nCMDLINE hostname=from-image -- 5\n",
+                          "KERNEL /boot/guest.elf\nINIT /sbin/probe\nCMDLINE hostname=from-image -- 5\nMEMORY 32M\n",
                  CopyRootfs::No);
     fs::copy_file(build_path("guest/glassvm-guest.elf"), context / "guest.elf");
     fs::copy_file(build_path("workloads/probe"), context / "probe");
@@ -174,6 +174,12 @@ TEST_CASE("images: a vm image carries its kernel and init, and boots from them",
     CHECK(boot.exit_status == 0);
     CHECK(value_of(boot.out, "sysname") == "glassvm");
     CHECK(value_of(boot.out, "nodename") == "from-image");
+    CHECK(build["image"]["config"]["vm"]["memory_bytes"] == 32u << 20);
+    ProcessResult direct = run_process({build_path("glassvm"), "run", "--image", "vm", "--store", (directory / "store").string(),
+                                        "--timeout", "30"});
+    INFO(direct.out << direct.err);
+    CHECK(direct.exit_status == 0);
+    CHECK(value_of(direct.out, "nodename") == "from-image");
     ProcessResult as_box = run_in_image(directory / "store", "vm", "true");
     CHECK(as_box.exit_status == 2);
     CHECK_THAT(as_box.err, Catch::Contains("is a vm image"));

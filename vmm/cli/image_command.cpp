@@ -72,12 +72,15 @@ int inspect(const ImageOptions& options) {
     return 0;
 }
 
+std::string host_file(const image::ImageStore& store, const image::Image& image, const std::string& path) {
+    std::optional<fs::path> found = image::find_in_layers(store.layer_directories(image), path);
+    if (!found) throw_bad_input("image {} has no {}", image.name.empty() ? image.id : image.name, path);
+    return found->string();
+}
+
 int find_path(const ImageOptions& options) {
     image::ImageStore store(image::store_root(options.store));
-    image::Image image = store.get(options.image);
-    std::optional<fs::path> found = image::find_in_layers(store.layer_directories(image), options.path_in_image);
-    if (!found) throw_bad_input("image {} has no {}", options.image, options.path_in_image);
-    fmt::print("{}\n", found->string());
+    fmt::print("{}\n", host_file(store, store.get(options.image), options.path_in_image));
     return 0;
 }
 
@@ -149,6 +152,21 @@ int execute_image_box(const BoxOptions& options) {
     std::string ending = container::describe_ending(outcome, config);
     if (!ending.empty()) fmt::print(stderr, "glassvm: box: {}\n", ending);
     return outcome.exit_status;
+}
+
+RunOptions with_vm_image(const RunOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    image::Image image = store.get(options.image);
+    if (image.config.kind != image::InstanceKind::Vm)
+        throw_bad_input("image {} is a box image: run it with glassvm box run --image", options.image);
+    const image::VmSettings& vm = image.config.vm;
+    RunOptions resolved = options;
+    if (resolved.kernel.empty()) resolved.kernel = host_file(store, image, vm.kernel_layer_path);
+    if (resolved.init.empty() && !vm.init_path.empty()) resolved.init = host_file(store, image, vm.init_path);
+    if (resolved.command_line.empty()) resolved.command_line = vm.cmdline;
+    if (resolved.memory == RunOptions{}.memory && vm.memory_bytes != 0) resolved.memory = std::to_string(vm.memory_bytes);
+    if (resolved.cpus == RunOptions{}.cpus) resolved.cpus = static_cast<int>(vm.cpus);
+    return resolved;
 }
 
 }  // namespace glassvm

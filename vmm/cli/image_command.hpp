@@ -1,6 +1,6 @@
 // The image commands that work without a daemon: `glassvm images`, `glassvm build DIR -t NAME`,
-// `glassvm image import|rm|inspect|path`, and `glassvm box run --image NAME` (an overlay
-// instance whose upper directory is removed afterwards). The store is --store DIR, else
+// `glassvm image import|rm|inspect|path`, `glassvm box run --image NAME` (an overlay instance
+// whose upper directory is removed afterwards) and `glassvm run --image NAME` (a vm image). The store is --store DIR, else
 // image/store_root.hpp's default.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/box_command.hpp"
+#include "cli/run_command.hpp"
 
 namespace glassvm {
 
@@ -40,5 +41,10 @@ int execute_image_command(const ImageOptions& options);
 
 // `glassvm box run --image NAME`: the image's layers under a temporary upper directory.
 int execute_image_box(const BoxOptions& options);
+
+// `glassvm run --image NAME`: the options with the vm image's kernel and init (their host files
+// in the layers), command line, memory and vCPUs filled in where the options leave them unset
+// (for --mem and --cpus: at their defaults). BadInput for a box image.
+RunOptions with_vm_image(const RunOptions& options);
 
 }  // namespace glassvm
