@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's EVP interface (one context per digest, freed by its owner).
+// SHA-256 through Nettle (the GnuTLS project's crypto library, which libarchive uses too).
 #include "image/digest.hpp"
 
 #include <fcntl.h>
@@ -7,11 +7,10 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -24,30 +23,23 @@ namespace {
 
 constexpr std::string_view kPrefix = "sha256:";
 
-// One running SHA-256 computation.
+// One running SHA-256 computation (FIPS 180-4), by Nettle: plain functions over a context
+// struct, no global state and nothing run at program start.
 class Sha256 {
 public:
-    Sha256() : m_context(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-        if (!m_context || EVP_DigestInit_ex(m_context.get(), EVP_sha256(), nullptr) != 1)
-            throw Error(ErrorKind::Internal, "SHA-256: OpenSSL could not start a digest");
-    }
-    void add(const void* data, size_t size) {
-        if (EVP_DigestUpdate(m_context.get(), data, size) != 1)
-            throw Error(ErrorKind::Internal, "SHA-256: OpenSSL could not update a digest");
-    }
+    Sha256() { sha256_init(&m_context); }
+    void add(const void* data, size_t size) { sha256_update(&m_context, size, static_cast<const uint8_t*>(data)); }
     void add(std::string_view text) { add(text.data(), text.size()); }
     std::string finish() {
-        std::array<unsigned char, EVP_MAX_MD_SIZE> bytes{};
-        unsigned int length = 0;
-        if (EVP_DigestFinal_ex(m_context.get(), bytes.data(), &length) != 1)
-            throw Error(ErrorKind::Internal, "SHA-256: OpenSSL could not finish a digest");
+        std::array<uint8_t, SHA256_DIGEST_SIZE> bytes{};
+        sha256_digest(&m_context, bytes.size(), bytes.data());
         std::string text(kPrefix);
-        for (unsigned int i = 0; i < length; ++i) text += fmt::format("{:02x}", bytes[i]);
+        for (uint8_t byte : bytes) text += fmt::format("{:02x}", byte);
         return text;
     }
 
 private:
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> m_context;
+    struct sha256_ctx m_context;
 };
 
 void add_file(Sha256& sha, const fs::path& path) {

@@ -1,5 +1,4 @@
-// SHA-256 digests as OCI writes them, "sha256:<64 lowercase hex>", computed with OpenSSL's
-// libcrypto (EVP). Layers are named by the digest of their tar, images by the digest of their
+// SHA-256 digests as OCI writes them, "sha256:<64 lowercase hex>", computed with Nettle. Layers are named by the digest of their tar, images by the digest of their
 // canonical JSON, build steps by the digest of what they depend on.
 #pragma once
 
