@@ -7,6 +7,7 @@
 
 #include <glassvm/abi.hpp>
 
+#include "cli/image_command.hpp"
 #include "cli/size.hpp"
 #include "core/error.hpp"
 #include "run/background_release.hpp"
@@ -37,6 +38,9 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                     "Hide CPUID features from the guest: -NAME or LEAF[.SUBLEAF].REG:BIT=0, comma-separated "
                     "(e.g. -cx16,-xsave or 1.ecx:13=0)");
     run->add_option("--init", options.init, "ELF64 program the guest kernel runs in ring 3 as init");
+    run->add_option("--image", options.image, "A vm image (glassvm build, KIND vm): its KERNEL, INIT, CMDLINE, MEMORY and CPUS "
+                                              "where the options above leave them unset");
+    run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
         ->check(CLI::NonNegativeNumber);
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
@@ -129,7 +133,8 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
 
 }  // namespace
 
-int execute_run(const RunOptions& options) {
+int execute_run(const RunOptions& given) {
+    RunOptions options = given.image.empty() ? given : with_vm_image(given);
     MachineConfig config = to_machine_config(options, find_bundled_guest());
     sandbox::Sandbox sandbox(to_sandbox_options(options.sandbox, options.verbose));
     Watchers watchers(options.watch);

@@ -22,6 +22,8 @@ struct RunOptions {
     int cpus = 1;
     std::string command_line;
     std::string init;
+    std::string image;  // --image NAME: a vm image's kernel, init and boot settings (cli/image_command.cpp)
+    std::string store;  // --store DIR: the image store (with --image)
     double timeout_seconds = 0;  // 0: none
     bool verbose = false;
     WatchOptions watch;  // --trace-exits, --exit-stats, --step-exits, --gdb
