@@ -1,9 +1,6 @@
 // The image store: one JSON file per image, layers shared through the LayerStore (image_store.hpp).
 #include "image/image_store.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -12,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "core/fd.hpp"
+#include "image/atomic_file.hpp"
 #include "image/digest.hpp"
 
 namespace glassvm::image {
@@ -33,21 +30,6 @@ Image read_image(const fs::path& file) {
     }
 }
 
-// Writes `text` to `file` so that a reader sees the old content or the new, never a part.
-void write_atomically(const fs::path& file, const std::string& text) {
-    fs::path temporary = file;
-    temporary += fmt::format(".tmp-{}", ::getpid());
-    {
-        Fd out(check_syscall(fmt::format("create {}", temporary.string()),
-                             ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)));
-        for (size_t done = 0; done < text.size();)
-            done += static_cast<size_t>(check_syscall(fmt::format("write {}", temporary.string()),
-                                                      ::write(out.get(), text.data() + done, text.size() - done)));
-        check_syscall(fmt::format("fsync {}", temporary.string()), ::fsync(out.get()));
-    }
-    check_syscall(fmt::format("rename {} {}", temporary.string(), file.string()), ::rename(temporary.c_str(), file.c_str()));
-}
-
 bool matches_id(const Image& image, const std::string& query) {
     std::string hex = query.starts_with("sha256:") ? query.substr(7) : query;
     bool is_hex = std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
@@ -61,7 +43,7 @@ ImageStore::ImageStore(fs::path root) : m_root(std::move(root)), m_layers(m_root
 }
 
 void ImageStore::write_image(const Image& image) const {
-    write_atomically(m_root / "images" / (digest_hex(image.id) + ".json"), to_json(image).dump(2) + "\n");
+    write_file_atomically(m_root / "images" / (digest_hex(image.id) + ".json"), to_json(image).dump(2) + "\n");
 }
 
 void ImageStore::take_name_from_others(const std::string& name, const std::string& keeper_id) const {
@@ -135,9 +117,11 @@ Image ImageStore::import_rootfs_tar(std::string name, const fs::path& tar, Image
     return create(std::move(name), {layer}, std::move(config));
 }
 
-std::vector<fs::path> ImageStore::layer_directories(const Image& image) const {
+std::vector<fs::path> ImageStore::layer_directories(const Image& image) const { return layer_directories(image.layers); }
+
+std::vector<fs::path> ImageStore::layer_directories(const std::vector<std::string>& layers) const {
     std::vector<fs::path> directories;
-    for (const std::string& layer : image.layers) directories.push_back(m_layers.directory(layer));
+    for (const std::string& layer : layers) directories.push_back(m_layers.directory(layer));
     return directories;
 }
 

@@ -38,6 +38,7 @@ public:
     Image import_rootfs_tar(std::string name, const std::filesystem::path& tar, ImageConfig config);
     // The fs/ directories of the image's layers, bottom first (what OverlayMount takes).
     std::vector<std::filesystem::path> layer_directories(const Image& image) const;
+    std::vector<std::filesystem::path> layer_directories(const std::vector<std::string>& layers) const;
 
 private:
     void write_image(const Image& image) const;

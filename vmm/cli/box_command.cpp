@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/image_command.hpp"
 #include "cli/size.hpp"
 #include "container/box.hpp"
 #include "container/oci_bundle.hpp"
@@ -44,6 +45,9 @@ CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
     auto* rootfs = run->add_option("--rootfs", options.rootfs, "Directory to use as the box's / (see scripts/make-rootfs)");
     auto* bundle = run->add_option("--bundle", options.bundle, "OCI runtime bundle (config.json + rootfs), as runc runs");
     rootfs->excludes(bundle);
+    auto* image = run->add_option("--image", options.image, "A stored image (glassvm images): its layers under a fresh upper directory");
+    image->excludes(rootfs)->excludes(bundle);
+    run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--hostname", options.hostname, "Hostname inside the box (default: glassvm-box)");
     run->add_option("--memory", options.memory, "Memory limit, with K/M/G suffix (cgroup memory.max)");
     run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")->check(CLI::PositiveNumber);
@@ -87,6 +91,7 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
 }
 
 int execute_box(const BoxOptions& options) {
+    if (!options.image.empty()) return execute_image_box(options);
     container::ContainerConfig config = to_container_config(options);
     container::BoxOutcome outcome = container::run_box(config);
     std::string ending = container::describe_ending(outcome, config);

@@ -16,6 +16,8 @@ namespace glassvm {
 struct BoxOptions {
     std::string rootfs;
     std::string bundle;
+    std::string image;  // --image NAME: an instance of a stored image (cli/image_command.cpp)
+    std::string store;  // --store DIR: the image store (with --image)
     std::string hostname;
     std::string memory;  // a size: 64M
     std::optional<int64_t> pids;

@@ -10,6 +10,7 @@
 
 #include "cli/box_command.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/image_command.hpp"
 #include "cli/run_command.hpp"
 #include "core/error.hpp"
 
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);
     app.require_subcommand(1);
     app.footer("Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
-               "(the same program both ways and in the peers, side by side). 'glassvm SUBCOMMAND --help' for each.");
+               "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md). 'glassvm SUBCOMMAND --help' for each.");
 
     glassvm::RunOptions run_options;
     CLI::App* run = glassvm::add_run_command(app, run_options);
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
     CLI::App* box = glassvm::add_box_command(app, box_options);
     glassvm::CompareOptions compare_options;
     CLI::App* compare = glassvm::add_compare_command(app, compare_options);
+    glassvm::ImageOptions image_options;
+    glassvm::add_image_commands(app, image_options);
 
     try {
         app.parse(argc, argv);
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
         if (*run) return glassvm::execute_run(run_options);
         if (*box) return glassvm::execute_box(box_options);
         if (*compare) return glassvm::execute_compare(compare_options);
+        if (glassvm::image_command_chosen(image_options)) return glassvm::execute_image_command(image_options);
     } catch (const glassvm::Error& error) {
         fmt::print(stderr, "glassvm: {}\n", error.what());
         return error.kind() == glassvm::ErrorKind::BadInput ? glassvm::abi::kExitUsage

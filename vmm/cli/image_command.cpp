@@ -1,0 +1,154 @@
+// `glassvm images`, `build`, `image import|rm|inspect|path` and `box run --image` (image_command.hpp).
+#include "cli/image_command.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "container/box.hpp"
+#include "core/error.hpp"
+#include "image/build.hpp"
+#include "image/image_store.hpp"
+#include "image/layer_path.hpp"
+#include "image/overlay.hpp"
+#include "image/store_root.hpp"
+#include "image/temporary.hpp"
+
+namespace glassvm {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void add_store_option(CLI::App* command, ImageOptions& options) {
+    command->add_option("--store", options.store, "The image store's directory (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
+}
+
+std::string short_id(const std::string& id) { return id.substr(7, 12); }
+
+int list_images(const ImageOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    std::vector<image::Image> images = store.list();
+    if (options.json) {
+        json list = json::array();
+        for (const image::Image& image : images) list.push_back(image::to_json(image));
+        fmt::print("{}\n", list.dump(2));
+        return 0;
+    }
+    fmt::print("{:<32} {:<14} {:<4} {:>6}  {}\n", "NAME", "ID", "KIND", "LAYERS", "CREATED");
+    for (const image::Image& image : images)
+        fmt::print("{:<32} {:<14} {:<4} {:>6}  {}\n", image.name.empty() ? "<none>" : image.name, short_id(image.id),
+                   image::kind_name(image.config.kind), image.layers.size(), image.created);
+    return 0;
+}
+
+int build(const ImageOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    std::ostream& progress = options.json ? std::cerr : std::cout;
+    image::BuildResult result = image::build_image(store, options.directory, options.name, progress);
+    if (!options.json) {
+        fmt::print("built {} ({})\n", result.image.name.empty() ? "<none>" : result.image.name, result.image.id);
+        return 0;
+    }
+    json steps = json::array();
+    for (const image::BuildStep& step : result.steps)
+        steps.push_back({{"instruction", step.instruction}, {"cache_key", step.cache_key}, {"layer", step.layer}, {"cached", step.cached}});
+    fmt::print("{}\n", json{{"image", image::to_json(result.image)}, {"steps", steps}}.dump(2));
+    return 0;
+}
+
+int import_tar(const ImageOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    image::Image image = store.import_rootfs_tar(options.name, options.tar, image::ImageConfig{});
+    fmt::print("{}\n", options.json ? image::to_json(image).dump(2) : image.id);
+    return 0;
+}
+
+int inspect(const ImageOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    fmt::print("{}\n", image::to_json(store.get(options.image)).dump(2));
+    return 0;
+}
+
+int find_path(const ImageOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    image::Image image = store.get(options.image);
+    std::optional<fs::path> found = image::find_in_layers(store.layer_directories(image), options.path_in_image);
+    if (!found) throw_bad_input("image {} has no {}", options.image, options.path_in_image);
+    fmt::print("{}\n", found->string());
+    return 0;
+}
+
+}  // namespace
+
+void add_image_commands(CLI::App& app, ImageOptions& options) {
+    options.images = app.add_subcommand("images", "List the images in the store");
+    options.images->add_flag("--json", options.json, "Print the images as JSON");
+    add_store_option(options.images, options);
+
+    options.build = app.add_subcommand("build", "Build DIR/Glassfile into an image (docs/IMAGES.md)");
+    options.build->add_option("directory", options.directory, "The build directory (holds the Glassfile)")->required();
+    options.build->add_option("-t,--tag", options.name, "The image's name (NAME or NAME:TAG)");
+    options.build->add_flag("--json", options.json, "Print the image and each step's layer as JSON");
+    add_store_option(options.build, options);
+
+    options.image_group = app.add_subcommand("image", "Import, remove, inspect images, find files in them");
+    options.image_group->require_subcommand(1);
+    options.import = options.image_group->add_subcommand("import", "Store a root filesystem tar as a one-layer image");
+    options.import->add_option("tar", options.tar, "The tar (uncompressed; OCI whiteouts allowed)")->required();
+    options.import->add_option("-t,--tag", options.name, "The image's name");
+    options.import->add_flag("--json", options.json, "Print the image as JSON");
+    options.remove = options.image_group->add_subcommand("rm", "Remove an image and the layers no other image uses");
+    options.inspect = options.image_group->add_subcommand("inspect", "Print an image as JSON");
+    options.path = options.image_group->add_subcommand("path", "Print the host path of a file in an image's layers");
+    for (CLI::App* command : {options.remove, options.inspect, options.path})
+        command->add_option("image", options.image, "The image's name or id")->required();
+    options.path->add_option("path", options.path_in_image, "An absolute path inside the image")->required();
+    for (CLI::App* command : {options.import, options.remove, options.inspect, options.path}) add_store_option(command, options);
+}
+
+bool image_command_chosen(const ImageOptions& options) {
+    return options.images->parsed() || options.build->parsed() || options.image_group->parsed();
+}
+
+int execute_image_command(const ImageOptions& options) {
+    if (options.images->parsed()) return list_images(options);
+    if (options.build->parsed()) return build(options);
+    if (options.import->parsed()) return import_tar(options);
+    if (options.remove->parsed()) {
+        image::ImageStore(image::store_root(options.store)).remove(options.image);
+        return 0;
+    }
+    if (options.inspect->parsed()) return inspect(options);
+    return find_path(options);
+}
+
+int execute_image_box(const BoxOptions& options) {
+    image::ImageStore store(image::store_root(options.store));
+    image::Image image = store.get(options.image);
+    if (image.config.kind != image::InstanceKind::Box)
+        throw_bad_input("image {} is a vm image: boot it with glassvm run --kernel/--init (glassvm image path finds them)", options.image);
+    std::vector<fs::path> lowers = store.layer_directories(image);
+    image::TemporaryDirectory instance(store.root() / "tmp", "instance");
+    if (lowers.empty()) {
+        fs::create_directory(instance.path() / "empty");
+        lowers.push_back(instance.path() / "empty");
+    }
+    image::OverlayMount root(lowers, instance.path() / "upper", instance.path() / "work", instance.path() / "merged");
+    BoxOptions with_image = options;
+    with_image.image.clear();
+    with_image.rootfs = root.merged().string();
+    if (with_image.command.empty()) with_image.command = image.config.command;
+    with_image.env = image.config.env;
+    with_image.env.insert(with_image.env.end(), options.env.begin(), options.env.end());
+    container::ContainerConfig config = to_container_config(with_image);
+    config.cwd = image.config.working_dir;
+    container::BoxOutcome outcome = container::run_box(config);
+    std::string ending = container::describe_ending(outcome, config);
+    if (!ending.empty()) fmt::print(stderr, "glassvm: box: {}\n", ending);
+    return outcome.exit_status;
+}
+
+}  // namespace glassvm

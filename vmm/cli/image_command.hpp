@@ -1,0 +1,44 @@
+// The image commands that work without a daemon: `glassvm images`, `glassvm build DIR -t NAME`,
+// `glassvm image import|rm|inspect|path`, and `glassvm box run --image NAME` (an overlay
+// instance whose upper directory is removed afterwards). The store is --store DIR, else
+// image/store_root.hpp's default.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/box_command.hpp"
+
+namespace glassvm {
+
+struct ImageOptions {
+    std::string store;          // --store DIR
+    bool json = false;          // --json
+    std::string name;           // -t NAME
+    std::string directory;      // build DIR
+    std::string tar;            // image import TAR
+    std::string image;          // image rm|inspect|path NAME
+    std::string path_in_image;  // image path NAME PATH
+    CLI::App* images = nullptr;
+    CLI::App* build = nullptr;
+    CLI::App* image_group = nullptr;
+    CLI::App* import = nullptr;
+    CLI::App* remove = nullptr;
+    CLI::App* inspect = nullptr;
+    CLI::App* path = nullptr;
+};
+
+// Registers `images`, `build` and `image …`, writing into `options` when parsed.
+void add_image_commands(CLI::App& app, ImageOptions& options);
+
+// Whether one of them was given on the command line.
+bool image_command_chosen(const ImageOptions& options);
+
+// Runs the chosen one; returns glassvm's exit status.
+int execute_image_command(const ImageOptions& options);
+
+// `glassvm box run --image NAME`: the image's layers under a temporary upper directory.
+int execute_image_box(const BoxOptions& options);
+
+}  // namespace glassvm
