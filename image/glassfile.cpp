@@ -55,7 +55,7 @@ std::vector<std::pair<std::string, int>> logical_lines(const std::string& text) 
         if (pending.empty() && (trimmed.empty() || trimmed.front() == '#')) continue;
         if (pending.empty()) first_line = number;
         bool continues = !trimmed.empty() && trimmed.back() == '\\';
-        pending += continues ? trimmed.substr(0, trimmed.size() - 1) + " " : trimmed;
+        pending += continues ? trim(trimmed.substr(0, trimmed.size() - 1)) + " " : trimmed;
         if (continues) continue;
         lines.emplace_back(trim(pending), first_line);
         pending.clear();
