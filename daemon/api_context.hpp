@@ -21,6 +21,7 @@ constexpr std::size_t kMaxJsonBodyBytes = 1 << 20;
 struct ApiContext {
     std::filesystem::path root;
     std::filesystem::path socket;
+    std::filesystem::path glassvm_program;  // glassvm build runs as this program
     image::ImageStore& images;
     std::mutex& images_mutex;  // one image change (import, build, remove) at a time
     InstanceManager& instances;

@@ -2,7 +2,7 @@
 //   GET    /images                       list
 //   GET    /images/{name-or-id}          inspect
 //   POST   /images/import?name=N&config=JSON   body: a root filesystem tar → a one-layer image
-//   POST   /images/build                 {"context": DIR, "name": N} → an image from DIR/Glassfile
+//   POST   /images/build                 {"context": DIR, "name": N} → an image from DIR/Glassfile (glassvm build)
 //   DELETE /images/{name-or-id}          remove (409 while an instance uses it)
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
 #include "daemon/atomic_file.hpp"
-#include "image/build.hpp"
+#include "daemon/subprocess.hpp"
 
 namespace glassvm::daemon {
 
@@ -75,18 +75,27 @@ void import_image(ApiContext& context, const httplib::Request& request, httplib:
     reply_json(response, image::to_json(image), 201);
 }
 
+// The build runs in `glassvm build --store ROOT --json` (subprocess.hpp says why), under the
+// image lock; its stderr is the progress, or the error.
 void build_image(ApiContext& context, const httplib::Request& request, httplib::Response& response) {
     json body = json_body(request);
     require_known_fields(body, {"context", "name"}, "the request");
     std::string directory = body.at("context").get<std::string>();
+    std::string name = body.value("name", "");
     if (!fs::path(directory).is_absolute()) throw_bad_input("context must be an absolute directory path");
-    std::ostringstream progress;
+    std::vector<std::string> argv = {context.glassvm_program.string(), "build", "--store", context.root.string(), "--json"};
+    if (!name.empty()) argv.insert(argv.end(), {"-t", name});
+    argv.push_back(directory);
     std::lock_guard lock(context.images_mutex);
-    image::BuildResult result = image::build_image(context.images, directory, body.value("name", ""), progress);
-    json steps = json::array();
-    for (const auto& step : result.steps)
-        steps.push_back({{"instruction", step.instruction}, {"layer", step.layer}, {"cached", step.cached}});
-    reply_json(response, {{"image", image::to_json(result.image)}, {"steps", steps}, {"progress", progress.str()}}, 201);
+    ProgramResult result = run_program(argv);
+    if (result.status != 0) {
+        std::string message = result.err.substr(0, result.err.find_last_not_of('\n') + 1);
+        message = message.substr(message.rfind('\n') + 1);  // the last line: "glassvm: Glassfile:2: …"
+        if (message.starts_with("glassvm: ")) message = message.substr(9);
+        throw Error(result.status == 2 ? ErrorKind::BadInput : ErrorKind::Internal, message);
+    }
+    json built = json::parse(result.out);
+    reply_json(response, {{"image", built.at("image")}, {"steps", built.at("steps")}, {"progress", result.err}}, 201);
 }
 
 void remove_image(ApiContext& context, const std::string& key, httplib::Response& response) {

@@ -98,7 +98,7 @@ int run_daemon(const DaemonOptions& options) {
     std::mutex images_mutex;
     image::ImageStore images(options.root);
     InstanceManager instances(options.root, images, images_mutex, {options.glassvm_program, options.shim_program});
-    ApiContext context{options.root, options.socket, images, images_mutex, instances};
+    ApiContext context{options.root, options.socket, options.glassvm_program, images, images_mutex, instances};
 
     httplib::Server server;
     configure(server);

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "test_box_support.hpp"
@@ -162,4 +164,29 @@ TEST_CASE("daemon: one image runs as a box and as a vm through the same API", "[
     CHECK(glassvm::test::value_of(vm_log, "sysname") == "glassvm");   // the guest's own kernel answered
     CHECK(glassvm::test::value_of(vm_log, "getppid_calls") == "10");
     for (const std::string& id : {box, vm}) CHECK(daemon.remove("/instances/" + id).status == 204);
+}
+
+TEST_CASE("daemon: an image is built from a Glassfile and its instance runs what the build made", "[daemon]") {
+    glassvm::test::require_root();
+    TestDaemon daemon;
+    daemon.import_busybox();
+    std::string context = daemon.directory() + "/context";
+    std::filesystem::create_directories(context);
+    std::ofstream(context + "/Glassfile") << "FROM busybox\nRUN echo built > /built\nCMD [\"cat\", \"/built\"]\n";
+    auto built = daemon.post("/images/build", json({{"context", context}, {"name", "app"}}).dump());
+    INFO(built.body);
+    REQUIRE(built.status == 201);
+    CHECK(built.json()["image"]["name"] == "app:latest");
+    REQUIRE(built.json()["steps"].size() == 2);  // RUN and CMD (FROM makes no step)
+    CHECK(built.json()["steps"][0]["instruction"] == "RUN echo built > /built");
+    std::string id = daemon.create({{"image", "app"}});
+    REQUIRE(daemon.post("/instances/" + id + "/start").status == 204);
+    CHECK(wait_status(daemon, id) == "0");
+    CHECK(daemon.get("/instances/" + id + "/logs").body == "built\n");
+
+    std::ofstream(context + "/Glassfile") << "FROM busybox\nFROBNICATE\n";
+    auto broken = daemon.post("/images/build", json({{"context", context}, {"name", "broken"}}).dump());
+    CHECK(broken.status == 400);
+    CHECK(broken.json()["message"].get<std::string>().find("Glassfile:2") != std::string::npos);
+    CHECK(daemon.post("/images/build", R"({"context": "relative/dir"})").status == 400);
 }
