@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -137,6 +138,8 @@ std::vector<std::pair<Instance, InstanceState>> InstanceManager::list() const {
         std::lock_guard lock(m_mutex);
         for (const auto& [id, instance] : m_instances) instances.push_back(instance);
     }
+    std::stable_sort(instances.begin(), instances.end(),
+                     [](const Instance& a, const Instance& b) { return a.created < b.created; });
     std::vector<std::pair<Instance, InstanceState>> result;
     for (Instance& instance : instances) {
         InstanceState state = read_instance_state(directory(instance.id));
