@@ -81,104 +81,135 @@ std::string read_whole_file(const std::string& path) {
 
 std::string encode(const std::string& text) { return httplib::detail::encode_query_param(text); }
 
-}  // namespace
+// What every verb shares: the client, printing (JSON or human), the --socket and --json options.
+struct Verbs {
+    CLI::App& app;
+    ClientOptions& options;
 
-void add_client_commands(CLI::App& app, ClientOptions& options) {
-    auto client = [&options] { return ApiClient(socket_path(options.socket)); };
-    auto output = [&options](const json& body, const std::function<void(const json&)>& human) {
+    ApiClient client() const { return ApiClient(socket_path(options.socket)); }
+    void output(const json& body, const std::function<void(const json&)>& human) const {
         if (options.json) fmt::print("{}\n", body.dump(2));
         else human(body);
-    };
-    auto verb = [&](const char* name, const char* help) {
+    }
+    CLI::App* add(const char* name, const char* help) const {
         CLI::App* command = app.add_subcommand(name, help);
         command->add_option("--socket", options.socket, "The daemon's socket (default: GLASSVM_SOCKET or the system one)");
         command->add_flag("--json", options.json, "Print the daemon's JSON answer");
         return command;
-    };
+    }
+};
 
-    verb("ps", "List instances")->callback([=] { output(client().get("/instances"), print_instances); });
-    verb("images", "List images")->callback([=] { output(client().get("/images"), print_images); });
-    verb("info", "The daemon's version, KVM and cgroup mode")->callback([=] {
-        output(client().get("/info"), [](const json& body) { fmt::print("{}\n", body.dump(2)); });
+void add_listing_verbs(const Verbs& verbs) {
+    verbs.add("ps", "List instances")->callback([verbs] { verbs.output(verbs.client().get("/instances"), print_instances); });
+    verbs.add("images", "List images")->callback([verbs] { verbs.output(verbs.client().get("/images"), print_images); });
+    verbs.add("info", "The daemon's version, KVM and cgroup mode")->callback([verbs] {
+        verbs.output(verbs.client().get("/info"), [](const json& body) { fmt::print("{}\n", body.dump(2)); });
     });
+    auto id = std::make_shared<std::string>();
+    CLI::App* inspect = verbs.add("inspect", "Print an instance's JSON");
+    inspect->add_option("id", *id)->required();
+    inspect->callback([verbs, id] { fmt::print("{}\n", verbs.client().get("/instances/" + *id).dump(2)); });
+}
 
+void add_create_verb(const Verbs& verbs) {
     auto create = std::make_shared<CreateOptions>();
-    auto image_name = std::make_shared<std::string>();
-    CLI::App* create_command = verb("create", "Create an instance of an image (box or vm); prints its id");
-    create_command->add_option("--name", create->name, "A unique name");
-    create_command->add_option("--kind", create->kind, "box or vm (default: the image's)");
-    create_command->add_option("--memory", create->memory, "Memory limit (box) or guest RAM (vm), e.g. 64M");
-    create_command->add_option("--pids", create->pids, "Most processes (box)");
-    create_command->add_option("--cpus", create->cpus, "CPU share (box) or vCPUs (vm)");
-    create_command->add_option("-e,--env", create->env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
-    create_command->add_option("image", *image_name, "Image name or id")->required();
-    create_command->add_option("command", create->command, "Command and arguments (after --)");
-    create_command->callback([=] {
-        output(client().post("/instances", create_body(*create, *image_name)),
-               [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
+    auto image = std::make_shared<std::string>();
+    CLI::App* command = verbs.add("create", "Create an instance of an image (box or vm); prints its id");
+    command->add_option("--name", create->name, "A unique name");
+    command->add_option("--kind", create->kind, "box or vm (default: the image's)");
+    command->add_option("--memory", create->memory, "Memory limit (box) or guest RAM (vm), e.g. 64M");
+    command->add_option("--pids", create->pids, "Most processes (box)");
+    command->add_option("--cpus", create->cpus, "CPU share (box) or vCPUs (vm)");
+    command->add_option("-e,--env", create->env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
+    command->add_option("image", *image, "Image name or id")->required();
+    command->add_option("command", create->command, "Command and arguments (after --)");
+    command->callback([verbs, create, image] {
+        verbs.output(verbs.client().post("/instances", create_body(*create, *image)),
+                     [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
     });
+}
 
+void add_lifecycle_verbs(const Verbs& verbs) {
     auto ids = std::make_shared<std::vector<std::string>>();
-    verb("start", "Start instances")->callback([=] { for (auto& id : *ids) client().post("/instances/" + id + "/start"); })
-        ->add_option("id", *ids)->required();
+    CLI::App* start = verbs.add("start", "Start instances");
+    start->add_option("id", *ids)->required();
+    start->callback([verbs, ids] { for (auto& id : *ids) verbs.client().post("/instances/" + id + "/start"); });
     auto seconds = std::make_shared<double>(10);
-    CLI::App* stop = verb("stop", "Stop instances: SIGTERM, then SIGKILL after -t seconds");
+    CLI::App* stop = verbs.add("stop", "Stop instances: SIGTERM, then SIGKILL after -t seconds");
     stop->add_option("-t,--time", *seconds, "Grace period in seconds")->capture_default_str();
     stop->add_option("id", *ids)->required();
-    stop->callback([=] { for (auto& id : *ids) client().post(fmt::format("/instances/{}/stop?t={}", id, *seconds)); });
+    stop->callback([verbs, ids, seconds] {
+        for (auto& id : *ids) verbs.client().post(fmt::format("/instances/{}/stop?t={}", id, *seconds));
+    });
     auto force = std::make_shared<bool>(false);
-    CLI::App* rm = verb("rm", "Remove instances");
+    CLI::App* rm = verbs.add("rm", "Remove instances");
     rm->add_flag("-f,--force", *force, "Kill a running instance first");
     rm->add_option("id", *ids)->required();
-    rm->callback([=] { for (auto& id : *ids) client().remove("/instances/" + id + (*force ? "?force=1" : "")); });
+    rm->callback([verbs, ids, force] {
+        for (auto& id : *ids) verbs.client().remove("/instances/" + id + (*force ? "?force=1" : ""));
+    });
+}
 
-    auto one = std::make_shared<std::string>();
+void add_output_verbs(const Verbs& verbs) {
+    auto id = std::make_shared<std::string>();
     auto follow = std::make_shared<bool>(false);
-    CLI::App* logs = verb("logs", "Print an instance's output");
+    CLI::App* logs = verbs.add("logs", "Print an instance's output");
     logs->add_flag("-f,--follow", *follow, "Keep printing until it exits");
-    logs->add_option("id", *one)->required();
-    logs->callback([=] {
-        client().stream("/instances/" + *one + "/logs" + (*follow ? "?follow=1" : ""), [](const char* data, size_t length) {
+    logs->add_option("id", *id)->required();
+    logs->callback([verbs, id, follow] {
+        verbs.client().stream("/instances/" + *id + "/logs" + (*follow ? "?follow=1" : ""), [](const char* data, size_t length) {
             std::fwrite(data, 1, length, stdout);
             std::fflush(stdout);
         });
     });
-    CLI::App* wait = verb("wait", "Wait for an instance to exit; exits with its status");
-    wait->add_option("id", *one)->required();
-    wait->callback([=, &options] {
-        json body = client().post("/instances/" + *one + "/wait");
-        output(body, [](const json& answer) { fmt::print("{}\n", answer["status"].dump()); });
-        options.status = body["status"].is_number() ? body["status"].get<int>() : 1;
+    CLI::App* wait = verbs.add("wait", "Wait for an instance to exit; exits with its status");
+    wait->add_option("id", *id)->required();
+    wait->callback([verbs, id] {
+        json body = verbs.client().post("/instances/" + *id + "/wait");
+        verbs.output(body, [](const json& answer) { fmt::print("{}\n", answer["status"].dump()); });
+        verbs.options.status = body["status"].is_number() ? body["status"].get<int>() : 1;
     });
-    CLI::App* inspect = verb("inspect", "Print an instance's JSON");
-    inspect->add_option("id", *one)->required();
-    inspect->callback([=] { fmt::print("{}\n", client().get("/instances/" + *one).dump(2)); });
+}
 
-    CLI::App* rmi = verb("rmi", "Remove an image");
-    rmi->add_option("image", *one)->required();
-    rmi->callback([=] { client().remove("/images/" + *one); });
+void add_image_verbs(const Verbs& verbs) {
+    auto name = std::make_shared<std::string>();
+    CLI::App* rmi = verbs.add("rmi", "Remove an image");
+    rmi->add_option("image", *name)->required();
+    rmi->callback([verbs, name] { verbs.client().remove("/images/" + *name); });
 
     auto tar = std::make_shared<std::string>();
     auto config = std::make_shared<std::string>();
-    CLI::App* import = verb("import", "Import a root filesystem tar as a one-layer image");
+    CLI::App* import = verbs.add("import", "Import a root filesystem tar as a one-layer image");
     import->add_option("--config", *config, R"(Image config JSON: {"kind","command","env","vm":{"kernel","init","cmdline"}})");
     import->add_option("tar", *tar)->required();
-    import->add_option("name", *one, "name:tag");
-    import->callback([=] {
-        std::string path = "/images/import?name=" + encode(*one) + "&config=" + encode(*config);
-        output(client().post_file(path, read_whole_file(*tar), "application/x-tar"),
-               [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
+    import->add_option("name", *name, "name:tag");
+    import->callback([verbs, tar, config, name] {
+        std::string path = "/images/import?name=" + encode(*name) + "&config=" + encode(*config);
+        verbs.output(verbs.client().post_file(path, read_whole_file(*tar), "application/x-tar"),
+                     [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
     });
+
     auto context = std::make_shared<std::string>();
-    CLI::App* build = verb("build", "Build an image from DIR/Glassfile");
-    build->add_option("-t,--tag", *one, "name:tag");
+    CLI::App* build = verbs.add("build", "Build an image from DIR/Glassfile");
+    build->add_option("-t,--tag", *name, "name:tag");
     build->add_option("context", *context, "The directory holding the Glassfile")->required();
-    build->callback([=] {
-        json body = {{"context", std::filesystem::absolute(*context).string()}, {"name", *one}};
-        output(client().post("/images/build", body), [](const json& answer) {
+    build->callback([verbs, name, context] {
+        json body = {{"context", std::filesystem::absolute(*context).string()}, {"name", *name}};
+        verbs.output(verbs.client().post("/images/build", body), [](const json& answer) {
             fmt::print("{}{}\n", answer["progress"].get<std::string>(), answer["image"]["id"].get<std::string>());
         });
     });
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, ClientOptions& options) {
+    Verbs verbs{app, options};
+    add_listing_verbs(verbs);
+    add_create_verb(verbs);
+    add_lifecycle_verbs(verbs);
+    add_output_verbs(verbs);
+    add_image_verbs(verbs);
 }
 
 }  // namespace glassvm::daemon
