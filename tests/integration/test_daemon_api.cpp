@@ -164,6 +164,13 @@ TEST_CASE("daemon: one image runs as a box and as a vm through the same API", "[
     CHECK(glassvm::test::value_of(vm_log, "sysname") == "glassvm");   // the guest's own kernel answered
     CHECK(glassvm::test::value_of(vm_log, "getppid_calls") == "10");
     for (const std::string& id : {box, vm}) CHECK(daemon.remove("/instances/" + id).status == 204);
+
+    // A VM stops as a box does: SIGTERM to its glassvm.
+    std::string sleeper = daemon.create({{"image", "busybox"}, {"kind", "vm"}, {"command", {"/probe", "sleep_ms=20000"}}});
+    REQUIRE(daemon.post("/instances/" + sleeper + "/start").status == 204);
+    CHECK(daemon.get("/instances/" + sleeper).json()["state"]["status"] == "running");
+    CHECK(daemon.post("/instances/" + sleeper + "/stop?t=5").status == 204);
+    CHECK(wait_status(daemon, sleeper) == "143");
 }
 
 TEST_CASE("daemon: an image is built from a Glassfile and its instance runs what the build made", "[daemon]") {
