@@ -59,7 +59,18 @@ void restrict_socket(const fs::path& socket_path) {
         check_syscall("chown " + socket_path.string(), ::chown(socket_path.c_str(), 0, glassvm_group->gr_gid));
 }
 
-void configure(httplib::Server& server) {
+// cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built
+// the library); a UNIX socket refuses connections beyond it at once (EAGAIN), so twenty clients
+// connecting together would see failures. Listening again on the bound socket raises it.
+void widen_backlog(int listening_fd) {
+    check_syscall("listen (a longer backlog)", ::listen(listening_fd, SOMAXCONN));
+}
+
+void configure(httplib::Server& server, int& listening_fd) {
+    server.set_socket_options([&listening_fd](int socket) {
+        httplib::default_socket_options(socket);
+        if (listening_fd < 0) listening_fd = socket;  // the server's own socket, before bind and listen
+    });
     server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
     server.set_address_family(AF_UNIX);
     server.set_read_timeout(kReadTimeoutSeconds, 0);
@@ -101,7 +112,8 @@ int run_daemon(const DaemonOptions& options) {
     ApiContext context{options.root, options.socket, options.glassvm_program, images, images_mutex, instances};
 
     httplib::Server server;
-    configure(server);
+    int listening_fd = -1;
+    configure(server, listening_fd);
     add_info_routes(server, context);
     add_image_routes(server, context);
     add_instance_routes(server, context);
@@ -110,6 +122,7 @@ int run_daemon(const DaemonOptions& options) {
     std::jthread signal_thread = stop_on_signal(server);
     if (!server.bind_to_port(options.socket.string(), 80))
         throw Error(ErrorKind::System, "cannot listen on " + options.socket.string());
+    widen_backlog(listening_fd);
     restrict_socket(options.socket);
     fmt::print(stderr, "glassvmd: listening on {} (store {})\n", options.socket.string(), options.root.string());
     server.listen_after_bind();
