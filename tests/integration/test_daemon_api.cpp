@@ -1,5 +1,7 @@
 // glassvmd's API over its real UNIX socket, driven by curl: every route's happy path and its
 // error codes (400, 404, 409, 413), images, and box and vm instances through the same calls.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <chrono>
@@ -33,6 +35,9 @@ TEST_CASE("daemon: info, images and instances answer as JSON over the socket", "
     CHECK(info.json()["cgroup"].is_string());
     CHECK(daemon.get("/images").json() == json::array());
     CHECK(daemon.get("/instances").json() == json::array());
+    struct stat socket_status {};
+    REQUIRE(::stat(daemon.socket().c_str(), &socket_status) == 0);
+    CHECK((socket_status.st_mode & 0777) == 0660);
 }
 
 TEST_CASE("daemon: malformed requests answer 400, unknown ones 404, both as JSON messages", "[daemon]") {
@@ -125,6 +130,26 @@ TEST_CASE("daemon: a box instance is created, started, logged, waited for and re
     CHECK(daemon.remove("/instances/greeter").status == 204);
     CHECK(daemon.get("/instances/greeter").status == 404);
     CHECK(daemon.get("/instances").json() == json::array());
+}
+
+TEST_CASE("daemon: logs with follow stream what an instance writes while it runs", "[daemon]") {
+    glassvm::test::require_root();
+    TestDaemon daemon;
+    daemon.import_busybox();
+    std::string id = daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "echo first; sleep 2; echo second"}}});
+    REQUIRE(daemon.post("/instances/" + id + "/start").status == 204);
+    std::string command = "curl -sN --unix-socket " + daemon.socket() + " 'http://glassvm/instances/" + id + "/logs?follow=1'";
+    std::FILE* follow = ::popen(command.c_str(), "r");
+    REQUIRE(follow != nullptr);
+    char line[64] = {};
+    REQUIRE(std::fgets(line, sizeof line, follow) != nullptr);
+    CHECK(std::string(line) == "first\n");
+    CHECK(daemon.get("/instances/" + id).json()["state"]["status"] == "running");  // streamed before the end
+    REQUIRE(std::fgets(line, sizeof line, follow) != nullptr);
+    CHECK(std::string(line) == "second\n");
+    CHECK(std::fgets(line, sizeof line, follow) == nullptr);  // the stream ends with the instance
+    CHECK(::pclose(follow) == 0);
+    CHECK(daemon.get("/instances/" + id).json()["state"]["status"] == "exited");
 }
 
 TEST_CASE("daemon: stop sends SIGTERM, then SIGKILL once the grace period is over", "[daemon]") {
