@@ -117,7 +117,8 @@ void add_image_routes(httplib::Server& server, ApiContext& context) {
         for (const image::Image& image : context.images.list()) list.push_back(image::to_json(image));
         reply_json(response, list);
     }));
-    server.Get("/images/([^/]+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
+    // A name may hold '/' ("library/busybox"): everything after /images/ is the name or id.
+    server.Get("/images/(.+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
         reply_json(response, image::to_json(find_image(context, request.matches[1])));
     }));
     server.Post("/images/import", guarded([&context](const httplib::Request& request, httplib::Response& response) {
@@ -126,7 +127,7 @@ void add_image_routes(httplib::Server& server, ApiContext& context) {
     server.Post("/images/build", guarded([&context](const httplib::Request& request, httplib::Response& response) {
         build_image(context, request, response);
     }));
-    server.Delete("/images/([^/]+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
+    server.Delete("/images/(.+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
         remove_image(context, request.matches[1], response);
     }));
 }

@@ -160,7 +160,16 @@ void InstanceManager::start(const std::string& key) {
     if (read_instance_state(directory(instance.id)).status == RunStatus::Running)
         throw_conflict("instance {} is already running", instance.id.substr(0, 12));
     clear_run_records(directory(instance.id));
-    launch_shim(m_programs.shim, directory(instance.id));
+    try {
+        launch_shim(m_programs.shim, directory(instance.id));
+    } catch (const Error& error) {
+        // The shim writes why it failed into the log: say it here too.
+        std::string log = read_text_file(directory(instance.id) / "log").value_or("");
+        log.erase(log.find_last_not_of('\n') + 1);
+        std::string reason = log.substr(log.rfind('\n') + 1);
+        throw Error(ErrorKind::Internal, fmt::format("instance {} did not start: {}", instance.id.substr(0, 12),
+                                                     reason.empty() ? error.what() : reason));
+    }
 }
 
 // True once the instance is no longer running, false if it still runs after `timeout`.
