@@ -2,8 +2,11 @@
 // over the layers so far, its upper directory stored as the step's layer; cached by key.
 #include "image/build.hpp"
 
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <functional>
 
 #include <fmt/format.h>
@@ -12,11 +15,13 @@
 #include "container/box.hpp"
 #include "container/container_config.hpp"
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "image/atomic_file.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"
 #include "image/layer_path.hpp"
 #include "image/overlay.hpp"
+#include "image/store_lock.hpp"
 #include "image/temporary.hpp"
 
 namespace glassvm::image {
@@ -49,33 +54,54 @@ fs::path copy_source(const fs::path& context_dir, const GlassfileStep& step) {
     return source;
 }
 
-// A path inside the image, relative to WORKDIR when not absolute, as a path under `root`.
-// Existing directories on the way must not be symlinks: they would lead out of the image.
-fs::path path_in_image(const fs::path& root, const std::string& working_dir, const std::string& path, int line) {
-    fs::path in_image = (fs::path(working_dir) / path).lexically_normal().relative_path();
-    fs::path host = root;
-    for (const fs::path& part : in_image) {
-        if (part == "..") throw_bad_input("Glassfile:{}: '{}' leads outside the image", line, path);
-        host /= part;
-        if (host != root / in_image && fs::is_symlink(host))
-            throw_bad_input("Glassfile:{}: '{}' goes through a symlink in the image; glassvm does not follow it", line, path);
-    }
-    return host;
-}
+// SOURCE (relative to the working directory) → TARGET (absolute in the root directory).
+enum class IntoDirectory { No, Yes };
 
-void copy_into(const fs::path& source, const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
-    const std::string& destination = step.arguments[1];
-    fs::path target = path_in_image(merged, state.config.working_dir, destination, step.line);
+void copy_entry(const fs::path& source, fs::path target, IntoDirectory into_directory) {
     const auto options = fs::copy_options::recursive | fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing;
     if (fs::is_directory(fs::symlink_status(source))) {
         fs::create_directories(target);
         fs::copy(source, target, options);
         return;
     }
-    if (destination.ends_with('/') || fs::is_directory(fs::symlink_status(target))) target /= source.filename();
+    if (into_directory == IntoDirectory::Yes || fs::is_directory(target)) target /= source.filename();
     fs::create_directories(target.parent_path());
-    if (fs::is_symlink(target) || fs::exists(target)) fs::remove(target);
+    fs::file_status existing = fs::symlink_status(target);
+    if (fs::exists(existing) && !fs::is_directory(existing)) fs::remove(target);
     fs::copy(source, target, options);
+}
+
+// Runs `work` the way a process in the image would see the file system, absolute symlinks and
+// all, so that nothing is written outside the image: in a child chrooted into the overlay. With
+// a `directory` descriptor the child's working directory is that directory (COPY's source,
+// outside the chroot, reached only by relative names checked to have no "..").
+void in_image(const fs::path& root, const Fd& directory, const GlassfileStep& step, const std::function<void()>& work) {
+    pid_t child = check_syscall("fork", ::fork());
+    if (child == 0) {
+        int status = 0;
+        try {
+            check_syscall(fmt::format("chroot {}", root.string()), ::chroot(root.c_str()));
+            check_syscall("chdir", directory ? ::fchdir(directory.get()) : ::chdir("/"));
+            work();
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "glassvm: Glassfile:%d: %s\n", step.line, error.what());
+            status = 1;
+        }
+        std::fflush(stderr);
+        ::_exit(status);
+    }
+    int status = 0;
+    check_syscall("waitpid", ::waitpid(child, &status, 0));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw_bad_input("Glassfile:{}: {} failed", step.line, step.text);
+}
+
+void copy_into(const fs::path& source, const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
+    const std::string& destination = step.arguments[1];
+    fs::path target = (fs::path(state.config.working_dir) / destination).lexically_normal();
+    Fd source_parent(check_syscall(fmt::format("open {}", source.parent_path().string()),
+                                   ::open(source.parent_path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC)));
+    IntoDirectory into = destination.ends_with('/') ? IntoDirectory::Yes : IntoDirectory::No;
+    in_image(merged, source_parent, step, [&] { copy_entry(source.filename(), target, into); });
 }
 
 void run_in_box(const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
@@ -84,7 +110,7 @@ void run_in_box(const fs::path& merged, const BuildState& state, const Glassfile
     box.args = step.arguments;
     box.hostname = "glassvm-build";
     box.cwd = state.config.working_dir;
-    fs::create_directories(path_in_image(merged, "/", state.config.working_dir, step.line));
+    in_image(merged, Fd(), step, [&] { fs::create_directories(state.config.working_dir); });
     for (const std::string& assignment : state.config.env) {
         std::string key = assignment.substr(0, assignment.find('=') + 1);
         std::erase_if(box.env, [&](const std::string& existing) { return existing.starts_with(key); });
@@ -213,6 +239,7 @@ private:
 
 BuildResult build_image(ImageStore& store, const fs::path& context_dir, std::string name, std::ostream& progress) {
     std::vector<GlassfileStep> steps = parse_glassfile(read_glassfile(context_dir), "Glassfile");
+    StoreLock lock(store.root(), LockMode::Shared);  // no image removal takes layers from under the build
     Builder builder(store, fs::absolute(context_dir));
     builder.start(steps.front());
     BuildResult result;

@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "image/atomic_file.hpp"
 #include "image/digest.hpp"
+#include "image/store_lock.hpp"
 
 namespace glassvm::image {
 
@@ -104,6 +104,7 @@ Image ImageStore::get(const std::string& name_or_id) const {
 }
 
 void ImageStore::remove(const std::string& name_or_id) {
+    StoreLock lock(m_root, LockMode::Exclusive);
     Image image = get(name_or_id);
     fs::remove(m_root / "images" / (digest_hex(image.id) + ".json"));
     std::set<std::string> still_used;

@@ -33,6 +33,7 @@ public:
     // find(), or BadInput naming what was looked for.
     Image get(const std::string& name_or_id) const;
     // Removes the image and every layer of it no other image uses (BadInput if not found).
+    // Waits while a build holds the store (store_lock.hpp).
     void remove(const std::string& name_or_id);
     // A one-layer image from a root filesystem tar (or any OCI layer tar).
     Image import_rootfs_tar(std::string name, const std::filesystem::path& tar, ImageConfig config);
