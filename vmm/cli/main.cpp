@@ -10,6 +10,7 @@
 
 #include "cli/box_command.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/daemon_forward.hpp"
 #include "cli/image_command.hpp"
 #include "cli/run_command.hpp"
 #include "core/error.hpp"
@@ -28,12 +29,20 @@ void reserve_standard_fds() {
 
 int main(int argc, char** argv) {
     reserve_standard_fds();
+    try {
+        glassvm::forward_daemon_verbs(argc, argv);  // ps, create, start, …: glassvmd's (docs/API.md)
+    } catch (const glassvm::Error& error) {
+        fmt::print(stderr, "glassvm: {}\n", error.what());
+        return glassvm::abi::kExitVmmError;
+    }
     CLI::App app("glassvm: a small KVM hypervisor that boots its own tiny kernel, to see what a VM is",
                  "glassvm");
     app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);
     app.require_subcommand(1);
     app.footer("Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
-               "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md). 'glassvm SUBCOMMAND --help' for each.");
+               "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md); "
+               "with glassvmd: daemon, ps, create, start, stop, rm, logs, wait, inspect, info (docs/API.md). "
+               "'glassvm SUBCOMMAND --help' for each.");
 
     glassvm::RunOptions run_options;
     CLI::App* run = glassvm::add_run_command(app, run_options);

@@ -1,0 +1,35 @@
+// The API's client side, for the CLI: requests over the daemon's UNIX socket (cpp-httplib's
+// Client), JSON answers, and the daemon's {"message": …} errors turned into glassvm::Errors.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace glassvm::daemon {
+
+class ApiClient {
+public:
+    explicit ApiClient(const std::filesystem::path& socket);
+
+    nlohmann::json get(const std::string& path);
+    nlohmann::json post(const std::string& path, const nlohmann::json& body = nlohmann::json::object());
+    nlohmann::json post_file(const std::string& path, const std::string& bytes, const std::string& content_type);
+    void remove(const std::string& path);
+    // GET `path`, passing each piece of the body to `receive` as it arrives.
+    void stream(const std::string& path, const std::function<void(const char*, size_t)>& receive);
+
+private:
+    nlohmann::json answer(const httplib::Result& result, const std::string& what);
+
+    std::filesystem::path m_socket;
+    httplib::Client m_client;
+};
+
+// True when something accepts connections on `socket` (a daemon runs).
+bool daemon_answers(const std::filesystem::path& socket);
+
+}  // namespace glassvm::daemon

@@ -1,0 +1,79 @@
+// An instance's JSON form, parsed strictly (see instance.hpp).
+#include "daemon/instance.hpp"
+
+#include <algorithm>
+
+#include "cli/size.hpp"
+#include "core/error.hpp"
+
+namespace glassvm::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+T field(const json& object, const char* key, const std::string& what) {
+    auto entry = object.find(key);
+    if (entry == object.end()) throw_bad_input("{}: the field \"{}\" is missing", what, key);
+    try {
+        return entry->get<T>();
+    } catch (const json::exception&) {
+        throw_bad_input("{}: the field \"{}\" has the wrong type", what, key);
+    }
+}
+
+}  // namespace
+
+void require_known_fields(const json& object, std::initializer_list<const char*> allowed, const std::string& what) {
+    if (!object.is_object()) throw_bad_input("{} must be a JSON object", what);
+    for (const auto& [key, value] : object.items()) {
+        bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* name) { return key == name; });
+        if (!known) throw_bad_input("{}: unknown field \"{}\"", what, key);
+    }
+}
+
+InstanceLimits limits_from_json(const json& object) {
+    require_known_fields(object, {"memory", "pids", "cpus"}, "limits");
+    InstanceLimits limits;
+    if (auto memory = object.find("memory"); memory != object.end()) {
+        if (memory->is_number_unsigned()) limits.memory_bytes = memory->get<std::uint64_t>();
+        else if (memory->is_string()) limits.memory_bytes = parse_size(memory->get<std::string>(), "limits.memory");
+        else throw_bad_input("limits.memory must be a number of bytes or a size such as \"64M\"");
+    }
+    if (object.contains("pids")) limits.pids = field<unsigned>(object, "pids", "limits");
+    if (object.contains("cpus")) limits.cpus = field<double>(object, "cpus", "limits");
+    if (limits.cpus < 0) throw_bad_input("limits.cpus must not be negative");
+    return limits;
+}
+
+json to_json(const Instance& instance) {
+    return {{"id", instance.id},
+            {"name", instance.name},
+            {"image", instance.image},
+            {"kind", image::kind_name(instance.kind)},
+            {"command", instance.command},
+            {"limits", {{"memory", instance.limits.memory_bytes}, {"pids", instance.limits.pids}, {"cpus", instance.limits.cpus}}},
+            {"created", instance.created},
+            {"launch", instance.launch},
+            {"lower_layers", instance.lower_layers}};
+}
+
+Instance instance_from_json(const json& object) {
+    const std::string what = "instance.json";
+    require_known_fields(object, {"id", "name", "image", "kind", "command", "limits", "created", "launch", "lower_layers"},
+                         what);
+    Instance instance;
+    instance.id = field<std::string>(object, "id", what);
+    instance.name = field<std::string>(object, "name", what);
+    instance.image = field<std::string>(object, "image", what);
+    instance.kind = image::parse_kind(field<std::string>(object, "kind", what));
+    instance.command = field<std::vector<std::string>>(object, "command", what);
+    instance.limits = limits_from_json(field<json>(object, "limits", what));
+    instance.created = field<std::string>(object, "created", what);
+    instance.launch = field<std::vector<std::string>>(object, "launch", what);
+    instance.lower_layers = field<std::vector<std::string>>(object, "lower_layers", what);
+    return instance;
+}
+
+}  // namespace glassvm::daemon

@@ -1,0 +1,105 @@
+// The daemon tests' shared helpers: see test_daemon_support.hpp.
+#include "test_daemon_support.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "test_box_support.hpp"
+
+namespace glassvm::test {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json HttpAnswer::json() const { return json::parse(body); }
+
+TestDaemon::TestDaemon() {
+    char pattern[] = "/tmp/glassvmd-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    m_directory = pattern;
+    m_socket = m_directory + "/api.sock";
+    m_root = m_directory + "/root";
+    start();
+}
+
+TestDaemon::~TestDaemon() {
+    try {
+        HttpAnswer list = get("/instances");
+        if (list.status == 200)
+            for (const auto& instance : list.json()) remove("/instances/" + instance["id"].get<std::string>() + "?force=1");
+    } catch (...) {
+    }
+    if (m_pid > 0) {
+        ::kill(m_pid, SIGTERM);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+    std::error_code ignored;
+    fs::remove_all(m_directory, ignored);
+}
+
+void TestDaemon::start() {
+    std::string program = build_path("glassvmd");
+    m_pid = ::fork();
+    if (m_pid == 0) {
+        const char* argv[] = {program.c_str(), "--socket", m_socket.c_str(), "--root", m_root.c_str(), nullptr};
+        ::execv(argv[0], const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (get("/info").status != 200) {
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("glassvmd did not answer on " + m_socket);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void TestDaemon::kill_hard() {
+    ::kill(m_pid, SIGKILL);
+    ::waitpid(m_pid, nullptr, 0);
+    m_pid = -1;
+}
+
+HttpAnswer TestDaemon::request(const std::string& method, const std::string& path, const std::string& body,
+                               const std::vector<std::string>& extra) const {
+    std::vector<std::string> argv = {"curl", "-s", "--unix-socket", m_socket, "-X", method, "-w", "\n%{http_code}"};
+    bool has_data = std::find(extra.begin(), extra.end(), "--data-binary") != extra.end();
+    if (method != "GET" && !has_data) argv.insert(argv.end(), {"--data-binary", body});  // a Content-Length, even of 0
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("http://glassvm" + path);
+    ProcessResult result = run_process(argv, {}, std::chrono::seconds(60));
+    size_t newline = result.out.rfind('\n');
+    HttpAnswer answer;
+    if (newline == std::string::npos) return answer;
+    answer.status = std::atoi(result.out.c_str() + newline + 1);
+    answer.body = result.out.substr(0, newline);
+    return answer;
+}
+
+std::string TestDaemon::import_busybox(const std::string& name) {
+    std::string tar = m_directory + "/" + name + ".tar";
+    ProcessResult made = run_process({"tar", "-C", box_rootfs(), "-cf", tar, "."});
+    REQUIRE(made.exit_status == 0);
+    std::string config = "%7B%22command%22%3A%5B%22%2Fprobe%22%2C%2210%22%5D%7D";  // {"command":["/probe","10"]}
+    HttpAnswer answer = request("POST", "/images/import?name=" + name + "&config=" + config, "",
+                                {"--data-binary", "@" + tar, "-H", "Content-Type: application/x-tar"});
+    INFO(answer.body);
+    REQUIRE(answer.status == 201);
+    return answer.json()["id"];
+}
+
+std::string TestDaemon::create(const json& body) const {
+    HttpAnswer answer = post("/instances", body.dump());
+    INFO(answer.body);
+    REQUIRE(answer.status == 201);
+    return answer.json()["id"];
+}
+
+}  // namespace glassvm::test
