@@ -20,8 +20,10 @@ ApiClient::ApiClient(const std::filesystem::path& socket) : m_socket(socket), m_
 
 json ApiClient::answer(const httplib::Result& result, const std::string& what) {
     if (!result)
-        throw Error(ErrorKind::System, fmt::format("{}: cannot reach the daemon at {} ({})", what, m_socket.string(),
-                                                   httplib::to_string(result.error())));
+        throw Error(ErrorKind::System,
+                    fmt::format("{}: cannot reach the daemon at {} ({} error); is it running? Start it with "
+                                "'glassvm daemon' (or pass --socket PATH)",
+                                what, m_socket.string(), httplib::to_string(result.error())));
     json body = result->body.empty() ? json(nullptr) : json::parse(result->body, nullptr, false);
     if (result->status >= 400) {
         std::string message = body.is_object() && body.contains("message") ? body["message"].get<std::string>() : result->body;

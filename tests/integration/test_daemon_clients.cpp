@@ -114,3 +114,12 @@ TEST_CASE("daemon: glassvm ps, create, start, logs, wait, stop and rm are its cl
     CHECK(gone.exit_status == 2);
     CHECK(gone.err.find("no instance cli") != std::string::npos);
 }
+
+TEST_CASE("daemon: a client with no daemon to talk to says so and how to start one", "[daemon]") {
+    std::string socket = glassvm::test::build_path("daemon-tests-no-daemon.sock");
+    auto result = glassvm::test::run_process({glassvm::test::build_path("glassvm"), "ps", "--socket", socket});
+    INFO(result.err);
+    CHECK(result.exit_status != 0);
+    CHECK_THAT(result.err, Catch::Contains("cannot reach the daemon at " + socket));
+    CHECK_THAT(result.err, Catch::Contains("Start it with 'glassvm daemon'"));
+}
