@@ -128,12 +128,13 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
 int execute_run(const RunOptions& options) {
     MachineConfig config = to_machine_config(options, find_bundled_guest());
     Watchers watchers(options.watch);
+    Fd releaser;  // closed after the machine is gone, so the releaser holds the VM's last references
     Machine machine(config);
     watchers.attach(machine);
     StopReport report = machine.run();
     watchers.report_after_run();
     print_ending(report, machine, options.verbose);
-    release_vm_in_background(machine.vm_file_descriptors());
+    releaser = release_vm_in_background(machine.vm_file_descriptors());
     return report.exit_status;
 }
 
