@@ -18,6 +18,20 @@ namespace {
 // A week: long enough for any real run, short enough that deadlines cannot overflow.
 constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
 
+// --timeout's check, before the text becomes a number, so that "-1", "soon" and "inf" get the
+// same one-line message as a value that is too large.
+CLI::Validator seconds_validator() {
+    return CLI::Validator(
+        [](std::string& text) {
+            double seconds = 0;
+            if (CLI::detail::lexical_cast(text, seconds) && std::isfinite(seconds) && seconds >= 0 &&
+                seconds <= kMaxTimeoutSeconds)
+                return std::string();
+            return fmt::format("'{}' is not a number of seconds from 0 to {}", text, kMaxTimeoutSeconds);
+        },
+        "SEC");
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
@@ -38,7 +52,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                     "(e.g. -cx16,-xsave or 1.ecx:13=0)");
     run->add_option("--init", options.init, "ELF64 program the guest kernel runs in ring 3 as init");
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds_validator());
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
     add_watch_options(*run, options.watch);
     run->footer(
