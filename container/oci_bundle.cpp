@@ -307,8 +307,11 @@ ContainerConfig parse_oci_config(std::string_view text, const fs::path& bundle, 
 
 ContainerConfig load_oci_bundle(const fs::path& bundle) {
     fs::path file = bundle / "config.json";
-    std::ifstream stream(file);
     if (!fs::is_directory(bundle)) throw_bad_input("bundle {} is not a directory", bundle.string());
+    std::error_code error;
+    if (fs::exists(file, error) && !fs::is_regular_file(file, error))  // a directory, or a FIFO that would block
+        throw_bad_input("{}: is not a regular file (an OCI bundle's config.json is a JSON file)", file.string());
+    std::ifstream stream(file);
     if (!stream) throw_bad_input("{}: cannot be read (an OCI bundle has a config.json; `runc spec` writes one)", file.string());
     std::stringstream text;
     text << stream.rdbuf();

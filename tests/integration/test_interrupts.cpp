@@ -4,12 +4,12 @@
 // the VM with the in-kernel interrupt controller, which runs HLT itself.
 #include <catch2/catch.hpp>
 
-#include <regex>
 #include <sstream>
 
 #include <glassvm/abi.hpp>
 
 #include "process.hpp"
+#include "text_pattern.hpp"
 
 using namespace glassvm::test;
 using namespace std::chrono_literals;
@@ -37,9 +37,7 @@ uint64_t number(const std::string& text, const std::string& key) {
 // The `ticks N` answers in the shell's output, in order.
 std::vector<uint64_t> ticks_answers(const std::string& out) {
     std::vector<uint64_t> answers;
-    std::regex pattern(R"(ticks (\d+) \(100 Hz\))");
-    for (auto it = std::sregex_iterator(out.begin(), out.end(), pattern); it != std::sregex_iterator(); ++it)
-        answers.push_back(std::stoull((*it)[1]));
+    for (const Captures& match : search_all(out, "ticks {d} (100 Hz)")) answers.push_back(std::stoull(match[0]));
     return answers;
 }
 
@@ -72,16 +70,15 @@ TEST_CASE("two tasks of the same program print interleaved: the timer preempts",
                                "--cmdline", "tasks=2 -- 20", "--timeout", "30"});
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
-    std::regex line(R"(pid=(\d) line=(\d+))");
     std::vector<int> pids;
     int next_line[3] = {0, 1, 1};
     std::istringstream lines(result.out);
     for (std::string text; std::getline(lines, text);) {
-        std::smatch match;
-        if (!std::regex_match(text, match, line)) continue;
-        int pid = std::stoi(match[1]);
+        auto match = match_whole(text, "pid={d} line={d}");
+        if (!match) continue;
+        int pid = std::stoi((*match)[0]);
         REQUIRE((pid == 1 || pid == 2));
-        CHECK(std::stoi(match[2]) == next_line[pid]++);  // each task's own lines in order
+        CHECK(std::stoi((*match)[1]) == next_line[pid]++);  // each task's own lines in order
         pids.push_back(pid);
     }
     CHECK(next_line[1] == 21);
@@ -107,7 +104,9 @@ TEST_CASE("the console shell answers each command through a pipe", "[interrupts]
     CHECK(result.exit_status == 0);  // poweroff
     CHECK_THAT(result.out, Catch::Contains("glassvm> help\ncommands: help, uname, uptime, ticks"));
     CHECK_THAT(result.out, Catch::Contains("glassvm> uname\nglassvm " GLASSVM_VERSION " x86_64"));
-    CHECK(std::regex_search(result.out, std::regex(R"(glassvm> uptime\nup \d+\.\d{3} s)")));
+    auto uptime = search_first(result.out, "glassvm> uptime\nup {d}.{d} s");
+    REQUIRE(uptime);
+    CHECK((*uptime)[1].size() == 3);  // milliseconds
     CHECK_THAT(result.out, Catch::Contains("unknown command: frobnicate"));
     CHECK(value_of(result.out, "pid") == "2");
     CHECK(value_of(result.out, "ppid") == "1");

@@ -10,7 +10,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -18,6 +17,7 @@
 
 #include "loader/e820.hpp"
 #include "process.hpp"
+#include "text_pattern.hpp"
 
 using namespace glassvm::test;
 
@@ -55,10 +55,10 @@ void check_linux_console(const ProcessResult& result, const std::string& command
     CHECK_THAT(result.out, Catch::Contains("Linux version 6."));
     CHECK_THAT(result.out, Catch::Contains("Command line: " + command_line));
     for (const std::string& line : expected_e820_lines(memory_bytes)) CHECK_THAT(result.out, Catch::Contains(line));
-    CHECK(std::regex_search(result.out, std::regex(R"(Memory: \d+K/\d+K available)")));
+    CHECK(search_first(result.out, "Memory: {d}K/{d}K available"));
     if (result.exit_status == glassvm::abi::kExitEmulationFailure) {
         // The instruction is named: "emulation failure at rip 0xffffffff8…: lock cmpxchg16b 0x20(%rbp)".
-        CHECK(std::regex_search(result.err, std::regex(R"(emulation failure at rip 0xffffffff[0-9a-f]+: [a-z])")));
+        CHECK(search_first(result.err, "emulation failure at rip 0xffffffff{x}: {a}"));
     }
 }
 

@@ -6,11 +6,11 @@
 #include <glassvm/abi.hpp>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "process.hpp"
+#include "text_pattern.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -26,11 +26,10 @@ ProcessResult run_guest(std::vector<std::string> arguments, const std::string& i
 // "cpu I: apic id A online" lines, as {I → A}.
 std::map<int, int> online_cpus(const std::string& output) {
     std::map<int, int> cpus;
-    static const std::regex line(R"(^cpu (\d+): apic id (\d+) online$)");
     std::istringstream stream(output);
     for (std::string text; std::getline(stream, text);) {
-        std::smatch match;
-        if (std::regex_match(text, match, line)) cpus[std::stoi(match[1])] = std::stoi(match[2]);
+        if (auto match = match_whole(text, "cpu {d}: apic id {d} online"))
+            cpus[std::stoi((*match)[0])] = std::stoi((*match)[1]);
     }
     return cpus;
 }
@@ -134,7 +133,7 @@ TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[smp]") {
                                 build_path("tests/guests/init_spin.elf"), "--cmdline", "initcpu=1", "--timeout", "1"});
     INFO(running.err);
     CHECK(running.exit_status == abi::kExitTimeout);
-    CHECK(std::regex_search(running.err, std::regex(R"(vCPU 0 was at rip=0x\w+ \(cs=0x8, cpl 0\))")));
+    CHECK(search_first(running.err, "vCPU 0 was at rip=0x{w} (cs=0x8, cpl 0)"));
     CHECK_THAT(running.err, Catch::Contains("vCPU 1 was at rip=0x400000 (cs=0x23, cpl 3)"));
 }
 
@@ -158,9 +157,9 @@ TEST_CASE("smp: the exit trace and statistics see every vCPU's exits", "[smp][wa
     CHECK_THAT(result.err, Catch::Contains("vcpu0 IO out port=0x3f8"));
     CHECK_THAT(result.err, Catch::Contains("vcpu1 IO out port=0xf4 size=1 data=0x21"));
     size_t traced = count_of(result.err, " vcpu0 ") + count_of(result.err, " vcpu1 ");
-    std::smatch total;
-    REQUIRE(std::regex_search(result.err, total, std::regex(R"(exit statistics: (\d+) exits)")));
-    CHECK(std::stoul(total[1]) == traced);
+    auto total = search_first(result.err, "exit statistics: {d} exits");
+    REQUIRE(total);
+    CHECK(std::stoul((*total)[0]) == traced);
     CHECK_THAT(result.err, Catch::Contains("port 0xf4") && Catch::Contains("exit "));
 }
 

@@ -4,12 +4,12 @@
 // interrupts off ends the VM (status 118), whether its APs were started or never were.
 #include <catch2/catch.hpp>
 
-#include <regex>
 #include <sstream>
 
 #include <glassvm/abi.hpp>
 
 #include "process.hpp"
+#include "text_pattern.hpp"
 
 using namespace glassvm::test;
 using namespace std::chrono_literals;
@@ -26,15 +26,14 @@ ProcessResult run_glassvm(std::vector<std::string> arguments, const std::string&
 // How often consecutive `pid=P line=N` lines come from different tasks; every task's lines must
 // come in order and all `lines` of each must be there.
 size_t task_switches(const std::string& out, int tasks, int lines) {
-    std::regex line(R"(pid=(\d) line=(\d+))");
     std::vector<int> next(tasks + 1, 1), pids;
     std::istringstream stream(out);
     for (std::string text; std::getline(stream, text);) {
-        std::smatch match;
-        if (!std::regex_match(text, match, line)) continue;
-        int pid = std::stoi(match[1]);
+        auto match = match_whole(text, "pid={d} line={d}");
+        if (!match) continue;
+        int pid = std::stoi((*match)[0]);
         REQUIRE((pid >= 1 && pid <= tasks));
-        CHECK(std::stoi(match[2]) == next[pid]++);
+        CHECK(std::stoi((*match)[1]) == next[pid]++);
         pids.push_back(pid);
     }
     for (int pid = 1; pid <= tasks; ++pid) CHECK(next[pid] == lines + 1);
@@ -87,11 +86,8 @@ TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[s
     CHECK(result.exit_status == 0);
     CHECK(value_of(result.out, "cpus") == "4");
     CHECK(value_of(result.out, "cpu") == "0");  // the shell's child runs on the shell's CPU
-    std::regex pattern(R"(ticks (\d+) \(100 Hz\))");
     std::vector<uint64_t> ticks;
-    for (auto it = std::sregex_iterator(result.out.begin(), result.out.end(), pattern); it != std::sregex_iterator();
-         ++it)
-        ticks.push_back(std::stoull((*it)[1]));
+    for (const Captures& match : search_all(result.out, "ticks {d} (100 Hz)")) ticks.push_back(std::stoull(match[0]));
     REQUIRE(ticks.size() == 2);
     // 300 ms of sleep: ~30 ticks of CPU 0's timer, counted once, not once per CPU (that would be
     // ~120). A loaded host may delay CPU 0's wake-ups past a tick (then ticks merge): the lower

@@ -187,7 +187,7 @@ TEST_CASE("cli: to_machine_config rejects unusable values with BadInput", "[cli]
     SECTION("--mem 0") {
         options.memory = "0";
         REQUIRE_THROWS_MATCHES(glassvm::to_machine_config(options, kBundledGuest), glassvm::Error,
-                               IsBadInput("--mem: 0 MiB is outside what glassvm supports"));
+                               IsBadInput("--mem: 0 bytes is outside what glassvm supports"));
     }
     SECTION("--mem below the minimum") {
         options.memory = "2M";
@@ -197,7 +197,7 @@ TEST_CASE("cli: to_machine_config rejects unusable values with BadInput", "[cli]
     SECTION("--mem 1T, beyond the MMIO hole") {
         options.memory = "1T";
         REQUIRE_THROWS_MATCHES(glassvm::to_machine_config(options, kBundledGuest), glassvm::Error,
-                               IsBadInput("--mem: 1048576 MiB is outside"));
+                               IsBadInput("--mem: 1 TiB is outside"));
     }
     SECTION("--mem one byte over 3 GiB") {
         options.memory = std::to_string(3 * kGiB + 1);

@@ -20,6 +20,18 @@ namespace {
 
 constexpr uint64_t kMinimumMemory = 4ull << 20;  // below this even the box's init cannot start
 constexpr uint64_t kCpuPeriodMicroseconds = 100'000;
+constexpr int64_t kMaxPids = 4'194'304;  // the kernel's PID_MAX_LIMIT: pids.max accepts no more
+
+// --pids' check, on the text, so that "0", "-1" and "many" get one clear line.
+CLI::Validator process_count_validator() {
+    return CLI::Validator(
+        [](std::string& text) {
+            int64_t count = 0;
+            if (CLI::detail::lexical_cast(text, count) && count >= 1 && count <= kMaxPids) return std::string();
+            return fmt::format("'{}' is not a number of processes from 1 to {}", text, kMaxPids);
+        },
+        "N");
+}
 
 container::CpuQuota cpu_quota(double cpus) {
     long online = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -50,7 +62,8 @@ CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
     run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--hostname", options.hostname, "Hostname inside the box (default: glassvm-box)");
     run->add_option("--memory", options.memory, "Memory limit, with K/M/G suffix (cgroup memory.max)");
-    run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")->check(CLI::PositiveNumber);
+    run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")
+        ->check(process_count_validator());
     run->add_option("--cpus", options.cpus, "CPU time as a fraction of CPUs, e.g. 0.5 (cgroup cpu.max)");
     run->add_flag("--user", options.user_namespace, "Also a user namespace: rootless, root only inside the box");
     run->add_option("-e,--env", options.env, "Set KEY=VALUE in the box's environment (repeatable)")

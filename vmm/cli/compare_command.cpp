@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -254,6 +255,15 @@ json summarise(const Peer& peer, const HostMachine& machine) {
     return row;
 }
 
+// Checked before anything is measured: a wrong --probe would otherwise fail in every peer.
+bool is_elf_executable(const fs::path& path) {
+    if (::access(path.c_str(), X_OK) != 0) return false;
+    std::ifstream file(path, std::ios::binary);
+    char magic[4] = {};
+    file.read(magic, sizeof magic);
+    return file && std::string_view(magic, sizeof magic) == "\x7f" "ELF";
+}
+
 }  // namespace
 
 CLI::App* add_compare_command(CLI::App& app, CompareOptions& options) {
@@ -272,7 +282,12 @@ int execute_compare(const CompareOptions& options) {
     fs::path probe = options.probe.empty() ? fs::read_symlink("/proc/self/exe").parent_path() / "workloads" / "probe"
                                            : fs::path(options.probe);
     if (!fs::is_regular_file(probe)) throw_bad_input("probe {} not found (build glassvm, or pass --probe)", probe.string());
+    if (!is_elf_executable(probe))
+        throw_bad_input("probe {} is not an executable ELF program (the probe runs as the VM's init and in the boxes)",
+                        probe.string());
     if (!options.plot.empty() && !installed("gnuplot")) throw_bad_input("--plot needs gnuplot (Debian's gnuplot-nox)");
+    if (!options.plot.empty() && !fs::is_directory(fs::absolute(options.plot).parent_path()))
+        throw_bad_input("--plot: the directory of {} does not exist", options.plot);
     probe = fs::absolute(probe);
     Scratch scratch(probe);
     std::vector<Peer> peers = make_peers(probe, scratch);

@@ -56,8 +56,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        int status = app.exit(error);  // prints help, the version, or the error
-        return status == 0 ? 0 : glassvm::abi::kExitUsage;
+        if (error.get_exit_code() == 0) return app.exit(error);  // --help or --version: print it
+        // One line, like every other usage error (docs/RELIABILITY.md, "Bad input").
+        fmt::print(stderr, "glassvm: {} (see glassvm --help)\n", error.what());
+        return glassvm::abi::kExitUsage;
     }
 
     try {

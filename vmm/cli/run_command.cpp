@@ -19,6 +19,20 @@ namespace {
 // A week: long enough for any real run, short enough that deadlines cannot overflow.
 constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
 
+// --timeout's check, before the text becomes a number, so that "-1", "soon" and "inf" get the
+// same one-line message as a value that is too large.
+CLI::Validator seconds_validator() {
+    return CLI::Validator(
+        [](std::string& text) {
+            double seconds = 0;
+            if (CLI::detail::lexical_cast(text, seconds) && std::isfinite(seconds) && seconds >= 0 &&
+                seconds <= kMaxTimeoutSeconds)
+                return std::string();
+            return fmt::format("'{}' is not a number of seconds from 0 to {}", text, kMaxTimeoutSeconds);
+        },
+        "SEC");
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
@@ -42,7 +56,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                                               "where the options above leave them unset");
     run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds_validator());
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
     add_watch_options(*run, options.watch);
     add_sandbox_options(*run, options.sandbox);
@@ -138,6 +152,7 @@ int execute_run(const RunOptions& given) {
     MachineConfig config = to_machine_config(options, find_bundled_guest());
     sandbox::Sandbox sandbox(to_sandbox_options(options.sandbox, options.verbose));
     Watchers watchers(options.watch);
+    Fd releaser;  // closed after the machine is gone, so the releaser holds the VM's last references
     Machine machine(config);
     watchers.attach(machine);
     sandbox.enter();  // everything is open and built: no new privileges, and --uid/--gid from here
@@ -145,7 +160,7 @@ int execute_run(const RunOptions& given) {
     StopReport report = machine.run();
     watchers.report_after_run();
     print_ending(report, machine, options.verbose);
-    release_vm_in_background(machine.vm_file_descriptors());
+    releaser = release_vm_in_background(machine.vm_file_descriptors());
     return report.exit_status;
 }
 

@@ -12,14 +12,29 @@
 
 namespace glassvm {
 
+namespace {
+
+const char* describe_file_type(mode_t mode) {
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "a special file";
+}
+
+}  // namespace
+
 std::vector<uint8_t> read_file(const std::string& path, std::string_view role, uint64_t max_bytes) {
-    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); it changes
+    // nothing for a regular file.
+    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (raw < 0) throw_bad_input("{} {}: {}", role, path, std::strerror(errno));
     Fd fd(raw);
     struct stat status {};
     if (::fstat(fd.get(), &status) != 0) throw_bad_input("{} {}: {}", role, path, std::strerror(errno));
     if (S_ISDIR(status.st_mode)) throw_bad_input("{} {}: is a directory, not a file", role, path);
-    if (!S_ISREG(status.st_mode)) throw_bad_input("{} {}: is not a regular file", role, path);
+    if (!S_ISREG(status.st_mode))
+        throw_bad_input("{} {}: is {}, not a regular file", role, path, describe_file_type(status.st_mode));
     if (static_cast<uint64_t>(status.st_size) > max_bytes)
         throw_bad_input("{} {}: {} bytes is larger than the {} glassvm accepts", role, path,
                         status.st_size, max_bytes);

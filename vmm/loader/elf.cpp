@@ -20,6 +20,19 @@ bool range_inside(uint64_t offset, uint64_t length, uint64_t limit) {
     return checked_add(offset, length, end) && end <= limit;
 }
 
+// The architectures a wrong kernel is most likely built for (elf.h's EM_ values).
+const char* machine_name(uint16_t machine) {
+    switch (machine) {
+        case EM_386: return "i386";
+        case EM_ARM: return "32-bit ARM";
+        case EM_AARCH64: return "AArch64";
+        case EM_RISCV: return "RISC-V";
+        case EM_PPC64: return "64-bit PowerPC";
+        case EM_S390: return "s390";
+        default: return "another machine";
+    }
+}
+
 Elf64_Ehdr read_header(std::span<const uint8_t> file, std::string_view what) {
     if (file.size() < sizeof(Elf64_Ehdr))
         throw_bad_input("{}: too short to be an ELF file ({} bytes)", what, file.size());
@@ -32,7 +45,8 @@ Elf64_Ehdr read_header(std::span<const uint8_t> file, std::string_view what) {
     if (header.e_ident[EI_DATA] != ELFDATA2LSB)
         throw_bad_input("{}: a big-endian ELF file; x86-64 is little-endian", what);
     if (header.e_machine != EM_X86_64)
-        throw_bad_input("{}: built for machine {} , not x86-64 ({})", what, header.e_machine, EM_X86_64);
+        throw_bad_input("{}: built for {} (ELF machine {}), not x86-64 ({})", what,
+                        machine_name(header.e_machine), header.e_machine, EM_X86_64);
     if (header.e_type != ET_EXEC)
         throw_bad_input("{}: not an executable (ELF type {}; want ET_EXEC, linked at a fixed address)",
                         what, header.e_type);

@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include <thread>
+#include <utility>
 
 #include <glassvm/abi.hpp>
 
@@ -30,10 +31,22 @@ bool has_input(int fd) {
 
 }  // namespace
 
+namespace {
+
+// A size as the user would write it: "1 TiB", "3 MiB", "4097 bytes".
+std::string describe_bytes(uint64_t bytes) {
+    static constexpr std::pair<int, const char*> kUnits[] = {{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}};
+    for (auto [shift, unit] : kUnits)
+        if (bytes != 0 && bytes % (1ull << shift) == 0) return fmt::format("{} {}", bytes >> shift, unit);
+    return fmt::format("{} {}", bytes, bytes == 1 ? "byte" : "bytes");
+}
+
+}  // namespace
+
 void validate_config(const MachineConfig& config) {
     if (config.memory_bytes < layout::kMinRamBytes || config.memory_bytes > layout::kMaxRamBytes)
-        throw_bad_input("--mem: {} MiB is outside what glassvm supports ({} MiB to {} MiB)",
-                        config.memory_bytes >> 20, layout::kMinRamBytes >> 20, layout::kMaxRamBytes >> 20);
+        throw_bad_input("--mem: {} is outside what glassvm supports ({} MiB to {} MiB)",
+                        describe_bytes(config.memory_bytes), layout::kMinRamBytes >> 20, layout::kMaxRamBytes >> 20);
     if (config.memory_bytes % layout::kPageSize != 0)
         throw_bad_input("--mem: {} bytes is not a whole number of 4 KiB pages", config.memory_bytes);
     if (config.cpus < 1 || config.cpus > abi::kMaxCpus)
