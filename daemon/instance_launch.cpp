@@ -22,6 +22,7 @@ std::vector<std::string> box_launch(const Instance& instance, const image::Image
     std::vector<std::string> argv = {context.glassvm_program.string(), "box", "run", "--rootfs",
                                      (context.instance_directory / "rootfs").string(), "--hostname",
                                      instance.name.empty() ? instance.id.substr(0, 12) : instance.name};
+    if (image.config.working_dir != "/") argv.insert(argv.end(), {"--workdir", image.config.working_dir});
     if (instance.limits.memory_bytes != 0) argv.insert(argv.end(), {"--memory", std::to_string(instance.limits.memory_bytes)});
     if (instance.limits.pids != 0) argv.insert(argv.end(), {"--pids", std::to_string(instance.limits.pids)});
     if (instance.limits.cpus != 0) argv.insert(argv.end(), {"--cpus", fmt::format("{}", instance.limits.cpus)});

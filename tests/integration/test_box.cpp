@@ -68,6 +68,17 @@ TEST_CASE("box: the hostname is the box's own and the host's is untouched", "[bo
     CHECK(before != "inside-box");
 }
 
+TEST_CASE("box: --workdir is the workload's working directory, and a relative one is refused", "[box]") {
+    require_root();
+    ProcessResult in_tmp = run_box({"--workdir", "/tmp"}, {"pwd"});
+    INFO(in_tmp.out << in_tmp.err);
+    CHECK(in_tmp.out == "/tmp\n");
+    CHECK(box_shell("pwd").out == "/\n");
+    ProcessResult relative = run_box({"--workdir", "tmp"}, {"pwd"});
+    CHECK(relative.exit_status == 2);
+    CHECK_THAT(relative.err, Catch::Contains("--workdir: 'tmp' is not an absolute path"));
+}
+
 TEST_CASE("box: the host's root filesystem is not visible", "[box]") {
     require_root();
     std::string marker = "/tmp/glassvm-box-marker-" + std::to_string(::getpid());

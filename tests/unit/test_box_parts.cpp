@@ -103,7 +103,7 @@ TEST_CASE("box run: options become a ContainerConfig", "[box]") {
     CLI::App app;
     glassvm::BoxOptions options;
     glassvm::add_box_command(app, options);
-    std::vector<std::string> args = {"box", "run", "--rootfs", "/r", "--hostname", "h", "--memory", "32M", "--pids", "10",
+    std::vector<std::string> args = {"box", "run", "--rootfs", "/r", "--hostname", "h", "--workdir", "/srv", "--memory", "32M", "--pids", "10",
                                      "--cpus", "0.5", "-e", "A=1", "--", "sh", "-c", "echo hi"};
     std::reverse(args.begin(), args.end());
     app.parse(args);
@@ -111,6 +111,7 @@ TEST_CASE("box run: options become a ContainerConfig", "[box]") {
     CHECK(config.rootfs == "/r");
     CHECK(config.args == std::vector<std::string>{"sh", "-c", "echo hi"});
     CHECK(config.hostname == "h");
+    CHECK(config.cwd == "/srv");
     CHECK(config.resources.memory_bytes == 32ull << 20);
     CHECK(config.resources.pids == 10u);
     REQUIRE(config.resources.cpu);

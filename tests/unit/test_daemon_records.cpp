@@ -91,6 +91,7 @@ TEST_CASE("daemon records: a box runs glassvm box run on its overlay, a vm boots
     image.id = "sha256:" + std::string(64, 'c');
     image.config.command = {"/probe", "10"};
     image.config.env = {"A=1"};
+    image.config.working_dir = "/srv";
     LaunchContext context{"/usr/bin/glassvm", "/state/instances/x", {layer.path}, {"B=2"}};
 
     Instance box;
@@ -98,7 +99,7 @@ TEST_CASE("daemon records: a box runs glassvm box run on its overlay, a vm boots
     box.limits = {32 << 20, 10, 0.5};
     plan_launch(box, image, context);
     CHECK(box.launch == std::vector<std::string>{"/usr/bin/glassvm", "box", "run", "--rootfs", "/state/instances/x/rootfs",
-                                                 "--hostname", "dddddddddddd", "--memory", "33554432", "--pids", "10",
+                                                 "--hostname", "dddddddddddd", "--workdir", "/srv", "--memory", "33554432", "--pids", "10",
                                                  "--cpus", "0.5", "-e", "A=1", "-e", "B=2", "--", "/probe", "10"});
     CHECK(box.lower_layers == std::vector<std::string>{layer.path.string()});
 

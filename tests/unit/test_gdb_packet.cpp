@@ -82,7 +82,7 @@ TEST_CASE("a bad checksum or bad hex digits make a Corrupt event, and decoding g
     CHECK(decode_all("$a*#8b") == std::vector{corrupt()});  // good checksum, bad run length
 }
 
-TEST_CASE("garbage between packets is skipped; + - and 0x03 are events", "[gdb][packet]") {
+TEST_CASE("garbage between packets is skipped, and + - and 0x03 are events", "[gdb][packet]") {
     CHECK(decode_all("hello\r\n#12$g#67") == std::vector{packet("g")});
     CHECK(decode_all("+-\x03") ==
           std::vector<DecodedEvent>{{Kind::Ack, {}}, {Kind::Nack, {}}, {Kind::Interrupt, {}}});

@@ -77,7 +77,7 @@ TEST_CASE("the g packet holds every register little-endian, x87 unavailable", "[
     CHECK(g.substr(g_offset(44), 16) == "0090000000000000");                   // cr3
 }
 
-TEST_CASE("p reads one register; past the table is an error", "[gdb][registers]") {
+TEST_CASE("p reads one register, and past the table is an error", "[gdb][registers]") {
     CpuState state = sample_state();
     CHECK(encode_register(state, 0) == "4444333322221111");
     CHECK(encode_register(state, 43) == std::string("0000000000000000"));  // cr2

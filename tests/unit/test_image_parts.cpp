@@ -152,7 +152,7 @@ TEST_CASE("image json: unknown, missing and mistyped fields are errors naming th
     CHECK_THROWS_MATCHES(image_from_json(bad_layer), glassvm::Error, IsBadInput("is not a sha256 digest"));
 }
 
-TEST_CASE("image names: a missing tag is latest; ids and spaces are not names", "[image]") {
+TEST_CASE("image names: a missing tag is latest, and ids and spaces are not names", "[image]") {
     CHECK(normalize_name("web") == "web:latest");
     CHECK(normalize_name("web:v2") == "web:v2");
     CHECK(normalize_name("localhost:5000/web") == "localhost:5000/web:latest");

@@ -61,6 +61,8 @@ CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
     image->excludes(rootfs)->excludes(bundle);
     run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--hostname", options.hostname, "Hostname inside the box (default: glassvm-box)");
+    run->add_option("--workdir", options.workdir,
+                    "The workload's working directory inside the box, an absolute path (default: /, or the image's WORKDIR)");
     run->add_option("--memory", options.memory, "Memory limit, with K/M/G suffix (cgroup memory.max)");
     run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")
         ->check(process_count_validator());
@@ -91,6 +93,10 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
     if (!options.command.empty()) config.args = options.command;
     if (config.args.empty()) throw_bad_input("glassvm box run: no command given (put it after --)");
     if (!options.hostname.empty()) config.hostname = options.hostname;
+    if (!options.workdir.empty()) {
+        if (!options.workdir.starts_with('/')) throw_bad_input("--workdir: '{}' is not an absolute path", options.workdir);
+        config.cwd = options.workdir;
+    }
     for (const std::string& assignment : options.env) set_env(config.env, assignment);
     if (options.user_namespace) config.namespaces |= CLONE_NEWUSER;
     if (!options.memory.empty()) {

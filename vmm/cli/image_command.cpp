@@ -147,7 +147,7 @@ int execute_image_box(const BoxOptions& options) {
     with_image.env = image.config.env;
     with_image.env.insert(with_image.env.end(), options.env.begin(), options.env.end());
     container::ContainerConfig config = to_container_config(with_image);
-    config.cwd = image.config.working_dir;
+    if (options.workdir.empty()) config.cwd = image.config.working_dir;
     container::BoxOutcome outcome = container::run_box(config);
     std::string ending = container::describe_ending(outcome, config);
     if (!ending.empty()) fmt::print(stderr, "glassvm: box: {}\n", ending);
