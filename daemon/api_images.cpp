@@ -12,7 +12,7 @@
 #include "core/error.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "daemon/subprocess.hpp"
 
 namespace glassvm::daemon {

@@ -17,7 +17,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "daemon/api_context.hpp"
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 
 namespace glassvm::daemon {
 

@@ -13,7 +13,7 @@
 
 #include "core/error.hpp"
 #include "daemon/api_error.hpp"
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "daemon/instance_launch.hpp"
 #include "daemon/shim.hpp"
 

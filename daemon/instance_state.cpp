@@ -2,7 +2,7 @@
 #include "daemon/instance_state.hpp"
 
 #include "core/error.hpp"
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "daemon/instance.hpp"
 
 namespace glassvm::daemon {

@@ -16,7 +16,7 @@
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_state.hpp"
 #include "image/overlay.hpp"

@@ -16,7 +16,7 @@
 #include "container/container_config.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
-#include "image/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"
 #include "image/layer_path.hpp"
@@ -40,7 +40,7 @@ struct BuildState {
 std::string read_glassfile(const fs::path& context_dir) {
     fs::path file = context_dir / "Glassfile";
     if (!fs::is_regular_file(file)) throw_bad_input("{} does not exist (glassvm build DIR reads DIR/Glassfile)", file.string());
-    return read_small_file(file);
+    return read_text_file(file).value_or("");
 }
 
 // A COPY source: a path inside the build context.
@@ -195,7 +195,7 @@ public:
             return result;
         }
         fs::path cache_file = m_store.root() / "cache" / digest_hex(result.cache_key);
-        std::string cached = read_small_file(cache_file);
+        std::string cached = read_text_file(cache_file).value_or("");
         if (m_store.layers().contains(cached)) {
             result.layer = cached;
             result.cached = true;

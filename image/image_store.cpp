@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#include "image/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "image/digest.hpp"
 #include "image/store_lock.hpp"
 

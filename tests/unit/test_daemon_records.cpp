@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_launch.hpp"
 #include "daemon/instance_manager.hpp"
@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 using glassvm::test::IsBadInput;
 using nlohmann::json;
 using namespace glassvm::daemon;
+using glassvm::read_text_file;
+using glassvm::write_file_atomically;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Write-then-rename with fsync (see atomic_file.hpp).
-#include "daemon/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "core/fd.hpp"
 #include "core/write_all.hpp"
 
-namespace glassvm::daemon {
+namespace glassvm {
 
 namespace {
 
@@ -52,4 +52,4 @@ std::optional<std::string> read_text_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-}  // namespace glassvm::daemon
+}  // namespace glassvm
