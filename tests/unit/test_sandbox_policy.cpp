@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <string>
 
 #include <glassvm/abi.hpp>
 
 #include "core/error.hpp"
 #include "sandbox/forbidden_syscall_report.hpp"
+#include "sandbox/precompiled_filters.hpp"
 #include "sandbox/sandbox.hpp"
 #include "sandbox/seccomp_policy.hpp"
 #include "sandbox/user_lookup.hpp"
@@ -38,7 +40,7 @@ struct ChildResult {
 
 // Runs `body` in a forked child confined as a vCPU thread; its stderr is captured.
 template <typename Body>
-ChildResult in_confined_child(Body body) {
+ChildResult in_confined_child(Body body, ThreadRole role = ThreadRole::Vcpu) {
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
     pid_t child = ::fork();
@@ -48,7 +50,7 @@ ChildResult in_confined_child(Body body) {
         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         install_forbidden_syscall_report();
         set_thread_label("vcpu 7");
-        install_allowlist(ThreadRole::Vcpu, ::getpid());
+        install_allowlist(role, ::getpid());
         ::_exit(body());
     }
     ::close(pipe_fds[1]);
@@ -109,6 +111,37 @@ TEST_CASE("sandbox policy: an allowed call runs, a forbidden one ends the thread
     ChildResult exec = in_confined_child([] { return ::execl("/bin/true", "true", static_cast<char*>(nullptr)); });
     CHECK(exec.status == glassvm::abi::kExitSandboxViolation);
     CHECK_THAT(exec.err, Catch::Contains("forbidden system call: execve (59)"));
+}
+
+TEST_CASE("sandbox programs: the build-time BPF is what libseccomp makes of the allowlists today, for this process", "[sandbox]") {
+    for (ThreadRole role : {ThreadRole::Main, ThreadRole::Vcpu, ThreadRole::DebuggedVcpu, ThreadRole::StdinPump}) {
+        INFO(role_name(role));
+        std::vector<sock_filter> loaded = program_for_process(role, 4242), fresh = compile_allowlist(role, 4242);
+        REQUIRE(loaded.size() == fresh.size());
+        CHECK(std::equal(loaded.begin(), loaded.end(), fresh.begin(), [](const sock_filter& a, const sock_filter& b) {
+            return a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k;
+        }));
+        // Only the roles that may send the kick compare with the process id.
+        bool kicks = role == ThreadRole::Main || role == ThreadRole::DebuggedVcpu;
+        CHECK((precompiled_program(role).placeholders > 0) == kicks);
+    }
+    CHECK(std::string(syscall_name(257)) == "openat");
+    CHECK(std::string(syscall_name(0)) == "read");
+    CHECK(syscall_name(100000) == nullptr);
+}
+
+TEST_CASE("sandbox programs: the main thread may signal its own process and no other", "[sandbox]") {
+    if (!kSandboxAvailable) {
+        WARN("not checked: sanitizer builds have no sandbox");
+        return;
+    }
+    // SIGWINCH is ignored by default: sent to itself, the child carries on.
+    ChildResult own = in_confined_child([] { return int(::syscall(SYS_tgkill, ::getpid(), ::getpid(), SIGWINCH)); },
+                                        ThreadRole::Main);
+    CHECK(own.status == 0);
+    ChildResult other = in_confined_child([] { return int(::syscall(SYS_tgkill, 1, 1, 0)); }, ThreadRole::Main);
+    CHECK(other.status == glassvm::abi::kExitSandboxViolation);
+    CHECK_THAT(other.err, Catch::Contains("forbidden system call: tgkill (234)"));
 }
 
 TEST_CASE("sandbox users: numbers pass through, names come from /etc/passwd and /etc/group", "[sandbox]") {

@@ -5,8 +5,9 @@
 // another process: a releaser that keeps only the KVM file descriptors (no stdout, no pipes a
 // caller could be reading to EOF), waits until glassvm has dropped its own references, then
 // closes them and exits, and the kernel frees the VM in its context. glassvm returns at once.
-// The releaser is a grandchild (fork twice, the middle process exits at once and is reaped), so
-// a long-lived process that runs many VMs collects no zombies and keeps no children around.
+// The releaser is a grandchild (a middle process starts it, exits at once and is reaped), so a
+// long-lived process that runs many VMs collects no zombies and keeps no children around. Both
+// share glassvm's memory instead of copying it (background_release.cpp says why and how).
 #pragma once
 
 #include <span>
@@ -17,7 +18,7 @@ namespace glassvm {
 
 // Starts the releaser, which keeps `kvm_fds` (and the vCPU run-area mappings) open until the
 // returned Fd is closed — close it after the Machine itself is gone, so that the releaser holds
-// the last references. If a fork fails, the returned Fd is empty and nothing else happens: this
+// the last references. If starting it fails, the returned Fd is empty and nothing else happens: this
 // process then releases the VM itself, only more slowly.
 [[nodiscard]] Fd release_vm_in_background(std::span<const int> kvm_fds);
 

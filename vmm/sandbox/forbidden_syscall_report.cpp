@@ -2,47 +2,23 @@
 #include "sandbox/forbidden_syscall_report.hpp"
 
 #include <linux/audit.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <string>
-#include <vector>
 
 #include <glassvm/abi.hpp>
 
 #include "core/error.hpp"
+#include "sandbox/precompiled_filters.hpp"
 
 namespace glassvm::sandbox {
 
 namespace {
 
-// x86-64's table has ~460 numbers; anything at or above this is reported by number alone.
-constexpr int kHighestNamedSyscall = 600;
-
-struct SyscallNames {
-    std::vector<std::string> names;  // index: the x86-64 system call number; "" if unknown
-};
-
-// Set once, before any filter is loaded, and never changed: see the header.
-std::atomic<const SyscallNames*> g_names{nullptr};
 thread_local char t_label[32] = "unlabelled";
-
-const SyscallNames* resolve_names() {
-    auto* table = new SyscallNames;  // lives as long as glassvm: the handler may need it at any time
-    table->names.resize(kHighestNamedSyscall);
-    for (int number = 0; number < kHighestNamedSyscall; ++number) {
-        char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, number);
-        if (name != nullptr) table->names[number] = name;
-        std::free(name);
-    }
-    return table;
-}
 
 // Appends `text` to the buffer at `*end`, never past `limit`. Async-signal-safe.
 void append(char*& end, const char* limit, const char* text) {
@@ -68,10 +44,10 @@ void report_forbidden_syscall(int, siginfo_t* info, void*) {
     append(end, limit, "glassvm: sandbox: the ");
     append(end, limit, t_label);
     append(end, limit, " thread made a forbidden system call: ");
-    const SyscallNames* table = g_names.load(std::memory_order_acquire);
     bool native = info->si_arch == AUDIT_ARCH_X86_64;
-    if (native && table != nullptr && number < table->names.size() && !table->names[number].empty())
-        append(end, limit, table->names[number].c_str());
+    const char* name = native ? syscall_name(number) : nullptr;
+    if (name != nullptr)
+        append(end, limit, name);
     else
         append(end, limit, native ? "unknown" : "a call through the i386 or x32 table");
     append(end, limit, " (");
@@ -85,7 +61,6 @@ void report_forbidden_syscall(int, siginfo_t* info, void*) {
 }  // namespace
 
 void install_forbidden_syscall_report() {
-    if (g_names.load(std::memory_order_acquire) == nullptr) g_names.store(resolve_names(), std::memory_order_release);
     struct sigaction action {};
     action.sa_sigaction = report_forbidden_syscall;
     sigfillset(&action.sa_mask);  // nothing else runs on this thread while it reports

@@ -5,18 +5,18 @@
 //
 // A signal handler may only do async-signal-safe work, and inside the sandbox it may only make
 // allowed calls (write, exit_group). So everything it needs is ready before any filter is
-// loaded: the name of every system call number (resolved once with libseccomp, which
-// allocates), and each thread's label, set by the thread itself before it loads its filter.
-// The handler reaches them through one immutable process-wide pointer and a thread_local
-// buffer — the only global state in the VMM: a signal handler gets no argument to carry them.
+// loaded: the name of every system call number (a constant table made at build time,
+// precompiled_filters.hpp), and each thread's label, set by the thread itself before it loads
+// its filter, in a thread_local buffer — the only global state in the VMM: a signal handler
+// gets no argument to carry it.
 #pragma once
 
 #include <string_view>
 
 namespace glassvm::sandbox {
 
-// Resolves the system call names and installs the SIGSYS handler, process-wide. Call on the
-// main thread before any thread is started or confined; idempotent.
+// Installs the SIGSYS handler, process-wide. Call on the main thread before any thread is
+// started or confined; idempotent.
 void install_forbidden_syscall_report();
 
 // Names the calling thread in the report ("vcpu 0"); truncated to 31 characters.

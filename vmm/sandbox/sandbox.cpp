@@ -9,6 +9,7 @@
 #include "core/write_all.hpp"
 #include "sandbox/forbidden_syscall_report.hpp"
 #include "sandbox/privileges.hpp"
+#include "sandbox/precompiled_filters.hpp"
 #include "sandbox/seccomp_policy.hpp"
 
 namespace glassvm::sandbox {

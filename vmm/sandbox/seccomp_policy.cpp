@@ -1,4 +1,4 @@
-// The allowlists as data, and their translation into a libseccomp filter.
+// The allowlists as data, and their translation into BPF by libseccomp (at build time).
 #include "sandbox/seccomp_policy.hpp"
 
 #include <errno.h>
@@ -7,11 +7,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "kvm/cpuid_ioctls.hpp"
 
 namespace glassvm::sandbox {
@@ -114,8 +116,11 @@ std::vector<AllowedSyscall> stdin_pump() {
     };
 }
 
-// The fork in background_release.cpp: a child process, never a thread or a namespace.
-constexpr uint64_t kForkFlags = CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGCHLD;
+// The two processes background_release.cpp starts: the middle one (sharing memory, this thread
+// suspended until it ends, as posix_spawn's) and the releaser it starts. Processes only: never
+// a thread (CLONE_THREAD) or a namespace.
+constexpr uint64_t kMiddleProcessFlags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+constexpr uint64_t kReleaserFlags = CLONE_VM | SIGCHLD;
 
 std::vector<AllowedSyscall> main_thread(int process_id) {
     std::vector<AllowedSyscall> calls = {
@@ -128,11 +133,11 @@ std::vector<AllowedSyscall> main_thread(int process_id) {
         {"close", "tearing down: trace file, eventfds, the VM's descriptors"},
         fstat_of_descriptor("stdio on stderr (the statistics table)"),
         {"pipe2", "background teardown: the parent-alive pipe"},
-        {"clone", "background teardown: fork, twice (child processes only)", {SCMP_A0(SCMP_CMP_EQ, kForkFlags)}},
+        {"clone", "background teardown: the middle process and the releaser (processes only, sharing memory)",
+         {SCMP_A0(SCMP_CMP_EQ, kMiddleProcessFlags), SCMP_A0(SCMP_CMP_EQ, kReleaserFlags)}},
         {"wait4", "background teardown: reaping the short-lived middle process (the releaser is its child)"},
-        {"set_robust_list", "the forked teardown child (it inherits this filter)"},
-        {"close_range", "the teardown child closes all but the VM's descriptors"},
-        {"read", "the teardown child waits for the parent's end"},
+        {"close_range", "the releaser closes all but the VM's descriptors"},
+        {"read", "the releaser waits for glassvm's end"},
     };
     for (AllowedSyscall& call : kicking(process_id)) calls.push_back(std::move(call));
     return calls;
@@ -157,8 +162,7 @@ std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id) {
     return calls;
 }
 
-void install_allowlist(ThreadRole role, int process_id) {
-    // Any other call, and any call through the i386 or x32 tables, traps.
+std::vector<sock_filter> compile_allowlist(ThreadRole role, int process_id) {
     Filter filter(seccomp_init(SCMP_ACT_TRAP), seccomp_release);
     if (!filter) throw Error(ErrorKind::System, "seccomp: seccomp_init failed");
     check_seccomp("bad-architecture action", seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP));
@@ -174,7 +178,15 @@ void install_allowlist(ThreadRole role, int process_id) {
         for (const scmp_arg_cmp& comparison : call.when_any)
             check_seccomp(operation, seccomp_rule_add(filter.get(), action, number, 1, comparison));
     }
-    check_seccomp("load", seccomp_load(filter.get()));
+    // libseccomp 2.5 exports to a descriptor only: a memory file, read back whole.
+    Fd program(::memfd_create("seccomp-program", MFD_CLOEXEC));
+    if (!program) throw Error::from_errno("memfd_create", errno);
+    check_seccomp("export", seccomp_export_bpf(filter.get(), program.get()));
+    off_t size = ::lseek(program.get(), 0, SEEK_END);
+    if (size <= 0 || size % sizeof(sock_filter) != 0) throw Error(ErrorKind::Internal, "seccomp: odd-sized BPF program");
+    std::vector<sock_filter> instructions(size_t(size) / sizeof(sock_filter));
+    if (::pread(program.get(), instructions.data(), size_t(size), 0) != size) throw Error::from_errno("read BPF program", errno);
+    return instructions;
 }
 
 }  // namespace glassvm::sandbox
