@@ -5,8 +5,6 @@ namespace glassvm::guest {
 
 void print(const char* text, size_t length) { serial_write(text, length); }
 
-void print(const char* text) { serial_write(text, string_length(text)); }
-
 void print_hex(uint64_t value) {
     char buffer[18];
     size_t position = sizeof buffer;
