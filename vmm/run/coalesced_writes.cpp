@@ -14,10 +14,18 @@ void CoalescedWrites::set_port_queued(uint16_t port, bool queued) {
 size_t CoalescedWrites::replay() {
     if (m_ring.empty()) return 0;
     std::scoped_lock lock(m_mutex);
-    size_t performed = m_ring.drain([this](const CoalescedWrite& write) {
-        m_bus.write(write.space == IoEventSpace::Port ? AddressSpace::Port : AddressSpace::Mmio, write.address,
-                    write.data);
-    });
+    if (m_output) m_output->begin_batch();
+    size_t performed = 0;
+    try {
+        performed = m_ring.drain([this](const CoalescedWrite& write) {
+            m_bus.write(write.space == IoEventSpace::Port ? AddressSpace::Port : AddressSpace::Mmio, write.address,
+                        write.data);
+        });
+    } catch (...) {
+        if (m_output) m_output->end_batch();  // what was transmitted before the failure still goes out
+        throw;
+    }
+    if (m_output) m_output->end_batch();
     m_replayed.fetch_add(performed, std::memory_order_relaxed);
     return performed;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "devices/batched_output.hpp"
 #include "devices/io_bus.hpp"
 #include "kvm/coalesced_ring.hpp"
 
@@ -20,7 +21,10 @@ namespace glassvm {
 
 class CoalescedWrites {
 public:
-    CoalescedWrites(CoalescedRing ring, IoBus& bus) : m_ring(ring), m_bus(bus) {}
+    // `output` (may be null) is told when a replay starts and ends, so that the bytes a replay
+    // transmits leave in one write.
+    CoalescedWrites(CoalescedRing ring, IoBus& bus, BatchedOutput* output = nullptr)
+        : m_ring(ring), m_bus(bus), m_output(output) {}
 
     // Starts or stops queueing writes to port `port` (one byte wide). Writes already queued are
     // performed by the next replay() as usual.
@@ -36,6 +40,7 @@ private:
     std::mutex m_mutex;  // one consumer of the ring at a time, and zone changes in order
     CoalescedRing m_ring;
     IoBus& m_bus;
+    BatchedOutput* const m_output;
     std::atomic<uint64_t> m_replayed{0};
 };
 

@@ -110,12 +110,13 @@ Machine::Machine(const MachineConfig& config)
 Machine::~Machine() = default;
 
 void Machine::attach_devices() {
-    int output_fd = m_config.output_fd;
+    m_serial_output = std::make_unique<BatchedOutput>(m_config.output_fd);
     // The UART's interrupt output drives ISA IRQ 4, as COM1's does on a PC. Called on the vCPU
     // and stdin-pump threads; KVM_IRQ_LINE may be issued from any thread.
     const Vm& vm = m_vm;
+    BatchedOutput& output = *m_serial_output;
     m_serial = std::make_unique<Serial16550>(
-        [output_fd](uint8_t byte) { write_all(output_fd, std::span<const uint8_t>(&byte, 1), "write serial output"); },
+        [&output](uint8_t byte) { output.put(byte); },
         [&vm](bool level) { set_irq_line(vm, abi::kSerialIrq, level ? LineLevel::High : LineLevel::Low); });
     m_bus.add(AddressSpace::Port, abi::kSerialPort, abi::kSerialPortCount, *m_serial);
 
@@ -223,7 +224,7 @@ StopReport Machine::run() {
 void Machine::queue_serial_output() {
     std::optional<CoalescedRing> ring = CoalescedRing::open(m_kvm, m_vm, m_vcpus.front());
     if (!ring) return;  // this KVM cannot: every THR write exits, as before
-    m_coalesced.emplace(*ring, m_bus);
+    m_coalesced.emplace(*ring, m_bus, m_serial_output.get());
     m_serial->watch_transmit_deferral([this](bool deferrable) {
         m_coalesced->set_port_queued(abi::kSerialPort, deferrable);
     });

@@ -93,6 +93,7 @@ private:
     GuestMemory m_memory;
     IoBus m_bus;
     StopControl m_stop;
+    std::unique_ptr<BatchedOutput> m_serial_output;  // before m_serial, whose sink writes to it
     std::unique_ptr<Serial16550> m_serial;
     std::unique_ptr<ExitDevice> m_exit_device;
     std::optional<Doorbell> m_doorbell;
