@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstring>
 #include <new>
 
 namespace glassvm {
