@@ -29,7 +29,7 @@ std::vector<sock_filter> program_for_process(ThreadRole role, int process_id) {
     std::vector<sock_filter> program(compiled.instructions.begin(), compiled.instructions.end());
     size_t patched = 0;
     for (sock_filter& instruction : program) {
-        if (instruction.code == (BPF_JMP | BPF_JEQ | BPF_K) && instruction.k == uint32_t(kProcessIdPlaceholder)) {
+        if (compares_with_placeholder(instruction)) {
             instruction.k = uint32_t(process_id);
             ++patched;
         }

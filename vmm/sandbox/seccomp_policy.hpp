@@ -41,4 +41,10 @@ std::vector<sock_filter> compile_allowlist(ThreadRole role, int process_id);
 // one in its place. No process has it: Linux's pid_max is at most 4,194,304.
 constexpr int kProcessIdPlaceholder = 0x7ec0ffee;
 
+// A comparison with the placeholder (BPF_JMP | BPF_JEQ | BPF_K, k = the placeholder): where the
+// process id goes.
+constexpr bool compares_with_placeholder(const sock_filter& instruction) {
+    return instruction.code == (BPF_JMP | BPF_JEQ | BPF_K) && instruction.k == uint32_t(kProcessIdPlaceholder);
+}
+
 }  // namespace glassvm::sandbox

@@ -21,11 +21,6 @@ namespace {
 
 using namespace glassvm::sandbox;
 
-// A conditional jump comparing with the placeholder: BPF_JMP | BPF_JEQ | BPF_K, k = placeholder.
-bool compares_with_placeholder(const sock_filter& instruction) {
-    return instruction.code == (BPF_JMP | BPF_JEQ | BPF_K) && instruction.k == uint32_t(kProcessIdPlaceholder);
-}
-
 std::string program_text(std::string_view name, ThreadRole role) {
     std::vector<sock_filter> program = compile_allowlist(role, kProcessIdPlaceholder);
     size_t placeholders = 0;
