@@ -9,10 +9,10 @@
 #include <random>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
-#include "core/atomic_file.hpp"
 #include "daemon/subprocess.hpp"
 
 namespace glassvm::daemon {

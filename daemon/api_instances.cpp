@@ -14,10 +14,10 @@
 #include <cmath>
 #include <thread>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "daemon/api_context.hpp"
-#include "core/atomic_file.hpp"
 
 namespace glassvm::daemon {
 

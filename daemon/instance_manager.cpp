@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "daemon/api_error.hpp"
-#include "core/atomic_file.hpp"
 #include "daemon/instance_launch.hpp"
 #include "daemon/shim.hpp"
 

@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
-#include "core/atomic_file.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_state.hpp"
 #include "image/overlay.hpp"

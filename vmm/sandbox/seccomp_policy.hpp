@@ -11,6 +11,7 @@
 #include <linux/filter.h>
 #include <seccomp.h>
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
