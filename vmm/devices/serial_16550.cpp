@@ -59,6 +59,15 @@ constexpr uint8_t kLsrOverrun = 0x02;
 constexpr uint8_t kLsrThrEmpty = 0x20;
 constexpr uint8_t kLsrTransmitterEmpty = 0x40;
 
+// Whether an access can change an interrupt source (Table IV): reading RBR, IIR, LSR or MSR
+// and writing THR, IER, FCR or MCR can; LCR, the scratch register and reading IER or MCR
+// cannot (DLAB only changes what offsets 0 and 1 reach; break is not modelled). Only the former
+// need a fresh look at the interrupt line, which costs two more locks on every such exit.
+bool may_change_interrupt(uint64_t offset, bool is_write) {
+    if (is_write) return offset == kData || offset == kInterruptEnable || offset == kInterruptId || offset == kModemControl;
+    return offset == kData || offset == kInterruptId || offset == kLineStatus || offset == kModemStatus;
+}
+
 // MSR (8.9): bits 4-7 are the modem inputs, bits 0-3 record their changes.
 constexpr uint8_t kMsrDeltaCts = 0x01;
 constexpr uint8_t kMsrDeltaDsr = 0x02;
@@ -104,7 +113,7 @@ void Serial16550::read(uint64_t offset, std::span<uint8_t> data) {
         std::scoped_lock lock(m_mutex);
         data[0] = read_register(offset);
     }
-    update_interrupt_line();
+    if (may_change_interrupt(offset, false)) update_interrupt_line();
 }
 
 void Serial16550::write(uint64_t offset, std::span<const uint8_t> data) {
@@ -116,7 +125,7 @@ void Serial16550::write(uint64_t offset, std::span<const uint8_t> data) {
     }
     // Writing THR clears the THRE interrupt; the line drops here, and transmit() raises it
     // again once THR has emptied, so an edge-triggered interrupt controller sees a new edge.
-    update_interrupt_line();
+    if (may_change_interrupt(offset, true)) update_interrupt_line();
     if (written_to_thr)
         transmit(*written_to_thr);
     else if (offset == kInterruptEnable || offset == kModemControl)
