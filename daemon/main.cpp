@@ -10,6 +10,7 @@
 #include <glassvm/abi.hpp>
 
 #include "core/error.hpp"
+#include "core/own_executable.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/client_commands.hpp"
 #include "daemon/shim.hpp"
@@ -18,7 +19,7 @@
 
 namespace {
 
-std::filesystem::path this_program() { return std::filesystem::read_symlink("/proc/self/exe"); }
+std::filesystem::path this_program() { return glassvm::own_executable(); }
 
 struct ServeOptions {
     std::string socket, root;

@@ -2,6 +2,9 @@
 // the guest's own kernel, the same probe on the host answering with the host's.
 #include <sys/utsname.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include <glassvm/abi.hpp>
@@ -86,4 +89,27 @@ TEST_CASE("serial input reaches the guest UART without blocking it", "[boot]") {
     INFO(result.out << result.err);
     CHECK(result.exit_status == 0);
     CHECK(value_of(result.out, "sysname") == "glassvm");
+}
+
+// The bundled guest is found next to the glassvm file itself (core/own_executable.hpp), however
+// glassvm was started: by a path relative to the current directory, or through a symbolic link
+// in a directory that has no guest next to it.
+TEST_CASE("glassvm finds its bundled guest when started by a relative path or through a symlink", "[boot]") {
+    require_kvm();
+    std::filesystem::path binary = glassvm_binary();
+    std::string relative = "cd '" + binary.parent_path().string() + "' && exec ./glassvm run --timeout 30";
+    auto by_relative_path = run_process({"/bin/sh", "-c", relative});
+    INFO(by_relative_path.out << by_relative_path.err);
+    CHECK(by_relative_path.exit_status == 0);
+    CHECK_THAT(by_relative_path.out, Catch::Contains("glassvm-guest " GLASSVM_VERSION));
+
+    char pattern[] = "/tmp/glassvm-link-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    std::filesystem::path directory = pattern;
+    std::filesystem::create_symlink(binary, directory / "glassvm");
+    auto through_link = run_process({(directory / "glassvm").string(), "run", "--timeout", "30"});
+    std::filesystem::remove_all(directory);
+    INFO(through_link.out << through_link.err);
+    CHECK(through_link.exit_status == 0);
+    CHECK_THAT(through_link.out, Catch::Contains("glassvm-guest " GLASSVM_VERSION));
 }

@@ -27,6 +27,7 @@
 #include "cli/run_command.hpp"
 #include "cli/spawn.hpp"
 #include "core/error.hpp"
+#include "core/own_executable.hpp"
 
 namespace glassvm {
 
@@ -115,7 +116,7 @@ std::string make_runc_bundle(const Scratch& scratch) {
 }
 
 std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
-    fs::path glassvm = fs::read_symlink("/proc/self/exe");
+    fs::path glassvm = own_executable();
     fs::path kernel = find_bundled_guest();
     std::string calls(kCalls);
     bool root = ::geteuid() == 0;
@@ -279,7 +280,7 @@ CLI::App* add_compare_command(CLI::App& app, CompareOptions& options) {
 }
 
 int execute_compare(const CompareOptions& options) {
-    fs::path probe = options.probe.empty() ? fs::read_symlink("/proc/self/exe").parent_path() / "workloads" / "probe"
+    fs::path probe = options.probe.empty() ? own_executable().parent_path() / "workloads" / "probe"
                                            : fs::path(options.probe);
     if (!fs::is_regular_file(probe)) throw_bad_input("probe {} not found (build glassvm, or pass --probe)", probe.string());
     if (!is_elf_executable(probe))

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/own_executable.hpp"
 #include "core/fd.hpp"
 #include "daemon/socket_path.hpp"
 
@@ -60,7 +61,7 @@ void forward_daemon_verbs(int argc, char** argv) {
     if (one_of(verb, kImageVerbs) && !has_option(argc, argv, "--store"))
         forward = daemon_listens(daemon::socket_path(socket_option(argc, argv)));
     if (!forward) return;
-    std::filesystem::path glassvmd = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "glassvmd";
+    std::filesystem::path glassvmd = own_executable().parent_path() / "glassvmd";
     std::vector<char*> arguments(argv, argv + argc);
     arguments.push_back(nullptr);
     arguments[0] = const_cast<char*>(glassvmd.c_str());

@@ -10,6 +10,7 @@
 #include "cli/image_command.hpp"
 #include "cli/size.hpp"
 #include "core/error.hpp"
+#include "core/own_executable.hpp"
 #include "run/background_release.hpp"
 
 namespace glassvm {
@@ -79,8 +80,7 @@ namespace {
 // then an installed layout.
 std::filesystem::path find_bundled_file(const std::string& subdirectory, const std::string& name) {
     std::error_code error;
-    std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
-    std::filesystem::path directory = binary.parent_path();
+    std::filesystem::path directory = own_executable().parent_path();
     for (auto candidate : {directory / subdirectory / name, directory / ".." / "share" / "glassvm" / name,
                            directory / name}) {
         if (std::filesystem::is_regular_file(candidate, error)) return candidate.lexically_normal();
