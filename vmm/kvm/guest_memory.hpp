@@ -35,6 +35,13 @@ public:
     // As try_slice, but a range outside RAM is an Error (a VMM bug: callers check first).
     std::span<uint8_t> slice(uint64_t address, uint64_t length) const;
 
+    // Makes guest-physical [address, address + length) read as zeros without writing the whole
+    // pages in it: those go back to the kernel (MADV_DONTNEED; RAM is private and anonymous, so
+    // the next read sees the zero page and the next write a fresh zeroed page), and only the
+    // partial pages at the ends are cleared byte by byte. A kernel's .bss and stacks (~0.5 MiB
+    // of the bundled guest) then cost no page faults until the guest uses them. Throws as slice.
+    void zero(uint64_t address, uint64_t length) const;
+
     template <typename T>
     void write_object(uint64_t address, const T& value) const {
         static_assert(std::is_trivially_copyable_v<T>);

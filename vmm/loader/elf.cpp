@@ -125,7 +125,7 @@ void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const El
     for (const auto& segment : image.segments) {
         auto destination = memory.slice(segment.load_address, segment.memory_size);
         std::memcpy(destination.data(), file.data() + segment.file_offset, segment.file_size);
-        std::fill(destination.begin() + static_cast<ptrdiff_t>(segment.file_size), destination.end(), uint8_t{0});
+        memory.zero(segment.load_address + segment.file_size, segment.memory_size - segment.file_size);
     }
 }
 
