@@ -59,15 +59,6 @@ constexpr uint8_t kLsrOverrun = 0x02;
 constexpr uint8_t kLsrThrEmpty = 0x20;
 constexpr uint8_t kLsrTransmitterEmpty = 0x40;
 
-// Whether an access can change an interrupt source (Table IV): reading RBR, IIR, LSR or MSR
-// and writing THR, IER, FCR or MCR can; LCR, the scratch register and reading IER or MCR
-// cannot (DLAB only changes what offsets 0 and 1 reach; break is not modelled). Only the former
-// need a fresh look at the interrupt line, which costs two more locks on every such exit.
-bool may_change_interrupt(uint64_t offset, bool is_write) {
-    if (is_write) return offset == kData || offset == kInterruptEnable || offset == kInterruptId || offset == kModemControl;
-    return offset == kData || offset == kInterruptId || offset == kLineStatus || offset == kModemStatus;
-}
-
 // MSR (8.9): bits 4-7 are the modem inputs, bits 0-3 record their changes.
 constexpr uint8_t kMsrDeltaCts = 0x01;
 constexpr uint8_t kMsrDeltaDsr = 0x02;
@@ -97,6 +88,15 @@ uint8_t modem_deltas(uint8_t before, uint8_t after) {
     if ((before & kMsrRi) && !(after & kMsrRi)) deltas |= kMsrTrailingEdgeRi;
     if (changed & kMsrDcd) deltas |= kMsrDeltaDcd;
     return deltas;
+}
+
+// Whether an access can change an interrupt source (Table IV): reading RBR, IIR, LSR or MSR
+// and writing THR, IER, FCR or MCR can; LCR, the scratch register and reading IER or MCR
+// cannot (DLAB only changes what offsets 0 and 1 reach; break is not modelled). Only the former
+// need a fresh look at the interrupt line, which costs two more locks on every such exit.
+bool may_change_interrupt(uint64_t offset, bool is_write) {
+    if (is_write) return offset == kData || offset == kInterruptEnable || offset == kInterruptId || offset == kModemControl;
+    return offset == kData || offset == kInterruptId || offset == kLineStatus || offset == kModemStatus;
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ GuestMemory GuestMemory::allocate(uint64_t size) {
 void GuestMemory::zero(uint64_t address, uint64_t length) const {
     std::span<uint8_t> range = slice(address, length);
     const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
-    uint64_t first_whole = (address + page - 1) / page * page;     // host_base() is page-aligned
+    uint64_t first_whole = (address + page - 1) / page * page;  // host_base() is page-aligned
     uint64_t end_whole = (address + length) / page * page;
     if (first_whole >= end_whole) {  // no whole page inside
         std::fill(range.begin(), range.end(), uint8_t{0});
