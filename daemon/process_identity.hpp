@@ -18,6 +18,11 @@ struct ProcessIdentity {
 // The identity of `pid` now, or nothing when no such process exists (or it is a zombie).
 std::optional<ProcessIdentity> identify_process(pid_t pid);
 
+// The identity of a child of this process that it has not reaped yet, running or already exited:
+// until its parent reaps it, a zombie keeps its pid (no other process can take it) and its
+// /proc/PID/stat, start time included. For the shim, whose workload may end before it looks.
+std::optional<ProcessIdentity> identify_child(pid_t child);
+
 // True when the process `identity` names still runs (same pid, same start time, not a zombie).
 bool is_alive(const ProcessIdentity& identity);
 

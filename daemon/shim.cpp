@@ -95,7 +95,7 @@ int run_shim(const fs::path& directory, int ready_fd) {
     if (child == 0) exec_workload(instance.launch, previous);
 
     auto shim = identify_process(::getpid());
-    auto workload = identify_process(child);
+    auto workload = identify_child(child);  // a quick workload may have ended already: it is not reaped yet
     if (!shim || !workload) throw Error(ErrorKind::Internal, "cannot read the shim's or the workload's /proc/PID/stat");
     write_shim_record(directory, {*shim, *workload, image::now_rfc3339()});
     char byte = 1;

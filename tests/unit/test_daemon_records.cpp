@@ -1,5 +1,6 @@
 // The daemon's records without a daemon: instance.json and the API's request bodies parsed
 // strictly, what a box and a vm instance run, and an instance's state from its shim's files.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -158,4 +159,37 @@ TEST_CASE("daemon records: files are replaced whole, and a missing file reads as
     write_file_atomically(file, "second");
     CHECK(read_text_file(file) == "second");
     CHECK(std::distance(fs::directory_iterator(directory.path), fs::directory_iterator()) == 1);  // no temporaries left
+}
+
+// The shim identifies its workload right after forking it; a workload that ends first is a
+// zombie until the shim reaps it, and still has the identity it had while it ran.
+TEST_CASE("daemon records: an exited child not yet reaped keeps its identity for its parent, but is not alive", "[daemon]") {
+    int go[2];
+    REQUIRE(::pipe(go) == 0);
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(go[1]);
+        char byte;
+        (void)!::read(go[0], &byte, 1);  // run until the parent has looked (EOF)
+        ::_exit(0);
+    }
+    ::close(go[0]);
+    auto running = identify_process(child);
+    REQUIRE(running.has_value());
+    CHECK(identify_child(child).has_value());
+
+    ::close(go[1]);  // the child ends
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, id_t(child), &info, WEXITED | WNOWAIT) == 0);  // exited, not reaped
+
+    CHECK_FALSE(identify_process(child).has_value());
+    CHECK_FALSE(is_alive(*running));
+    auto exited = identify_child(child);
+    REQUIRE(exited.has_value());
+    CHECK(exited->pid == child);
+    CHECK(exited->start_time == running->start_time);
+
+    REQUIRE(::waitpid(child, nullptr, 0) == child);
+    CHECK_FALSE(identify_child(child).has_value());  // reaped: gone
 }
