@@ -68,28 +68,52 @@ size_t children_of(pid_t parent) {
 
 // KVM (Linux 6.13 and later) runs each VM's NX huge page recovery worker as a thread of the
 // process that created the VM, until the VM is destroyed — which the background releaser does a
-// little later, in its own time. Those are counted apart from this process's own threads.
-size_t kvm_worker_threads() {
-    size_t count = 0;
+// little later, in its own time. Those are counted apart from this process's own threads, in
+// one pass over /proc/self/task: counting all tasks and the workers separately would let a
+// worker that ends between the two counts make one of ours disappear. A task that is gone by
+// the time its comm is read is not counted at all.
+struct ThreadCount {
+    size_t ours = 0;
+    size_t kvm_workers = 0;
+};
+
+ThreadCount count_threads() {
+    ThreadCount count;
     for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
         std::ifstream comm(task.path() / "comm");
         std::string name;
-        std::getline(comm, name);
-        count += name.rfind("kvm-", 0) == 0;
+        if (!std::getline(comm, name)) continue;  // ended meanwhile
+        if (name.rfind("kvm-", 0) == 0)
+            ++count.kvm_workers;
+        else
+            ++count.ours;
     }
     return count;
 }
 
 Footprint footprint() {
-    size_t kvm_workers = kvm_worker_threads();
-    return {entries_in("/proc/self/fd"), entries_in("/proc/self/task") - kvm_workers, kvm_workers,
+    ThreadCount threads = count_threads();
+    return {entries_in("/proc/self/fd"), threads.ours, threads.kvm_workers,
             children_of(::getpid()), status_field_kib("VmRSS"), status_field_kib("VmSize")};
+}
+
+// The footprint once the kernel has finished with threads that have ended: pthread_join returns
+// when a thread's exit clears its tid (in exit_mm), a little before the kernel removes it from
+// /proc/self/task. A leaked thread or fd stays; one on its way out is gone within milliseconds.
+Footprint settled_footprint(const Footprint& before) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    Footprint now = footprint();
+    while ((now.threads > before.threads || now.fds > before.fds) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        now = footprint();
+    }
+    return now;
 }
 
 // Every VM is torn down soon after its releaser lets go: KVM's per-VM workers all end.
 bool kvm_workers_drain(std::chrono::seconds patience) {
     auto deadline = std::chrono::steady_clock::now() + patience;
-    while (kvm_worker_threads() > 0) {
+    while (count_threads().kvm_workers > 0) {
         if (std::chrono::steady_clock::now() > deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -135,7 +159,7 @@ void churn(int count) {
         else run_one(tiny, 7);
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Footprint after = footprint();
+    Footprint after = settled_footprint(before);
     CHECK(kvm_workers_drain(std::chrono::seconds(30)));  // no VM is held for ever
     WARN(count << " VMs in " << seconds << " s: " << count / seconds << " VMs/s; fds " << before.fds << " -> "
                << after.fds << ", threads " << before.threads << " -> " << after.threads << " (+" << after.kvm_workers << " KVM workers), children "
