@@ -19,8 +19,6 @@
 
 namespace {
 
-std::filesystem::path this_program() { return glassvm::own_executable(); }
-
 struct ServeOptions {
     std::string socket, root;
 };
@@ -34,7 +32,7 @@ int serve(const ServeOptions& options) {
     glassvm::daemon::DaemonOptions daemon;
     daemon.socket = glassvm::daemon::socket_path(options.socket);
     daemon.root = std::filesystem::absolute(glassvm::image::store_root(options.root));
-    daemon.shim_program = this_program();
+    daemon.shim_program = glassvm::own_executable();
     daemon.glassvm_program = daemon.shim_program.parent_path() / "glassvm";
     return glassvm::daemon::run_daemon(daemon);
 }
