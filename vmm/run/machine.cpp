@@ -61,6 +61,15 @@ const MachineConfig& validated(const MachineConfig& config) {
     return config;
 }
 
+// The guest's RAM with the kernel, its modules and the boot structures in it. Reading and
+// checking the user's files needs no KVM, so it comes before /dev/kvm is opened: a bad file is
+// the file's own error (status 2) on every machine, with KVM or without.
+GuestMemory loaded_memory(uint64_t bytes, BootMethod& boot) {
+    GuestMemory memory = GuestMemory::allocate(bytes);
+    boot.load(memory);
+    return memory;
+}
+
 // Where a vCPU stands, for the timeout report: an application processor the guest never started
 // has no meaningful rip yet.
 std::string describe_vcpu(const Vcpu& vcpu, const GuestMemory& memory) {
@@ -91,9 +100,9 @@ Machine::Machine(const MachineConfig& config)
                                             .command_line = config.command_line,
                                             .cpu_count = config.cpus,
                                             .firmware_path = config.firmware_path})),
+      m_memory(loaded_memory(config.memory_bytes, *m_boot)),
       m_kvm(KvmSystem::open()),
-      m_vm(Vm::create(m_kvm)),
-      m_memory(GuestMemory::allocate(config.memory_bytes)) {
+      m_vm(Vm::create(m_kvm)) {
     if (m_config.cpus > m_kvm.max_vcpus())
         throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
                         m_config.cpus, m_kvm.max_vcpus());
@@ -101,7 +110,6 @@ Machine::Machine(const MachineConfig& config)
     m_vm.map_memory(layout::kRamSlot, layout::kRamBase, m_memory);
     create_interrupt_controllers(m_kvm, m_vm);  // before any vCPU, so each gets a local APIC
     create_pit(m_kvm, m_vm);
-    m_boot->load(m_memory);
     attach_devices();
     m_boot->attach(m_vm, m_bus);
     create_vcpus();
@@ -153,8 +161,10 @@ std::optional<uint64_t> Machine::coalesced_writes() const {
 // 3A §8.4.1), until the guest sends them INIT-SIPI-SIPI (guest/smp.cpp).
 void Machine::create_vcpus() {
     std::vector<kvm_cpuid_entry2> supported = m_kvm.supported_cpuid();
+    bool amd = x86::cpu_vendor(supported) == x86::CpuVendor::Amd;
     for (int index = 0; index < m_config.cpus; ++index) {
         Vcpu& vcpu = m_vcpus.emplace_back(m_vm.create_vcpu(m_kvm, index));
+        vcpu.set_reset_by_shutdown(amd);
         std::vector<kvm_cpuid_entry2> cpuid = x86::with_timing_leaf(x86::guest_cpuid(supported, index), vcpu.tsc_khz());
         vcpu.set_cpuid(x86::apply_cpuid_edits(std::move(cpuid), m_config.cpuid_edits));
     }

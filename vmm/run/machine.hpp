@@ -88,9 +88,9 @@ private:
 
     MachineConfig m_config;
     std::unique_ptr<BootMethod> m_boot;
+    GuestMemory m_memory;  // loaded before KVM is opened: a bad file is bad input on any machine
     KvmSystem m_kvm;
     Vm m_vm;
-    GuestMemory m_memory;
     IoBus m_bus;
     StopControl m_stop;
     std::unique_ptr<BatchedOutput> m_serial_output;  // before m_serial, whose sink writes to it
