@@ -45,6 +45,17 @@ def machine():
     return text
 
 
+def require_kvm():
+    """Every bench boots VMs and needs a usable /dev/kvm. Without one the run ends as skipped (status 77,
+    ctest's SKIP_RETURN_CODE for the `kvm` label), saying why: scripts/kvm-lab gives any machine a KVM."""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
+    except OSError as error:
+        print(f"SKIPPED: /dev/kvm cannot be opened here ({error.strerror}); this benchmark boots VMs "
+              "(scripts/kvm-lab runs it on a standard KVM)", flush=True)
+        raise SystemExit(77)
+
+
 # ── running things ────────────────────────────────────────────────────────────────────────────
 
 class Sample:

@@ -33,7 +33,7 @@ std::vector<int> processes_with(const std::string& marker) {
 
 }  // namespace
 
-TEST_CASE("the VM is released by a short-lived child that holds no output", "[release]") {
+TEST_CASE("the VM is released by a short-lived child that holds no output", "[kvm][release]") {
     require_kvm();
     std::string marker = "release-marker-" + std::to_string(::getpid());
     auto result = run_process({build_path("glassvm"), "run", "--cmdline", marker});

@@ -20,7 +20,7 @@ std::string probe() { return build_path("workloads/probe"); }
 
 }  // namespace
 
-TEST_CASE("the bundled guest boots and prints its banner", "[boot]") {
+TEST_CASE("the bundled guest boots and prints its banner", "[kvm][boot]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--cmdline", "hello from the test", "--timeout", "30"});
     INFO(result.out << result.err);
@@ -30,7 +30,7 @@ TEST_CASE("the bundled guest boots and prints its banner", "[boot]") {
     CHECK_THAT(result.out, Catch::Contains("no init program"));
 }
 
-TEST_CASE("the probe as init sees the guest kernel and pid 1", "[boot]") {
+TEST_CASE("the probe as init sees the guest kernel and pid 1", "[kvm][boot]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--init", probe(), "--cmdline", "hostname=vm-under-test -- 50",
                                "--timeout", "30"});
@@ -61,14 +61,14 @@ TEST_CASE("the same probe on the host sees the host's kernel", "[boot]") {
     CHECK(std::stoll(value_of(result.out, "getppid_ns")) > 0);
 }
 
-TEST_CASE("init's exit status becomes glassvm's exit status", "[boot]") {
+TEST_CASE("init's exit status becomes glassvm's exit status", "[kvm][boot]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_exit.elf"), "--timeout", "30"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 33);
 }
 
-TEST_CASE("a faulting init is killed with a signal status and the kernel survives", "[boot]") {
+TEST_CASE("a faulting init is killed with a signal status and the kernel survives", "[kvm][boot]") {
     require_kvm();
     auto segv = run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_segv.elf"), "--timeout", "30"});
     INFO(segv.out << segv.err);
@@ -81,7 +81,7 @@ TEST_CASE("a faulting init is killed with a signal status and the kernel survive
     CHECK_THAT(ill.out, Catch::Contains("SIGILL"));
 }
 
-TEST_CASE("serial input reaches the guest UART without blocking it", "[boot]") {
+TEST_CASE("serial input reaches the guest UART without blocking it", "[kvm][boot]") {
     require_kvm();
     // stdin is a pipe holding a few bytes and then EOF; the guest must still boot and exit.
     auto result = run_process({glassvm_binary(), "run", "--init", probe(), "--cmdline", "-- 10", "--timeout", "30"},
@@ -94,7 +94,7 @@ TEST_CASE("serial input reaches the guest UART without blocking it", "[boot]") {
 // The bundled guest is found next to the glassvm file itself (core/own_executable.hpp), however
 // glassvm was started: by a path relative to the current directory, or through a symbolic link
 // in a directory that has no guest next to it.
-TEST_CASE("glassvm finds its bundled guest when started by a relative path or through a symlink", "[boot]") {
+TEST_CASE("glassvm finds its bundled guest when started by a relative path or through a symlink", "[kvm][boot]") {
     require_kvm();
     std::filesystem::path binary = glassvm_binary();
     std::string relative = "cd '" + binary.parent_path().string() + "' && exec ./glassvm run --timeout 30";

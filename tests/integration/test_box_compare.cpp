@@ -26,7 +26,7 @@ const json* row_named(const json& document, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and the JSON has every row", "[box][compare]") {
+TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and the JSON has every row", "[kvm][box][compare]") {
     require_root();
     require_kvm();
     std::string plot = build_path("box-test-compare.png");
@@ -78,7 +78,7 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
     CHECK(std::string(magic + 1, 3) == "PNG");
 }
 
-TEST_CASE("compare: peers that are not installed are listed as absent, not measured", "[box][compare]") {
+TEST_CASE("compare: peers that are not installed are listed as absent, not measured", "[kvm][box][compare]") {
     require_root();
     require_kvm();
     std::filesystem::path empty = build_path("box-test-empty-path");

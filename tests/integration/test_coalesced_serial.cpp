@@ -23,7 +23,7 @@ long queued_writes(const std::string& err) {
 
 }  // namespace
 
-TEST_CASE("the guest's serial output is queued by KVM, and arrives whole and in order", "[coalesced]") {
+TEST_CASE("the guest's serial output is queued by KVM, and arrives whole and in order", "[kvm][coalesced]") {
     require_kvm();
     auto plain = run_process({build_path("glassvm"), "run"});
     auto verbose = run_process({build_path("glassvm"), "run", "--verbose"});
@@ -38,7 +38,7 @@ TEST_CASE("the guest's serial output is queued by KVM, and arrives whole and in 
     CHECK(queued_writes(verbose.err) == static_cast<long>(plain.out.size()) + 1);
 }
 
-TEST_CASE("queued output reaches stdout while the guest runs without exits", "[coalesced]") {
+TEST_CASE("queued output reaches stdout while the guest runs without exits", "[kvm][coalesced]") {
     require_kvm();
     // No --timeout: the guest spins until the test kills glassvm (SIGKILL), so the line cannot
     // come from the replay at the end of a run, only from the main thread's while it runs.
@@ -55,7 +55,7 @@ TEST_CASE("queued output reaches stdout while the guest runs without exits", "[c
     CHECK(queued_writes(ended.err) == static_cast<long>(ended.out.size()));
 }
 
-TEST_CASE("a watched run sees each serial write as an exit of its own", "[coalesced]") {
+TEST_CASE("a watched run sees each serial write as an exit of its own", "[kvm][coalesced]") {
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", "--trace-exits", "--verbose"});
     INFO(result.err);
@@ -68,7 +68,7 @@ TEST_CASE("a watched run sees each serial write as an exit of its own", "[coales
     CHECK(queued_writes(result.err) == -1);  // nothing was queued
 }
 
-TEST_CASE("queueing stops while the guest enables the THRE interrupt, and resumes after", "[coalesced]") {
+TEST_CASE("queueing stops while the guest enables the THRE interrupt, and resumes after", "[kvm][coalesced]") {
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", "--verbose",
                                build_path("tests/guests/serial_interrupt_toggle.elf")});

@@ -36,7 +36,7 @@ std::string without_timing(std::string out) {
 
 }  // namespace
 
-TEST_CASE("load: 50 glassvm processes run at once each print exactly their own output", "[load]") {
+TEST_CASE("load: 50 glassvm processes run at once each print exactly their own output", "[kvm][load]") {
     require_kvm();
     constexpr int kVms = 50;
     std::vector<ProcessResult> results(kVms);

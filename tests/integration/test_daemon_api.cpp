@@ -172,7 +172,7 @@ TEST_CASE("daemon: stop sends SIGTERM, then SIGKILL once the grace period is ove
     CHECK(daemon.remove("/instances/" + polite + "?force=1").status == 204);
 }
 
-TEST_CASE("daemon: one image runs as a box and as a vm through the same API", "[daemon]") {
+TEST_CASE("daemon: one image runs as a box and as a vm through the same API", "[kvm][daemon]") {
     glassvm::test::require_root();
     glassvm::test::require_kvm();
     TestDaemon daemon;

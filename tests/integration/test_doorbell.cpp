@@ -6,7 +6,7 @@
 
 using namespace glassvm::test;
 
-TEST_CASE("doorbell rings are counted by KVM and are not exits", "[doorbell]") {
+TEST_CASE("doorbell rings are counted by KVM and are not exits", "[kvm][doorbell]") {
     require_kvm();
     std::string kernel = build_path("tests/guests/doorbell.elf");
 

@@ -10,7 +10,7 @@
 
 using namespace glassvm::test;
 
-TEST_CASE("the exit trace shows each exit with port data rip and device", "[watch]") {
+TEST_CASE("the exit trace shows each exit with port data rip and device", "[kvm][watch]") {
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/exit_status.elf"), "--trace-exits"});
     INFO(result.err);
@@ -21,7 +21,7 @@ TEST_CASE("the exit trace shows each exit with port data rip and device", "[watc
     CHECK(result.err.find("#2 ") == std::string::npos);
 }
 
-TEST_CASE("the JSON-lines trace and the exit statistics agree on the bundled guest", "[watch]") {
+TEST_CASE("the JSON-lines trace and the exit statistics agree on the bundled guest", "[kvm][watch]") {
     require_kvm();
     std::string trace_path = build_path("test-trace.jsonl");
     auto result = run_process({build_path("glassvm"), "run", "--init", build_path("workloads/probe"), "--cmdline", "-- 10",
@@ -51,7 +51,7 @@ TEST_CASE("the JSON-lines trace and the exit statistics agree on the bundled gue
     for (const auto& row : stats["by_reason"]) CHECK(row["round_trip_p50_ns"].get<uint64_t>() > 0);
 }
 
-TEST_CASE("the exit statistics table names reasons devices and percentiles", "[watch]") {
+TEST_CASE("the exit statistics table names reasons devices and percentiles", "[kvm][watch]") {
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/unmapped_mmio.elf"), "--exit-stats"});
     INFO(result.err);

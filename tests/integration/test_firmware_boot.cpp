@@ -50,7 +50,7 @@ std::string write_file(const std::string& name, const std::string& bytes) {
 
 }  // namespace
 
-TEST_CASE("firmware boot reaches the same banner as direct boot and runs the probe", "[firmware]") {
+TEST_CASE("firmware boot reaches the same banner as direct boot and runs the probe", "[kvm][firmware]") {
     require_kvm();
     std::vector<std::string> common = {"--init", build_path("workloads/probe"), "--cmdline",
                                        "hostname=from-reset -- 5", "--timeout", "30"};
@@ -73,7 +73,7 @@ TEST_CASE("firmware boot reaches the same banner as direct boot and runs the pro
     CHECK(firmware_result.err.empty());  // no ROM writes, no A20 complaints
 }
 
-TEST_CASE("the firmware's first exits are the ones its code says", "[firmware]") {
+TEST_CASE("the firmware's first exits are the ones its code says", "[kvm][firmware]") {
     require_kvm();
     std::string trace_path = build_path("test-firmware-trace.jsonl");
     auto result = run_process({glassvm_binary(), "run", "--boot", "firmware", "--trace-exits=" + trace_path,
@@ -122,7 +122,7 @@ TEST_CASE("the firmware's first exits are the ones its code says", "[firmware]")
     CHECK(exits[expected.size()]["rip"].get<uint64_t>() < glassvm::abi::kKernelRegionEnd);
 }
 
-TEST_CASE("a write to the firmware ROM is reported and not performed", "[firmware]") {
+TEST_CASE("a write to the firmware ROM is reported and not performed", "[kvm][firmware]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--boot", "firmware", "--firmware",
                                build_path("tests/guests/rom_write.bin"), "--timeout", "30"});
@@ -133,7 +133,7 @@ TEST_CASE("a write to the firmware ROM is reported and not performed", "[firmwar
                                Catch::Contains("— ignored"));
 }
 
-TEST_CASE("bad firmware ROM images are usage errors", "[firmware]") {
+TEST_CASE("bad firmware ROM images are usage errors", "[kvm][firmware]") {
     require_kvm();  // the ROM is read once the VM exists
     struct Case {
         std::string path;

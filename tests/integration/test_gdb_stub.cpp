@@ -71,7 +71,7 @@ std::string monitor_packet(std::string_view command) { return framed("qRcmd," + 
 
 }  // namespace
 
-TEST_CASE("gdb: rip and the bytes at the bundled kernel's entry match the ELF file", "[gdb]") {
+TEST_CASE("gdb: rip and the bytes at the bundled kernel's entry match the ELF file", "[kvm][gdb]") {
     require_kvm();
     Entry entry = kernel_entry(8);
     GlassvmUnderGdb vm({});
@@ -86,7 +86,7 @@ TEST_CASE("gdb: rip and the bytes at the bundled kernel's entry match the ELF fi
     CHECK_THAT(result.err, Catch::Contains("waiting for gdb on 127.0.0.1:"));
 }
 
-TEST_CASE("gdb: monitor exits on stops continue at the guest's first port write", "[gdb]") {
+TEST_CASE("gdb: monitor exits on stops continue at the guest's first port write", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     auto session = run_gdb(vm.port(), {"monitor exits on", "continue", "info registers rip rax", "continue"});
@@ -102,7 +102,7 @@ TEST_CASE("gdb: monitor exits on stops continue at the guest's first port write"
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: exit stepping through the bundled guest shows the serial port exits", "[gdb]") {
+TEST_CASE("gdb: exit stepping through the bundled guest shows the serial port exits", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({});
     auto session = run_gdb(vm.port(), {"monitor exits on", "continue", "continue", "monitor exits off", "continue"});
@@ -115,7 +115,7 @@ TEST_CASE("gdb: exit stepping through the bundled guest shows the serial port ex
     CHECK(result.exit_status == 0);
 }
 
-TEST_CASE("gdb: detach lets the guest finish with its own status", "[gdb]") {
+TEST_CASE("gdb: detach lets the guest finish with its own status", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     auto session = run_gdb(vm.port(), {"detach"});
@@ -125,7 +125,7 @@ TEST_CASE("gdb: detach lets the guest finish with its own status", "[gdb]") {
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: writing guest memory changes what the guest does", "[gdb]") {
+TEST_CASE("gdb: writing guest memory changes what the guest does", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     // movb $7,%al is b0 07 at 0x100000: make it movb $9,%al.
@@ -136,7 +136,7 @@ TEST_CASE("gdb: writing guest memory changes what the guest does", "[gdb]") {
     CHECK(result.exit_status == 9);
 }
 
-TEST_CASE("gdb: writing registers changes what the guest does", "[gdb]") {
+TEST_CASE("gdb: writing registers changes what the guest does", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     // Skip the movb and give the OUT another status in al.
@@ -147,7 +147,7 @@ TEST_CASE("gdb: writing registers changes what the guest does", "[gdb]") {
     CHECK(result.exit_status == 11);
 }
 
-TEST_CASE("gdb: kill ends the VM with status 117", "[gdb]") {
+TEST_CASE("gdb: kill ends the VM with status 117", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("spin")});
     auto session = run_gdb(vm.port(), {"kill"});
@@ -158,7 +158,7 @@ TEST_CASE("gdb: kill ends the VM with status 117", "[gdb]") {
     CHECK_THAT(result.err, Catch::Contains("gdb killed the VM"));
 }
 
-TEST_CASE("gdb: monitor info help and stats answer", "[gdb]") {
+TEST_CASE("gdb: monitor info help and stats answer", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({"--mem", "32M", test_guest("exit_status")});
     auto session = run_gdb(vm.port(), {"monitor info", "monitor help", "monitor exits on", "continue",
@@ -174,7 +174,7 @@ TEST_CASE("gdb: monitor info help and stats answer", "[gdb]") {
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb stub: garbage, bad checksums and malformed packets leave the session working", "[gdb]") {
+TEST_CASE("gdb stub: garbage, bad checksums and malformed packets leave the session working", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     RawGdbClient client(vm.port());
@@ -208,7 +208,7 @@ TEST_CASE("gdb stub: garbage, bad checksums and malformed packets leave the sess
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb stub: a hang-up in the middle of a packet detaches and the guest finishes", "[gdb]") {
+TEST_CASE("gdb stub: a hang-up in the middle of a packet detaches and the guest finishes", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     RawGdbClient client(vm.port());
@@ -220,7 +220,7 @@ TEST_CASE("gdb stub: a hang-up in the middle of a packet detaches and the guest 
     CHECK_THAT(result.err, Catch::Contains("gdb hung up; detached, the guest runs on"));
 }
 
-TEST_CASE("gdb stub: a hang-up while the guest runs detaches it and it runs on", "[gdb]") {
+TEST_CASE("gdb stub: a hang-up while the guest runs detaches it and it runs on", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({"--timeout", "2", test_guest("spin")});
     RawGdbClient client(vm.port());
@@ -234,7 +234,7 @@ TEST_CASE("gdb stub: a hang-up while the guest runs detaches it and it runs on",
     CHECK_THAT(result.err, Catch::Contains("gdb hung up; detached, the guest runs on"));
 }
 
-TEST_CASE("gdb stub: Ctrl-C stops a running guest with SIGINT", "[gdb]") {
+TEST_CASE("gdb stub: Ctrl-C stops a running guest with SIGINT", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({"--timeout", "30", test_guest("spin")});
     RawGdbClient client(vm.port());
@@ -250,7 +250,7 @@ TEST_CASE("gdb stub: Ctrl-C stops a running guest with SIGINT", "[gdb]") {
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
 
-TEST_CASE("gdb stub: the VM ending while gdb waits is reported as W with the status", "[gdb]") {
+TEST_CASE("gdb stub: the VM ending while gdb waits is reported as W with the status", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({test_guest("exit_status")});
     RawGdbClient client(vm.port());
@@ -259,7 +259,7 @@ TEST_CASE("gdb stub: the VM ending while gdb waits is reported as W with the sta
     CHECK(vm.wait().exit_status == 7);
 }
 
-TEST_CASE("gdb stub: the debug probe gives up at its deadline", "[gdb]") {
+TEST_CASE("gdb stub: the debug probe gives up at its deadline", "[kvm][gdb]") {
     require_kvm();
     auto started = std::chrono::steady_clock::now();
     gdb::GuestDebugSupport support = gdb::probe_guest_debug(std::chrono::milliseconds(0));
@@ -271,7 +271,7 @@ TEST_CASE("gdb stub: the debug probe gives up at its deadline", "[gdb]") {
     CHECK(support.hardware_breakpoints == 0);
 }
 
-TEST_CASE("gdb: a breakpoint this host cannot set is refused and the guest still runs", "[gdb]") {
+TEST_CASE("gdb: a breakpoint this host cannot set is refused and the guest still runs", "[kvm][gdb]") {
     require_kvm();
     if (host_support().software_breakpoints) {
         std::printf("SKIPPED: this host's KVM delivers int3 breakpoints, so nothing is refused\n");
@@ -286,7 +286,7 @@ TEST_CASE("gdb: a breakpoint this host cannot set is refused and the guest still
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: a software breakpoint stops the guest at its address", "[gdb]") {
+TEST_CASE("gdb: a software breakpoint stops the guest at its address", "[kvm][gdb]") {
     require_kvm();
     require_host_delivers(host_support().software_breakpoints, "int3 breakpoints");
     GlassvmUnderGdb vm({test_guest("exit_status")});
@@ -300,7 +300,7 @@ TEST_CASE("gdb: a software breakpoint stops the guest at its address", "[gdb]") 
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: a hardware breakpoint stops the guest at its address", "[gdb]") {
+TEST_CASE("gdb: a hardware breakpoint stops the guest at its address", "[kvm][gdb]") {
     require_kvm();
     require_host_delivers(host_support().hardware_breakpoints > 0, "debug-register breakpoints");
     GlassvmUnderGdb vm({test_guest("exit_status")});
@@ -312,7 +312,7 @@ TEST_CASE("gdb: a hardware breakpoint stops the guest at its address", "[gdb]") 
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: stepi moves rip one instruction and stepping the exit OUT ends the VM", "[gdb]") {
+TEST_CASE("gdb: stepi moves rip one instruction and stepping the exit OUT ends the VM", "[kvm][gdb]") {
     require_kvm();
     require_host_delivers(host_support().kernel_single_step, "single-step exits in ring 0");
     GlassvmUnderGdb vm({test_guest("exit_status")});
@@ -325,7 +325,7 @@ TEST_CASE("gdb: stepi moves rip one instruction and stepping the exit OUT ends t
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("gdb: stepi walks the bundled kernel's first instructions", "[gdb]") {
+TEST_CASE("gdb: stepi walks the bundled kernel's first instructions", "[kvm][gdb]") {
     require_kvm();
     require_host_delivers(host_support().kernel_single_step, "single-step exits in ring 0");
     Entry entry = kernel_entry(1);

@@ -44,7 +44,7 @@ std::pair<unsigned long, ProcessResult> peak_rss_kib(const std::string& kernel, 
 
 }  // namespace
 
-TEST_CASE("a serial flood reaches a slow stdout whole, with bounded memory", "[hostile]") {
+TEST_CASE("a serial flood reaches a slow stdout whole, with bounded memory", "[kvm][hostile]") {
     require_kvm();
     // The reader sleeps first, so the 64 KiB pipe fills and glassvm's writes must wait rather than
     // pile up: glassvm's peak RSS must stay within a few MiB of a guest that prints three lines
@@ -64,7 +64,7 @@ TEST_CASE("a serial flood reaches a slow stdout whole, with bounded memory", "[h
     CHECK(flood_rss < baseline + 4 * 1024);  // 100 KiB went through; nothing close to it stays
 }
 
-TEST_CASE("hammering unmapped ports and MMIO reads all ones and goes on", "[hostile]") {
+TEST_CASE("hammering unmapped ports and MMIO reads all ones and goes on", "[kvm][hostile]") {
     require_kvm();
     auto quiet = run_hostile("unmapped_hammer");
     INFO(quiet.err);
@@ -77,14 +77,14 @@ TEST_CASE("hammering unmapped ports and MMIO reads all ones and goes on", "[host
     CHECK_THAT(counted.err, Catch::Contains("unmapped mmio accesses: 1004 reads, 1004 writes"));
 }
 
-TEST_CASE("memory beyond the end of RAM reads all ones and drops writes", "[hostile]") {
+TEST_CASE("memory beyond the end of RAM reads all ones and drops writes", "[kvm][hostile]") {
     require_kvm();
     auto result = run_hostile("beyond_ram", {"--mem", "16M"});
     INFO(result.err);
     CHECK(result.exit_status == 42);  // the guest saw all ones there, RAM below, and both halves
 }
 
-TEST_CASE("jumping into the MMIO hole ends the VM as an emulation failure", "[hostile]") {
+TEST_CASE("jumping into the MMIO hole ends the VM as an emulation failure", "[kvm][hostile]") {
     require_kvm();
     auto result = run_hostile("jump_mmio");
     INFO(result.err);
@@ -92,7 +92,7 @@ TEST_CASE("jumping into the MMIO hole ends the VM as an emulation failure", "[ho
     CHECK_THAT(first_line(result.err), Catch::Contains("rip=0xd0000000") && Catch::Contains("outside RAM"));
 }
 
-TEST_CASE("garbage in CR4 or EFER is a guest triple fault, reported", "[hostile]") {
+TEST_CASE("garbage in CR4 or EFER is a guest triple fault, reported", "[kvm][hostile]") {
     require_kvm();
     for (std::string name : {"control_registers", "msr"}) {
         auto result = run_hostile(name);
@@ -102,7 +102,7 @@ TEST_CASE("garbage in CR4 or EFER is a guest triple fault, reported", "[hostile]
     }
 }
 
-TEST_CASE("nonsense UART divisors and line control do not stop the output", "[hostile]") {
+TEST_CASE("nonsense UART divisors and line control do not stop the output", "[kvm][hostile]") {
     require_kvm();
     auto result = run_hostile("uart_divisor");
     INFO(result.err);
@@ -110,7 +110,7 @@ TEST_CASE("nonsense UART divisors and line control do not stop the output", "[ho
     CHECK(result.out == "divisor 0:   ok\ndivisor ffff ok\nlcr 0xff:    ok\n");
 }
 
-TEST_CASE("every value written to the exit port becomes glassvm's status", "[hostile]") {
+TEST_CASE("every value written to the exit port becomes glassvm's status", "[kvm][hostile]") {
     require_kvm();
     for (int value = 0; value < 256; ++value) {
         auto result = run_hostile("exit_value", {"--cmdline", std::to_string(value)});
@@ -122,7 +122,7 @@ TEST_CASE("every value written to the exit port becomes glassvm's status", "[hos
     CHECK(run_hostile("exit_value", {"--cmdline", "65799 l"}).exit_status == (65799 & 0xff));
 }
 
-TEST_CASE("an instruction the host cannot run ends the VM naming it", "[hostile]") {
+TEST_CASE("an instruction the host cannot run ends the VM naming it", "[kvm][hostile]") {
     require_kvm();
     auto result = run_hostile("cmpxchg16b");
     INFO(result.err);

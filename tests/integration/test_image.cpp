@@ -151,7 +151,7 @@ TEST_CASE("images: a failing RUN step names its Glassfile line", "[image]") {
     CHECK(fs::is_empty(directory / "store/images"));
 }
 
-TEST_CASE("images: a vm image carries its kernel and init, and boots from them", "[image]") {
+TEST_CASE("images: a vm image carries its kernel and init, and boots from them", "[kvm][image]") {
     require_root();
     require_kvm();
     fs::path directory = fresh_image_test_directory("vm");

@@ -78,12 +78,12 @@ void boot_and_check(const std::string& kernel, std::chrono::seconds timeout) {
 
 }  // namespace
 
-TEST_CASE("linux: Debian's vmlinux boots through PVH to its Memory line", "[.][slow][linux]") {
+TEST_CASE("linux: Debian's vmlinux boots through PVH to its Memory line", "[.][slow][kvm][linux]") {
     require_kvm();
     boot_and_check(fetch_debian_kernel().vmlinux, std::chrono::seconds(400));
 }
 
-TEST_CASE("linux: Debian's bzImage boots through the boot protocol to its Memory line", "[.][slow][linux]") {
+TEST_CASE("linux: Debian's bzImage boots through the boot protocol to its Memory line", "[.][slow][kvm][linux]") {
     require_kvm();
     boot_and_check(fetch_debian_kernel().bzimage, std::chrono::seconds(1500));
 }

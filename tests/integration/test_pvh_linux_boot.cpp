@@ -18,7 +18,7 @@ std::string linux_stub() { return build_path("tests/guests/linux_stub.bin"); }
 
 }  // namespace
 
-TEST_CASE("pvh: the bundled guest boots through its PVH entry to the same banner", "[pvh]") {
+TEST_CASE("pvh: the bundled guest boots through its PVH entry to the same banner", "[kvm][pvh]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--boot", "pvh", "--cmdline", "hello through pvh", "--timeout", "30"});
     INFO(result.out << result.err);
@@ -27,7 +27,7 @@ TEST_CASE("pvh: the bundled guest boots through its PVH entry to the same banner
     CHECK_THAT(result.out, Catch::Contains("cmdline: hello through pvh"));
 }
 
-TEST_CASE("pvh: the probe runs as init, the first module, and its clock works", "[pvh]") {
+TEST_CASE("pvh: the probe runs as init, the first module, and its clock works", "[kvm][pvh]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--boot", "pvh", "--init", build_path("workloads/probe"),
                                "--cmdline", "hostname=pvh-guest -- 20", "--timeout", "30"});
@@ -48,7 +48,7 @@ TEST_CASE("pvh: a kernel without the PVH note is refused", "[pvh]") {
     CHECK_THAT(result.err, Catch::Contains("without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)"));
 }
 
-TEST_CASE("linux: a bzImage is entered at its 64-bit entry with boot_params, command line and e820", "[linux]") {
+TEST_CASE("linux: a bzImage is entered at its 64-bit entry with boot_params, command line and e820", "[kvm][linux]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--mem", "64M",
                                "--cmdline", "console=ttyS0 stub=yes", "--timeout", "30"});
@@ -57,7 +57,7 @@ TEST_CASE("linux: a bzImage is entered at its 64-bit entry with boot_params, com
     CHECK_THAT(result.out, Catch::Contains("console=ttyS0 stub=yes"));
 }
 
-TEST_CASE("linux: the initrd is placed where boot_params says", "[linux]") {
+TEST_CASE("linux: the initrd is placed where boot_params says", "[kvm][linux]") {
     require_kvm();
     std::string initrd = build_path("tests/linux_stub_initrd.img");
     std::ofstream(initrd, std::ios::binary) << std::string(1, char(0x20)) << std::string(5000, 'x');
@@ -67,7 +67,7 @@ TEST_CASE("linux: the initrd is placed where boot_params says", "[linux]") {
     CHECK(result.exit_status == 3 + 0x20);  // e820_entries + the initrd's first byte
 }
 
-TEST_CASE("linux: the ELF vmlinux path boots a PVH kernel (the bundled guest)", "[linux]") {
+TEST_CASE("linux: the ELF vmlinux path boots a PVH kernel (the bundled guest)", "[kvm][linux]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", build_path("guest/glassvm-guest.elf"),
                                "--cmdline", "vmlinux path", "--timeout", "30"});
@@ -109,7 +109,7 @@ TEST_CASE("cpuid: --cpuid is validated before the VM starts", "[cpuid]") {
     CHECK_THAT(result.err, Catch::Contains("'-nosuch' is not a feature glassvm knows by name"));
 }
 
-TEST_CASE("an emulation failure names the instruction and its rip", "[endings]") {
+TEST_CASE("an emulation failure names the instruction and its rip", "[kvm][endings]") {
     require_kvm();
     auto result = run_process({glassvm_binary(), "run", build_path("tests/guests/emulation_failure.elf"), "--timeout", "30"});
     INFO(result.out << result.err);

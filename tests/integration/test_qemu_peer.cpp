@@ -37,7 +37,7 @@ void check_probe_answered_by_guest(const ProcessResult& result) {
 
 }  // namespace
 
-TEST_CASE("QEMU microvm with KVM boots the guest through PVH", "[qemu]") {
+TEST_CASE("QEMU microvm with KVM boots the guest through PVH", "[kvm][qemu]") {
     require_kvm();
     check_probe_answered_by_guest(boot_in_qemu(true));
 }

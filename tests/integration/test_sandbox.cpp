@@ -96,7 +96,7 @@ std::vector<std::string> seccomp_modes(const std::filesystem::path& proc) {
 
 }  // namespace
 
-TEST_CASE("sandbox: the demo runs confined and --verbose names each confined thread", "[sandbox]") {
+TEST_CASE("sandbox: the demo runs confined and --verbose names each confined thread", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--verbose"}, "");  // stdin: a pipe
@@ -112,7 +112,7 @@ TEST_CASE("sandbox: the demo runs confined and --verbose names each confined thr
     CHECK_THAT(plain.err, !Catch::Contains("sandbox"));  // quiet unless asked
 }
 
-TEST_CASE("sandbox: an SMP run with 4 vCPUs runs confined, every vCPU thread with its own filter", "[sandbox]") {
+TEST_CASE("sandbox: an SMP run with 4 vCPUs runs confined, every vCPU thread with its own filter", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--cpus", "4", "--verbose"});
@@ -123,7 +123,7 @@ TEST_CASE("sandbox: an SMP run with 4 vCPUs runs confined, every vCPU thread wit
         CHECK_THAT(run.err, Catch::Contains(fmt::format("the vcpu {} thread is confined", index)));
 }
 
-TEST_CASE("sandbox: the shell reads stdin through the confined stdin pump", "[sandbox]") {
+TEST_CASE("sandbox: the shell reads stdin through the confined stdin pump", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--cmdline", "shell", "--timeout", "30"}, "help\npoweroff\n");
@@ -133,7 +133,7 @@ TEST_CASE("sandbox: the shell reads stdin through the confined stdin pump", "[sa
     CHECK_THAT(run.err, !Catch::Contains("forbidden"));
 }
 
-TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a message naming it", "[sandbox]") {
+TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a message naming it", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "vcpu"});
@@ -145,7 +145,7 @@ TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a messag
     CHECK_THAT(debugged.err, Catch::Contains(forbidden_message("debugged vcpu 0")));
 }
 
-TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a message naming it", "[sandbox]") {
+TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a message naming it", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "main"});
@@ -153,7 +153,7 @@ TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a mess
     CHECK_THAT(run.err, Catch::Contains(forbidden_message("main")));
 }
 
-TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest runs to its end", "[sandbox]") {
+TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest runs to its end", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     for (const char* thread : {"vcpu", "main"}) {
@@ -164,7 +164,7 @@ TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest r
     }
 }
 
-TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root", "[sandbox]") {
+TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root", "[kvm][sandbox]") {
     require_kvm();
     require_sandbox();
     gid_t kvm_gid = require_kvm_group();
@@ -177,7 +177,7 @@ TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root
     CHECK_THAT(unknown.err, Catch::Contains("--uid: 'no-such-user-here' is neither a number nor a user"));
 }
 
-TEST_CASE("sandbox: an unprivileged user in the kvm group boots the bundled guest", "[sandbox]") {
+TEST_CASE("sandbox: an unprivileged user in the kvm group boots the bundled guest", "[kvm][sandbox]") {
     require_sandbox();
     gid_t kvm_gid = require_kvm_group();
     auto run = run_process(as_nobody(kvm_gid, {build_path("glassvm"), "run", "--verbose", "--cpus", "2"}));
@@ -188,7 +188,7 @@ TEST_CASE("sandbox: an unprivileged user in the kvm group boots the bundled gues
 }
 
 TEST_CASE("sandbox: root drops to --uid and --gid, and /proc shows the ids, no_new_privs and seccomp on every thread",
-          "[sandbox]") {
+          "[kvm][sandbox]") {
     require_root();
     require_sandbox();
     gid_t kvm_gid = require_kvm_group();

@@ -42,7 +42,7 @@ size_t count_of(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("smp: --cpus N reports N CPUs with distinct APIC ids", "[smp]") {
+TEST_CASE("smp: --cpus N reports N CPUs with distinct APIC ids", "[kvm][smp]") {
     require_kvm();
     for (int cpus : {1, 2, 4}) {
         auto result = run_guest({"--cpus", std::to_string(cpus)});
@@ -63,7 +63,7 @@ TEST_CASE("smp: --cpus N reports N CPUs with distinct APIC ids", "[smp]") {
     }
 }
 
-TEST_CASE("smp: both ways of starting APs bring every CPU online", "[smp]") {
+TEST_CASE("smp: both ways of starting APs bring every CPU online", "[kvm][smp]") {
     require_kvm();
     for (std::string words : {"smpboot=serial", "smpboot=serial smpdelay=spec", "smpdelay=spec"}) {
         auto result = run_guest({"--cpus", "3", "--cmdline", words});
@@ -74,7 +74,7 @@ TEST_CASE("smp: both ways of starting APs bring every CPU online", "[smp]") {
     }
 }
 
-TEST_CASE("smp: the probe runs on the CPU initcpu names and reports it", "[smp]") {
+TEST_CASE("smp: the probe runs on the CPU initcpu names and reports it", "[kvm][smp]") {
     require_kvm();
     for (int cpu = 0; cpu < 4; ++cpu) {
         auto result = run_guest({"--cpus", "4", "--init", build_path("workloads/probe"), "--cmdline",
@@ -86,7 +86,7 @@ TEST_CASE("smp: the probe runs on the CPU initcpu names and reports it", "[smp]"
     }
 }
 
-TEST_CASE("smp: initcpu naming no CPU that is online runs init on cpu 0 and says so", "[smp]") {
+TEST_CASE("smp: initcpu naming no CPU that is online runs init on cpu 0 and says so", "[kvm][smp]") {
     require_kvm();
     auto result = run_guest({"--cpus", "2", "--init", build_path("workloads/probe"), "--cmdline", "initcpu=5 -- 10"});
     INFO(result.out << result.err);
@@ -95,7 +95,7 @@ TEST_CASE("smp: initcpu naming no CPU that is online runs init on cpu 0 and says
     CHECK(value_of(result.out, "cpu") == "0");
 }
 
-TEST_CASE("smp: an exit from an application processor ends the VM with its status", "[smp]") {
+TEST_CASE("smp: an exit from an application processor ends the VM with its status", "[kvm][smp]") {
     require_kvm();
     auto result = run_guest({"--cpus", "4", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=3"});
     INFO(result.out << result.err);
@@ -108,7 +108,7 @@ TEST_CASE("smp: an exit from an application processor ends the VM with its statu
     CHECK(fault.exit_status == abi::kStatusSignalBase + abi::kSignalSegv);
 }
 
-TEST_CASE("smp: an exit ends the VM while the other vCPUs still wait for SIPI", "[smp]") {
+TEST_CASE("smp: an exit ends the VM while the other vCPUs still wait for SIPI", "[kvm][smp]") {
     require_kvm();
     // exit_status.elf never starts its APs: their threads sit in KVM_RUN, waiting for SIPI.
     auto result = run_guest({build_path("tests/guests/exit_status.elf"), "--cpus", "4"});
@@ -117,7 +117,7 @@ TEST_CASE("smp: an exit ends the VM while the other vCPUs still wait for SIPI", 
     CHECK(result.elapsed < std::chrono::seconds(5));
 }
 
-TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[smp]") {
+TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[kvm][smp]") {
     require_kvm();
     auto waiting = run_process({build_path("glassvm"), "run", build_path("tests/guests/spin.elf"), "--cpus", "2",
                                 "--timeout", "0.5"});
@@ -147,7 +147,7 @@ TEST_CASE("smp: --cpus outside 1 to the guest's limit is a usage error", "[smp]"
     }
 }
 
-TEST_CASE("smp: the exit trace and statistics see every vCPU's exits", "[smp][watch]") {
+TEST_CASE("smp: the exit trace and statistics see every vCPU's exits", "[kvm][smp][watch]") {
     require_kvm();
     auto result = run_guest({"--cpus", "2", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=1",
                              "--trace-exits", "--exit-stats"});
@@ -163,7 +163,7 @@ TEST_CASE("smp: the exit trace and statistics see every vCPU's exits", "[smp][wa
     CHECK_THAT(result.err, Catch::Contains("port 0xf4") && Catch::Contains("exit "));
 }
 
-TEST_CASE("smp: the exit stepper stops at every vCPU's exits and names the vCPU", "[smp][stepper]") {
+TEST_CASE("smp: the exit stepper stops at every vCPU's exits and names the vCPU", "[kvm][smp][stepper]") {
     require_kvm();
     std::string commands;
     for (int i = 0; i < 400; ++i) commands += "next\n";

@@ -44,7 +44,7 @@ size_t task_switches(const std::string& out, int tasks, int lines) {
 
 }  // namespace
 
-TEST_CASE("smp scheduler: a 200 ms sleep on an application processor takes 200 ms", "[smp][interrupts]") {
+TEST_CASE("smp scheduler: a 200 ms sleep on an application processor takes 200 ms", "[kvm][smp][interrupts]") {
     require_kvm();
     // A sleep never ends early; it ends on the AP's first own tick after its deadline, so within
     // 20 %. On this 2-CPU development host other work can delay a vCPU thread's wake-up by tens of
@@ -64,7 +64,7 @@ TEST_CASE("smp scheduler: a 200 ms sleep on an application processor takes 200 m
     CHECK(best <= 240'000'000);
 }
 
-TEST_CASE("smp scheduler: two tasks interleave on CPU 0 and on an AP", "[smp][interrupts]") {
+TEST_CASE("smp scheduler: two tasks interleave on CPU 0 and on an AP", "[kvm][smp][interrupts]") {
     require_kvm();
     // 20 lines of ~6 ms each per task (8,000,000 spins): ~24 ticks in all, so that switches
     // are seen even when this 2-CPU development host, busy with other work, delays some ticks
@@ -78,7 +78,7 @@ TEST_CASE("smp scheduler: two tasks interleave on CPU 0 and on an AP", "[smp][in
     }
 }
 
-TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[smp][interrupts]") {
+TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[kvm][smp][interrupts]") {
     require_kvm();
     auto result = run_glassvm({"--cpus", "4", "--cmdline", "shell", "--init", build_path("workloads/probe")},
                               "ticks\nrun probe 10 sleep_ms=300\nticks\npoweroff\n");
@@ -97,7 +97,7 @@ TEST_CASE("smp scheduler: ticks advance with four CPUs, the shell on CPU 0", "[s
     CHECK(ticks[1] - ticks[0] <= slept_ms / 10 + 10);
 }
 
-TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[smp][interrupts]") {
+TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[kvm][smp][interrupts]") {
     require_kvm();
     for (std::string cpus : {"1", "2", "4"}) {
         // The guest kernel starts every AP, then each CPU stops its timer and halts with IF = 0.
@@ -116,7 +116,7 @@ TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[s
     }
 }
 
-TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC timer still fires", "[smp][interrupts]") {
+TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC timer still fires", "[kvm][smp][interrupts]") {
     require_kvm();
     for (std::string cpus : {"1", "2"}) {
         auto result = run_glassvm({build_path("tests/guests/halt_timer.elf"), "--cpus", cpus});

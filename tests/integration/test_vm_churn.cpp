@@ -187,4 +187,4 @@ void churn(int count) {
 }  // namespace
 
 // ~3 s on the idle 2-CPU development host (~320 VMs/s), ~18 s when it is busy with other builds.
-TEST_CASE("load: 1000 VMs run one after another in one process leak nothing", "[load]") { churn(1000); }
+TEST_CASE("load: 1000 VMs run one after another in one process leak nothing", "[kvm][load]") { churn(1000); }
