@@ -47,6 +47,15 @@ std::vector<AllowedSyscall> common() {
         {"madvise", "malloc and a thread's exit hand unused pages back"},
         {"exit", "the thread ends"},
         {"exit_group", "glassvm ends (also how a forbidden call ends it)"},
+        // The vDSO answers these without entering the kernel only when user space can read the
+        // clock source (TSC, kvm-clock). Where it cannot (HPET, the ACPI PM timer, a TSC the
+        // kernel marked unstable: the KVM lab, Xen and many VMs), glibc falls back to the real
+        // system call, from any thread that reads a clock (timeouts, statistics, the gdb stub).
+        {"clock_gettime", "reading a clock (the vDSO's fallback where it cannot read the clock source)"},
+        {"gettimeofday", "reading the time of day (the vDSO's fallback)"},
+        {"time", "reading the time in seconds (the vDSO's fallback)"},
+        {"clock_getres", "a clock's resolution (the vDSO's fallback)"},
+        {"getcpu", "which CPU runs this thread (the vDSO's fallback)"},
         // glibc's malloc opens /proc/sys/vm/overcommit_memory the first time it shrinks a
         // thread's heap, and carries on without it if the open fails: that one form (read-only,
         // close-on-exec) is refused with EACCES instead of ending glassvm. No file is opened.
@@ -128,7 +137,6 @@ std::vector<AllowedSyscall> main_thread(int process_id) {
          "registers and mp_state of each vCPU for the timeout report; KVM_IRQ_LINE (the UART's line "
          "may move as the main thread performs the guest's queued writes)",
          requests({KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_MP_STATE, KVM_IRQ_LINE})},
-        {"clock_gettime", "the halt watch reads each vCPU thread's CPU-time clock"},
         {"brk", "malloc's main arena"},
         {"close", "tearing down: trace file, eventfds, the VM's descriptors"},
         fstat_of_descriptor("stdio on stderr (the statistics table)"),
