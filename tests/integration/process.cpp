@@ -2,6 +2,7 @@
 #include "process.hpp"
 
 #include "cli/spawn.hpp"
+#include "kvm/kvm_system.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -30,10 +31,12 @@ void require_kvm() {
         ::close(fd);
         return;
     }
-    std::printf("SKIPPED: /dev/kvm cannot be opened here (%m); integration tests need KVM\n");
+    std::printf("SKIPPED: /dev/kvm cannot be opened here (%m); this test boots VMs (./scripts/test runs it in the KVM lab, scripts/kvm-lab)\n");
     std::fflush(stdout);
     std::_Exit(77);
 }
+
+x86::CpuVendor kvm_vendor() { return x86::cpu_vendor(KvmSystem::open().supported_cpuid()); }
 
 std::string value_of(const std::string& text, const std::string& key) {
     std::string needle = key + "=";

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "x86/cpuid.hpp"
+
 namespace glassvm::test {
 
 struct ProcessResult {
@@ -26,6 +28,10 @@ std::string build_path(const std::string& relative);
 // Ends the current test as "skipped" (ctest SKIP_RETURN_CODE 77) when /dev/kvm cannot be
 // opened, printing why. The only reason an integration test may skip.
 void require_kvm();
+
+// Whose CPU KVM runs guests on here: the two back ends (kvm-intel, kvm-amd) differ in places
+// glassvm reports, such as the registers after a triple fault. Needs /dev/kvm.
+x86::CpuVendor kvm_vendor();
 
 // The text after "KEY=" on its own line in `text`, or "" when absent.
 std::string value_of(const std::string& text, const std::string& key);

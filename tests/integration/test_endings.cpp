@@ -19,7 +19,7 @@ ProcessResult run_test_kernel(const std::string& name, std::vector<std::string> 
 
 }  // namespace
 
-TEST_CASE("the exit device's status is glassvm's exit status", "[endings]") {
+TEST_CASE("the exit device's status is glassvm's exit status", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("exit_status");
     INFO(result.err);
@@ -27,16 +27,24 @@ TEST_CASE("the exit device's status is glassvm's exit status", "[endings]") {
     CHECK(result.err.empty());
 }
 
-TEST_CASE("a triple fault is reported with rip and the bytes there", "[endings]") {
+TEST_CASE("a triple fault is reported with rip and the bytes there", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("triple_fault");
     INFO(result.err);
     CHECK(result.exit_status == abi::kExitTripleFault);
-    CHECK_THAT(result.err, Catch::Contains("triple fault") && Catch::Contains("rip=0x100000") &&
-                               Catch::Contains("bytes at rip: 0f 0b"));
+    if (kvm_vendor() == glassvm::x86::CpuVendor::Amd) {
+        // AMD's KVM re-initialises the vCPU on SHUTDOWN: glassvm says so instead of showing the
+        // INIT state's rip as if the guest had been there.
+        CHECK_THAT(result.err, Catch::Contains("triple fault") && Catch::Contains("where it was is not known") &&
+                                   Catch::Contains("INIT state") && !Catch::Contains("bytes at rip"));
+        CHECK_THAT(result.err, Catch::Contains("(the INIT state KVM put the vCPU in, not the guest's)"));
+    } else {
+        CHECK_THAT(result.err, Catch::Contains("triple fault") && Catch::Contains("rip=0x100000") &&
+                                   Catch::Contains("bytes at rip: 0f 0b"));
+    }
 }
 
-TEST_CASE("unmapped MMIO reads all ones and drops writes and is counted", "[endings]") {
+TEST_CASE("unmapped MMIO reads all ones and drops writes and is counted", "[kvm][endings]") {
     require_kvm();
     auto quiet = run_test_kernel("unmapped_mmio");
     CHECK(quiet.exit_status == 42);  // the guest saw 0xffffffff
@@ -50,7 +58,7 @@ TEST_CASE("unmapped MMIO reads all ones and drops writes and is counted", "[endi
     CHECK_THAT(verbose.err, Catch::Contains("unmapped mmio accesses: 1 reads, 1 writes"));
 }
 
-TEST_CASE("a timeout stops a guest spinning with interrupts off", "[endings]") {
+TEST_CASE("a timeout stops a guest spinning with interrupts off", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("spin", {"--timeout", "0.5"});
     INFO(result.err);
@@ -59,7 +67,7 @@ TEST_CASE("a timeout stops a guest spinning with interrupts off", "[endings]") {
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
 
-TEST_CASE("HLT with nothing to wake the CPU ends the VM", "[endings]") {
+TEST_CASE("HLT with nothing to wake the CPU ends the VM", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("halt");
     INFO(result.err);

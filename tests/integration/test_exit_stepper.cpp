@@ -41,7 +41,7 @@ size_t count_of(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("stepper: the one OUT of exit_status shows port data registers and the out instruction", "[stepper]") {
+TEST_CASE("stepper: the one OUT of exit_status shows port data registers and the out instruction", "[kvm][stepper]") {
     require_kvm();
     auto result = step("next\n", "exit_status");
     INFO(result.err);
@@ -58,7 +58,7 @@ TEST_CASE("stepper: the one OUT of exit_status shows port data registers and the
     CHECK(count_of(result.err, kPrompt) == 1);
 }
 
-TEST_CASE("stepper: regs shows segment and control registers EFER and the descriptor tables", "[stepper]") {
+TEST_CASE("stepper: regs shows segment and control registers EFER and the descriptor tables", "[kvm][stepper]") {
     require_kvm();
     auto result = step("regs\nnext\n", "exit_status");
     INFO(result.err);
@@ -71,7 +71,7 @@ TEST_CASE("stepper: regs shows segment and control registers EFER and the descri
     CHECK(count_of(result.err, kPrompt) == 2);
 }
 
-TEST_CASE("stepper: x p:0x100000 16 dumps the guest's first bytes and x reads virtual addresses", "[stepper]") {
+TEST_CASE("stepper: x p:0x100000 16 dumps the guest's first bytes and x reads virtual addresses", "[kvm][stepper]") {
     require_kvm();
     auto result = step("x p:0x100000 16\nx 100000 5\nx p:0xe0000000 4\nnext\n", "exit_status");
     INFO(result.err);
@@ -82,7 +82,7 @@ TEST_CASE("stepper: x p:0x100000 16 dumps the guest's first bytes and x reads vi
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("stepper: dis at rip and at a physical address", "[stepper]") {
+TEST_CASE("stepper: dis at rip and at a physical address", "[kvm][stepper]") {
     require_kvm();
     auto result = step("dis p:0x100000 3\ndis\nnext\n", "exit_status");
     INFO(result.err);
@@ -91,7 +91,7 @@ TEST_CASE("stepper: dis at rip and at a physical address", "[stepper]") {
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("stepper: a bad command gets a one-line error and the prompt again", "[stepper]") {
+TEST_CASE("stepper: a bad command gets a one-line error and the prompt again", "[kvm][stepper]") {
     require_kvm();
     auto result = step("bogus\nx zz\nc 0\nnext\n", "exit_status");
     INFO(result.err);
@@ -104,7 +104,7 @@ TEST_CASE("stepper: a bad command gets a one-line error and the prompt again", "
     CHECK(result.exit_status == 7);
 }
 
-TEST_CASE("stepper: quit ends the VM with status 117 before the exit is handled", "[stepper]") {
+TEST_CASE("stepper: quit ends the VM with status 117 before the exit is handled", "[kvm][stepper]") {
     require_kvm();
     auto result = step("quit\n");
     INFO(result.err);
@@ -117,7 +117,7 @@ TEST_CASE("stepper: quit ends the VM with status 117 before the exit is handled"
     CHECK(short_form.exit_status == abi::kExitStopped);  // not 7: the exit port write was not handled
 }
 
-TEST_CASE("stepper: the end of input continues to the end with the guest's own status", "[stepper]") {
+TEST_CASE("stepper: the end of input continues to the end with the guest's own status", "[kvm][stepper]") {
     require_kvm();
     auto bundled = step("");
     INFO(bundled.err);
@@ -132,7 +132,7 @@ TEST_CASE("stepper: the end of input continues to the end with the guest's own s
     CHECK(count_of(mmio.err, "end of input") == 1);
 }
 
-TEST_CASE("stepper: next stops at every exit of the bundled guest's boot in order", "[stepper]") {
+TEST_CASE("stepper: next stops at every exit of the bundled guest's boot in order", "[kvm][stepper]") {
     require_kvm();
     auto result = step("n\nn\nn\nn\n");
     INFO(result.err);
@@ -149,7 +149,7 @@ TEST_CASE("stepper: next stops at every exit of the bundled guest's boot in orde
     CHECK(result.exit_status == 0);
 }
 
-TEST_CASE("stepper: continue 3 handles three exits and stops before the fourth", "[stepper]") {
+TEST_CASE("stepper: continue 3 handles three exits and stops before the fourth", "[kvm][stepper]") {
     require_kvm();
     auto result = step("continue 3\nc 3\n");
     INFO(result.err);
@@ -161,7 +161,7 @@ TEST_CASE("stepper: continue 3 handles three exits and stops before the fourth",
     CHECK(result.exit_status == 0);
 }
 
-TEST_CASE("stepper: continue IO skips the MMIO exits and a read shows its data once handled", "[stepper]") {
+TEST_CASE("stepper: continue IO skips the MMIO exits and a read shows its data once handled", "[kvm][stepper]") {
     require_kvm();
     auto mmio = step("continue IO\n", "unmapped_mmio");
     INFO(mmio.err);
@@ -181,7 +181,7 @@ TEST_CASE("stepper: continue IO skips the MMIO exits and a read shows its data o
     CHECK(read.exit_status == 42);
 }
 
-TEST_CASE("stepper: continue to a reason that never comes runs to the end", "[stepper]") {
+TEST_CASE("stepper: continue to a reason that never comes runs to the end", "[kvm][stepper]") {
     require_kvm();
     auto result = step("continue SHUTDOWN\n");
     INFO(result.err);
@@ -191,7 +191,7 @@ TEST_CASE("stepper: continue to a reason that never comes runs to the end", "[st
     CHECK(count_of(result.err, "end of input") == 0);  // the input was never read again
 }
 
-TEST_CASE("stepper: help and stats answer at the prompt", "[stepper]") {
+TEST_CASE("stepper: help and stats answer at the prompt", "[kvm][stepper]") {
     require_kvm();
     auto result = step("c 8\nhelp\nstats\nc\n");
     INFO(result.err);
@@ -202,7 +202,7 @@ TEST_CASE("stepper: help and stats answer at the prompt", "[stepper]") {
     CHECK(result.exit_status == 0);
 }
 
-TEST_CASE("stepper: HLT and SHUTDOWN stops show their instruction and then end the VM as usual", "[stepper]") {
+TEST_CASE("stepper: HLT and SHUTDOWN stops show their instruction and then end the VM as usual", "[kvm][stepper]") {
     require_kvm();
     auto halt = step("next\n", "halt");
     INFO(halt.err);
@@ -217,6 +217,9 @@ TEST_CASE("stepper: HLT and SHUTDOWN stops show their instruction and then end t
     auto fault_stops = stops(fault.err);
     REQUIRE(fault_stops.size() == 1);
     CHECK_THAT(fault_stops[0], Catch::EndsWith(": SHUTDOWN"));
-    CHECK_THAT(fault.err, Catch::Contains("=> 0x0000000000100000:  0f 0b") && Catch::Contains("ud2"));
+    if (kvm_vendor() == glassvm::x86::CpuVendor::Amd)  // the registers are KVM's INIT state (exit_handler.hpp)
+        CHECK_THAT(fault.err, Catch::Contains("where it was is not known") && !Catch::Contains("=> 0x"));
+    else
+        CHECK_THAT(fault.err, Catch::Contains("=> 0x0000000000100000:  0f 0b") && Catch::Contains("ud2"));
     CHECK(fault.exit_status == abi::kExitTripleFault);
 }

@@ -13,6 +13,7 @@
 #include "debug/exiting_instruction.hpp"
 #include "debug/guest_disassembly.hpp"
 #include "debug/hexdump.hpp"
+#include "run/exit_handler.hpp"
 
 namespace glassvm {
 
@@ -78,6 +79,10 @@ void ExitStepper::show(const Stop& stop) {
     CpuMode mode = cpu_mode(stop.context.vcpu.sregs());
     Translate translate = translator(stop.context);
     std::string text = describe_exit_event(stop.event, stop.context.bus) + "\n" + format_general_registers(regs);
+    if (std::holds_alternative<ShutdownExit>(stop.event.exit) && stop.context.vcpu.reset_by_shutdown()) {
+        print(text + "  " + shutdown_state_lost() + "\n");
+        return;
+    }
     if (auto cause = find_exiting_instruction(stop.context.memory, translate, stop.event.exit, regs, mode))
         text += format_instruction(*cause, false) + "   <- caused this exit; rip is already past it\n";
     text += disassemble_guest(stop.context.memory, translate, {regs.rip, false}, 1, mode, regs.rip);

@@ -37,6 +37,14 @@ public:
     // KVM_SET_GUEST_DEBUG: single-step and breakpoint control (KVM_GUESTDBG_* flags).
     void set_guest_debug(const kvm_guest_debug& debug);
 
+    // Whether KVM re-initialises this vCPU when it intercepts a SHUTDOWN (triple fault). AMD's KVM
+    // does: the VMCB is undefined after a SHUTDOWN intercept (AMD APM vol. 2, 15.9), so KVM puts
+    // the vCPU through INIT (svm.c, shutdown_interception) before it returns KVM_EXIT_SHUTDOWN,
+    // and the registers then hold the INIT state (rip 0xfff0, cs 0xf000), not where the guest
+    // was. Intel's KVM keeps them. The machine says which at creation (false by default).
+    void set_reset_by_shutdown(bool reset) { m_reset_by_shutdown = reset; }
+    bool reset_by_shutdown() const { return m_reset_by_shutdown; }
+
     // Asks KVM to copy the general registers into kvm_run at every exit (KVM_CAP_SYNC_REGS),
     // so observers read RIP without a KVM_GET_REGS ioctl. Returns false when unsupported.
     bool enable_register_sync(bool supported);
@@ -55,6 +63,7 @@ public:
 private:
     int m_index;
     bool m_registers_synced = false;
+    bool m_reset_by_shutdown = false;
     Fd m_fd;
     Mapping m_run_area;
 };

@@ -48,8 +48,10 @@ void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_
 }
 
 StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
-    std::string where = describe_rip(vcpu, m_memory);
+    bool state_lost = std::holds_alternative<ShutdownExit>(exit) && vcpu.reset_by_shutdown();
+    std::string where = state_lost ? shutdown_state_lost() : describe_rip(vcpu, m_memory);
     std::string registers = describe_registers(vcpu.regs(), vcpu.sregs());
+    if (state_lost) registers = "  (the INIT state KVM put the vCPU in, not the guest's)\n" + registers;
     auto report = [&](StopReason reason, int status, std::string what) {
         return StopReport{reason, status, fmt::format("{} ({}) on vCPU {}: {}", what, exit_name(exit),
                                                       vcpu.index(), where), registers};
@@ -72,6 +74,11 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
     if (std::holds_alternative<DebugExit>(exit))
         return report(StopReason::UnknownExit, abi::kExitUnknown, "a debug exit with no debugger attached");
     return report(StopReason::UnknownExit, abi::kExitUnknown, "an exit glassvm does not handle");
+}
+
+std::string shutdown_state_lost() {
+    return "where it was is not known: AMD's KVM re-initialises a vCPU when it intercepts SHUTDOWN (the "
+           "VMCB is undefined after one), so its registers hold the INIT state (rip=0xfff0, cs=0xf000)";
 }
 
 std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory) {

@@ -49,6 +49,9 @@ private:
 // "rip=0x… (cs=0x8, cpl 0)  bytes at rip: 0f 0b …" for exit reports; reads guest memory
 // through the guest's page tables.
 std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory);
+// What a report says instead of describe_rip() after a SHUTDOWN on a vCPU KVM re-initialised
+// (Vcpu::reset_by_shutdown: AMD), whose registers no longer tell where the guest was.
+std::string shutdown_state_lost();
 // The general-purpose and control registers, several lines.
 std::string describe_registers(const kvm_regs& regs, const kvm_sregs& sregs);
 

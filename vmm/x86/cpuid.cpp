@@ -4,6 +4,7 @@
 #include "x86/cpuid.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace glassvm::x86 {
 
@@ -14,6 +15,28 @@ std::vector<kvm_cpuid_entry2> guest_cpuid(std::vector<kvm_cpuid_entry2> entries,
         if (entry.function == 0xB || entry.function == 0x1F) entry.edx = apic_id;
     }
     return entries;
+}
+
+CpuVendor cpu_vendor(const std::vector<kvm_cpuid_entry2>& entries) {
+    auto leaf0 = std::find_if(entries.begin(), entries.end(), [](const auto& entry) { return entry.function == 0; });
+    if (leaf0 == entries.end()) return CpuVendor::Other;
+    char name[12];
+    std::memcpy(name, &leaf0->ebx, 4);
+    std::memcpy(name + 4, &leaf0->edx, 4);
+    std::memcpy(name + 8, &leaf0->ecx, 4);
+    std::string_view vendor(name, sizeof name);
+    if (vendor == "GenuineIntel") return CpuVendor::Intel;
+    if (vendor == "AuthenticAMD") return CpuVendor::Amd;
+    return CpuVendor::Other;
+}
+
+std::string_view to_string(CpuVendor vendor) {
+    switch (vendor) {
+    case CpuVendor::Intel: return "Intel";
+    case CpuVendor::Amd: return "AMD";
+    case CpuVendor::Other: break;
+    }
+    return "other";
 }
 
 std::vector<kvm_cpuid_entry2> with_timing_leaf(std::vector<kvm_cpuid_entry2> entries, uint32_t tsc_khz) {

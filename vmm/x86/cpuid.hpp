@@ -5,11 +5,19 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace glassvm::x86 {
 
 std::vector<kvm_cpuid_entry2> guest_cpuid(std::vector<kvm_cpuid_entry2> supported, int vcpu_index);
+
+// Whose CPU: leaf 0's vendor string, EBX-EDX-ECX (SDM vol. 2A, CPUID leaf 00H). KVM reports the
+// host's in KVM_GET_SUPPORTED_CPUID, and so tells which of its two back ends runs the guests
+// (kvm-intel with VT-x, kvm-amd with AMD-V): they differ in places glassvm reports.
+enum class CpuVendor { Intel, Amd, Other };
+CpuVendor cpu_vendor(const std::vector<kvm_cpuid_entry2>& entries);
+std::string_view to_string(CpuVendor vendor);
 
 // The hypervisor timing leaf, 0x40000010 (VMware's convention, which KVM guests and QEMU follow):
 // EAX = TSC frequency in kHz, EBX = local APIC bus frequency in kHz (KVM's APIC timer counts at
