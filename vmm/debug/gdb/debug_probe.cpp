@@ -136,15 +136,16 @@ std::string probe_software_breakpoint(ProbeVm& probe, bool& works) {
     return works ? "int3 breakpoints: yes" : fmt::format("int3 breakpoints: no ({})", describe(exit));
 }
 
-// A debug-register execute breakpoint on the fourth nop must exit as #DB there.
-std::string probe_hardware_breakpoint(ProbeVm& probe, int registers, int& usable) {
-    if (registers <= 0) return "hardware breakpoints: no (KVM_CAP_GUEST_DEBUG_HW_BPS is 0)";
+// A debug-register execute breakpoint on the fourth nop must exit as #DB there. On x86 KVM takes
+// DR0–DR3 for KVM_GUESTDBG_USE_HW_BP whenever asked: KVM_CAP_GUEST_DEBUG_HW_BPS, which counts
+// breakpoint registers, is arm64's and reads 0 on x86, so the probe tries rather than asks.
+std::string probe_hardware_breakpoint(ProbeVm& probe, int& usable) {
     const uint8_t code[] = {kNop, kNop, kNop, kNop, kHlt};
     uint64_t start = probe.restart(code, Ring::Kernel, GuestDebugRequest::breakpoint_at(kKernelCode + 3));
     auto exit = probe.run();
     auto* debug = exit ? std::get_if<DebugExit>(&*exit) : nullptr;
     bool works = debug && debug->exception == kDebugException && debug->pc == start + 3;
-    usable = works ? std::min(registers, kMaxHardwareBreakpoints) : 0;
+    usable = works ? kMaxHardwareBreakpoints : 0;
     return works ? fmt::format("hardware breakpoints: {}", usable)
                  : fmt::format("hardware breakpoints: no ({})", describe(exit));
 }
@@ -153,14 +154,13 @@ GuestDebugSupport run_probe(std::chrono::milliseconds deadline) {
     GuestDebugSupport support;
     ProbeVm probe;
     support.probed = true;
-    int registers = probe.kvm.check_extension(KVM_CAP_GUEST_DEBUG_HW_BPS);
     Watchdog watchdog(probe.vcpu, deadline);
     std::vector<std::string> findings;
     findings.push_back(probe_single_step(probe, Ring::Kernel, support.kernel_single_step));
     if (!watchdog.expired()) findings.push_back(probe_single_step(probe, Ring::User, support.user_single_step));
     if (!watchdog.expired()) findings.push_back(probe_software_breakpoint(probe, support.software_breakpoints));
     if (!watchdog.expired())
-        findings.push_back(probe_hardware_breakpoint(probe, registers, support.hardware_breakpoints));
+        findings.push_back(probe_hardware_breakpoint(probe, support.hardware_breakpoints));
     if (watchdog.expired()) findings.push_back("the rest was not tried: the probe ran out of time");
     support.summary = fmt::format("{}", fmt::join(findings, "; "));
     return support;
