@@ -13,7 +13,7 @@ namespace glassvm::test {
 namespace fs = std::filesystem;
 
 fs::path fresh_image_test_directory(const std::string& name) {
-    fs::path directory = build_path("image-tests/" + name);
+    fs::path directory = fs::temp_directory_path() / "glassvm-image-tests" / name;
     fs::remove_all(directory);
     fs::create_directories(directory / "context");
     return directory;

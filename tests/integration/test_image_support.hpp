@@ -12,7 +12,9 @@
 
 namespace glassvm::test {
 
-// build/image-tests/NAME, emptied; holds store/ and context/.
+// $TMPDIR/glassvm-image-tests/NAME (default /tmp), emptied; holds store/ and context/. Not in the
+// build tree: a store's overlay upper directories need a filesystem overlayfs accepts as upper
+// (tmpfs, ext4…), which a build tree shared into the KVM lab over 9p is not.
 std::filesystem::path fresh_image_test_directory(const std::string& name);
 
 // Writes `glassfile` to CONTEXT/Glassfile, and with CopyRootfs::Yes the box test rootfs to CONTEXT/rootfs.
