@@ -95,6 +95,10 @@ TEST_CASE("sandbox policy: every thread may read clocks through the real system 
     // Where user space cannot read the clock source (HPET, ACPI PM, an unstable TSC), glibc's
     // clock_gettime, gettimeofday, time, clock_getres and getcpu enter the kernel. Made here as
     // the raw system calls, so this holds whatever this host's vDSO can do.
+    if (!kSandboxAvailable) {  // ASan's runtime in the child would make calls the list lacks
+        WARN("not checked: sanitizer builds have no sandbox");
+        return;
+    }
     for (ThreadRole role : {ThreadRole::Main, ThreadRole::Vcpu, ThreadRole::DebuggedVcpu, ThreadRole::StdinPump}) {
         ChildResult result = in_confined_child(
             [] {
