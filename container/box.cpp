@@ -4,8 +4,9 @@
 //
 //   host side                         box side (PID 1)                 workload side (PID 2)
 //   check_can_run, check_rootfs
-//   create_cgroup (limits)
+//   create_cgroup (limits, devices)
 //   clone_into_namespaces ──────────► die_with_glassvm
+//                                     close_inherited_descriptors
 //   write_id_maps, add_process        wait_until_released
 //   release ────────────────────────► enter_cgroup_namespace, start_session
 //                                     make_mounts_private, bind_rootfs
@@ -14,11 +15,12 @@
 //                                     pivot_into (old root detached)
 //                                     set_hostname
 //                                     start_workload ──────────────► reset_signals_for_exec
-//   read setup result                 run_init (reap, forward)          set_rlimits, switch_user, chdir
-//   supervise (forward signals)                                         apply_capabilities
-//   collect outcome, remove cgroup                                      PR_SET_NO_NEW_PRIVS
+//   read setup result                 run_init (reap, forward)          set_rlimits, switch_user
+//   supervise (forward signals)                                         enter_working_directory
+//   collect outcome, remove cgroup                                      apply_capabilities
+//                                                                       PR_SET_NO_NEW_PRIVS
 //                                                                       install_seccomp_filter
-//                                                                       exec_workload
+//                                                                       exec_workload (fds 3+ CLOEXEC)
 #include "container/box.hpp"
 
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 
 #include "container/capabilities.hpp"
 #include "container/cgroups.hpp"
+#include "container/descriptors.hpp"
 #include "container/init.hpp"
 #include "container/mounts.hpp"
 #include "container/namespaces.hpp"
@@ -131,6 +134,9 @@ void set_no_new_privileges() {
     for (const std::string& variable : config.env) envp.push_back(const_cast<char*>(variable.c_str()));
     envp.push_back(nullptr);
     environ = envp.data();  // execvp searches the box's PATH, not glassvm's
+    // Nothing but stdin, stdout and stderr reaches the program (the setup pipe, close-on-exec
+    // already, stays open to report a failed exec).
+    close_descriptors_on_exec();
     ::execvp(argv[0], argv.data());
     int error = errno;
     bool searched = config.args[0].find('/') == std::string::npos;
@@ -146,7 +152,7 @@ void set_no_new_privileges() {
         reset_signals_for_exec();
         set_rlimits(config);
         switch_user(config.uid, config.gid, config.additional_gids);
-        check_syscall(fmt::format("chdir {} (process.cwd)", config.cwd), ::chdir(config.cwd.c_str()));
+        enter_working_directory(config.cwd);
         // seccomp needs CAP_SYS_ADMIN or no_new_privs: without the latter, filter first.
         if (!config.no_new_privileges) install_seccomp_filter();
         apply_capabilities(config.capabilities);
@@ -166,6 +172,15 @@ void set_no_new_privileges() {
 // If glassvm dies (even by SIGKILL), the kernel kills the box's init, and with it the whole
 // PID namespace; its mount namespace then goes away with its last process.
 void die_with_glassvm() { check_syscall("prctl PR_SET_PDEATHSIG", ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)); }
+
+// The box's first process keeps only its ends of the three pipes: every other descriptor
+// glassvm inherited from its caller is closed before anything of the box is built.
+void close_inherited_descriptors(BoxPipes& pipes) {
+    pipes.release_writer.reset();
+    pipes.status_reader.reset();
+    pipes.setup.close_reader();
+    close_descriptors_except({pipes.release_reader.get(), pipes.status_writer.get(), pipes.setup.writer()});
+}
 
 void wait_until_released(Fd& release_reader) {
     char go = 0;
@@ -204,6 +219,7 @@ pid_t start_workload(const ContainerConfig& config, BoxPipes& pipes) {
 [[noreturn]] void box_main(const ContainerConfig& config, BoxPipes& pipes, const MountContext& context) {
     try {
         die_with_glassvm();
+        close_inherited_descriptors(pipes);
         wait_until_released(pipes.release_reader);
         if (config.namespaces & CLONE_NEWCGROUP) enter_cgroup_namespace();
         start_session();

@@ -1,7 +1,10 @@
-// The rootfs: private propagation, the self-bind, pivot_root and detaching the old root.
+// The rootfs: private propagation, the self-bind, pivot_root and detaching the old root; the
+// working directory inside it.
 #include "container/rootfs.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,5 +42,32 @@ void pivot_into(const std::filesystem::path& rootfs) {
 }
 
 void remount_root_readonly() { remount_bind("/", MS_RDONLY); }
+
+void enter_working_directory(const std::string& cwd) {
+    std::string where = fmt::format("working directory {}", cwd);
+    Fd root(check_syscall("open /", ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)));
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, root.get(), cwd.c_str(), &how, sizeof how);
+    if (fd < 0 && errno == ELOOP)
+        throw Error(ErrorKind::BadInput,
+                    fmt::format("{}: a /proc magic link (like /proc/self/fd/N) or too many symlinks; glassvm resolves the "
+                                "working directory inside the box and does not follow those",
+                                where),
+                    ELOOP);
+    if (fd < 0 && errno != ENOSYS) throw Error::from_errno(where, errno);
+    if (fd >= 0) {
+        Fd directory(static_cast<int>(fd));
+        check_syscall(where, ::fchdir(directory.get()));
+    } else {
+        check_syscall(where, ::chdir(cwd.c_str()));  // before Linux 5.6: the check below still holds
+    }
+    // A directory outside the root (reached through a descriptor opened before the pivot, say)
+    // has no path from "/": getcwd says "(unreachable)…" or fails with ENOENT.
+    char path[PATH_MAX];
+    if (::getcwd(path, sizeof path) == nullptr || path[0] != '/')
+        throw Error(ErrorKind::BadInput, fmt::format("{}: it is outside the box's root filesystem", where), EPERM);
+}
 
 }  // namespace glassvm::container

@@ -4,9 +4,11 @@
 //   2. mount --rbind ROOTFS ROOTFS  pivot_root needs the new root to be a mount point
 //   3. pivot_root . .               ROOTFS becomes "/", the old root is stacked on top of it
 //   4. umount -l <old root>         the host's tree is detached: unreachable from the box
+// and, in the workload, the working directory, resolved inside that new root.
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace glassvm::container {
 
@@ -18,5 +20,12 @@ void bind_rootfs(const std::filesystem::path& rootfs);
 void pivot_into(const std::filesystem::path& rootfs);
 // For read-only roots (OCI root.readonly): remount "/" read-only after the pivot.
 void remount_root_readonly();
+
+// After the pivot: makes `cwd` (--workdir, an image's WORKDIR, OCI process.cwd; absolute) the
+// working directory, resolved inside the box's root (openat2 RESOLVE_IN_ROOT: "..", absolute
+// symlinks and /proc magic links cannot leave it; /proc/self/fd/N and /proc/PID/cwd are
+// refused outright), then checks that the kernel sees it below the root (getcwd has no
+// "(unreachable)"), as runc checks process.cwd since CVE-2024-21626.
+void enter_working_directory(const std::string& cwd);
 
 }  // namespace glassvm::container

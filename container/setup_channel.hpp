@@ -28,6 +28,10 @@ public:
     void report(const SetupFailure& failure) noexcept;
     // In glassvm, after the box started: drop the write end, then read until end of file.
     void close_writer() { m_writer.reset(); }
+    // In the box: the read end is glassvm's; the write end is kept (and named) when the box
+    // closes the descriptors it inherited.
+    void close_reader() { m_reader.reset(); }
+    int writer() const { return m_writer.get(); }
     std::optional<SetupFailure> read_failure();
 
 private:
