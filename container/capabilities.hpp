@@ -17,8 +17,9 @@ std::optional<int> capability_number(std::string_view name);
 // "CAP_CHOWN" for 0, … ; "CAP_<n>" for numbers this table does not know.
 std::string capability_name(int number);
 
-// Docker/containerd/libcontainer's default set: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
-// SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE.
+// Docker/containerd/libcontainer's default set less MKNOD: CHOWN DAC_OVERRIDE FSETID FOWNER
+// NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE (an OCI
+// bundle gets exactly the capabilities it lists, CAP_MKNOD included if it asks).
 uint64_t default_capability_mask();
 CapabilitySets default_capability_sets();
 

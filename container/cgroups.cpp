@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "container/device_policy.hpp"
 #include "core/error.hpp"
 
 namespace glassvm::container {
@@ -87,13 +88,6 @@ void write_cgroup_file(const fs::path& path, const std::string& value) {
         throw Error::from_errno(fmt::format("write '{}' to {}", value, path.string()), saved);
 }
 
-// The device nodes a box may use (major:minor), as runc allows them: null, zero, full,
-// random, urandom, tty, ptmx and the pseudo-terminals; and mknod of anything (it cannot
-// then be opened).
-constexpr std::string_view kAllowedDevices[] = {
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-    "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"};
-
 bool process_is_glassvm(pid_t pid) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
     std::string comm = read_text(fmt::format("/proc/{}/comm", pid));
@@ -161,11 +155,13 @@ std::vector<CgroupFileWrite> limit_writes(const ResourceLimits& limits, CgroupVe
             writes.push_back({"cpu", "cpu.max", fmt::format("{} {}", limits.cpu->quota_us, limits.cpu->period_us)});
         }
     }
-    // v2 filters devices with a BPF program instead of files; glassvm does not load one (the
-    // box's /dev holds only the bind-mounted nodes either way).
+    // The device allow-list (device_policy.hpp). v1: "deny all" must take, or the box would
+    // keep every device; an allow line a parent cgroup refuses only leaves that device denied.
+    // v2 has no files for it: BoxCgroup::create attaches a BPF program instead.
     if (limits.restrict_devices && v1) {
-        writes.push_back({"devices", "devices.deny", "a", true});
-        for (std::string_view rule : kAllowedDevices) writes.push_back({"devices", "devices.allow", std::string(rule), true});
+        writes.push_back({"devices", "devices.deny", "a"});
+        for (const DeviceRule& rule : allowed_devices())
+            writes.push_back({"devices", "devices.allow", device_rule_text(rule), true});
     }
     return writes;
 }
@@ -248,17 +244,22 @@ std::vector<Placement> find_placements() {
     std::vector<std::string> available = split(read_text(at_root ? parent / "cgroup.controllers" : *own / "cgroup.controllers"), ' ');
     for (std::string& name : available)
         while (!name.empty() && (name.back() == '\n')) name.pop_back();
+    // "devices" is no controller on v2 (so never in cgroup.controllers): its policy is a BPF
+    // program any v2 cgroup can carry. A box therefore always gets a v2 cgroup when devices
+    // are not on a v1 tree, even where no controller is delegated to glassvm.
     std::vector<std::string> usable;
     for (const std::string& name : for_v2)
-        if (std::find(available.begin(), available.end(), name) != available.end()) usable.push_back(name);
+        if (name == "devices" || std::find(available.begin(), available.end(), name) != available.end()) usable.push_back(name);
     if (usable.empty()) return placements;
     if (at_root)
-        for (const std::string& name : usable)
+        for (const std::string& name : usable) {
+            if (name == "devices") continue;
             try {
                 write_cgroup_file(parent / "cgroup.subtree_control", "+" + name);
             } catch (const Error&) {
                 // Already enabled, or not ours to enable: the limit write below will tell.
             }
+        }
     placements.push_back({CgroupVersion::V2, "", parent, usable});
     return placements;
 }
@@ -318,6 +319,17 @@ BoxCgroup BoxCgroup::create(const std::string& name, const ResourceLimits& limit
                 write_cgroup_file(file, write.value);
             } catch (const Error&) {
                 if (!write.optional) throw;
+            }
+        }
+        bool devices_here = std::find(directory.controllers.begin(), directory.controllers.end(), "devices") !=
+                            directory.controllers.end();
+        if (limits.restrict_devices && devices_here && directory.version == CgroupVersion::V2) {
+            try {
+                attach_device_filter(directory.path, allowed_devices());
+            } catch (const Error& error) {
+                // A rootless box in a cgroup delegated to its user may not load BPF; its user
+                // namespace cannot mknod a device, and opens are the host's permission checks.
+                if (::geteuid() == 0 || error.error_number() != EPERM) throw;
             }
         }
     }

@@ -20,10 +20,13 @@ ContainerConfig default_container_config() {
     config.namespaces = default_namespaces();
     config.hostname = "glassvm-box";
     // What `runc spec` mounts, except devpts's gid=5 (a tty group the box may not have, and
-    // that a one-id user namespace cannot map).
+    // that a one-id user namespace cannot map), and a /dev that is also nodev and noexec: runc
+    // mknods device nodes into its /dev, glassvm binds each allowed node from the host
+    // (mounts.cpp), and a bind mount keeps the host's flags, so the tmpfs under them needs to
+    // hold neither devices nor programs. A node a workload makes there cannot be opened.
     config.mounts = {
         {"/proc", "proc", "proc", {"nosuid", "nodev", "noexec"}},
-        {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+        {"/dev", "tmpfs", "tmpfs", {"nosuid", "nodev", "noexec", "strictatime", "mode=755", "size=65536k"}},
         {"/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
         {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
         {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},

@@ -41,8 +41,9 @@ TEST_CASE("cgroups: limits become v1 files, devices restricted", "[box]") {
     limits.cpu = CpuQuota{25000, 100000};
     std::string text = joined(limit_writes(limits, CgroupVersion::V1));
     CHECK_THAT(text, Catch::StartsWith("memory.limit_in_bytes=16777216\nmemory.memsw.limit_in_bytes=16777216?\npids.max=5\n"
-                                       "cpu.cfs_period_us=100000\ncpu.cfs_quota_us=25000\ndevices.deny=a?\n"));
-    CHECK_THAT(text, Catch::Contains("devices.allow=c 1:3 rwm?"));
+                                       "cpu.cfs_period_us=100000\ncpu.cfs_quota_us=25000\ndevices.deny=a\n"));
+    CHECK_THAT(text, Catch::Contains("devices.allow=c 1:3 rwm?") && Catch::Contains("devices.allow=c 136:* rwm?"));
+    CHECK_THAT(text, !Catch::Contains("*:*"));  // no mknod of any node (device_policy.hpp)
     limits = {};
     limits.restrict_devices = false;
     CHECK(limit_writes(limits, CgroupVersion::V1).empty());
