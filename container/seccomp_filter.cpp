@@ -1,4 +1,5 @@
-// The seccomp filter: a default-allow libseccomp filter with an EPERM rule per denied call.
+// The seccomp filter: a default-allow libseccomp filter with an EPERM rule per denied call, and
+// the argument rules for clone, personality and socket.
 #include "container/seccomp_filter.hpp"
 
 #include <sched.h>
@@ -25,7 +26,50 @@ void check_seccomp(std::string_view operation, int rc) {
     if (rc < 0) throw Error::from_errno(fmt::format("seccomp: {}", operation), -rc);
 }
 
+// personality(2) may only set what Docker's profile lets through: 0 (PER_LINUX), 8
+// (PER_LINUX32), 0x20000 (UNAME26), 0x20008 (both) and 0xffffffff (a query). Anything else —
+// ADDR_NO_RANDOMIZE (0x0040000, turning off ASLR), READ_IMPLIES_EXEC, … — is EPERM.
+//
+// The filter allows by default, so this needs rules that match exactly the values outside
+// that set; and libseccomp compares an argument at most once per rule (rules are OR-ed, the
+// comparisons of one rule AND-ed). So the set is cut into single comparisons: the allowed
+// values below 2^32 are the four combinations of bits 3 and 17, plus all-ones. A value outside
+// the set has a set bit b other than 3 and 17 and some clear bit; walking up (cyclically) from
+// b to the first clear bit c, bit c-1 is set — and if c-1 is bit 3 or 17, then c-2 (2 or 16)
+// is set too, since the run started elsewhere. So "bit i set and bit i+1 clear" for every i but
+// 3 and 17, "bit 2 set and bit 4 clear", "bit 16 set and bit 18 clear" (one masked compare
+// each) and "above 0xffffffff" cover it exactly; personality_denials() lists them and
+// tests/unit/test_box_security.cpp checks the claim.
+void deny_personality_changes(scmp_filter_ctx filter) {
+    for (const PersonalityDenial& denial : personality_denials()) {
+        scmp_arg_cmp compare = denial.above_32_bits ? SCMP_A0(SCMP_CMP_GT, 0xffffffffULL)
+                                                    : SCMP_A0(SCMP_CMP_MASKED_EQ, denial.mask, denial.value);
+        check_seccomp("deny personality", seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1, compare));
+    }
+}
+
 }  // namespace
+
+std::vector<PersonalityDenial> personality_denials() {
+    std::vector<PersonalityDenial> denials;
+    auto bit = [](unsigned n) { return uint64_t{1} << n; };
+    for (unsigned i = 0; i < 32; ++i) {
+        if (i == 3 || i == 17) continue;
+        unsigned next = (i + 1) % 32;
+        denials.push_back({bit(i) | bit(next), bit(i), false});
+    }
+    denials.push_back({bit(2) | bit(4), bit(2), false});
+    denials.push_back({bit(16) | bit(18), bit(16), false});
+    denials.push_back({0, 0, true});
+    return denials;
+}
+
+bool personality_allowed(uint64_t persona) {
+    for (const PersonalityDenial& denial : personality_denials()) {
+        if (denial.above_32_bits ? persona > 0xffffffffULL : (persona & denial.mask) == denial.value) return false;
+    }
+    return true;
+}
 
 const std::vector<std::string_view>& denied_syscalls() {
     static const std::vector<std::string_view> names = {
@@ -46,6 +90,17 @@ const std::vector<std::string_view>& denied_syscalls() {
         "settimeofday", "stime", "clock_settime", "clock_adjtime", "adjtimex", "acct",
         "iopl", "ioperm", "vm86", "vm86old", "mbind", "set_mempolicy", "move_pages",
         "userfaultfd",
+        // What Docker's default profile (moby's profiles/seccomp/default.json; io_uring since
+        // Docker 25, as containerd's) also refuses a container without CAP_SYS_ADMIN,
+        // CAP_SYS_PTRACE, CAP_SYS_NICE, CAP_SYSLOG or CAP_SYS_TTY_CONFIG, and that this list
+        // lacked: io_uring (a second system call path that seccomp cannot see into, and a long
+        // record of kernel bugs), the kernel log, another process's descriptors and memory
+        // advice, NUMA policy, hostnames, fanotify, hanging up the terminal, and the calls no
+        // kernel implements.
+        "io_uring_setup", "io_uring_enter", "io_uring_register", "syslog", "pidfd_getfd",
+        "process_madvise", "get_mempolicy", "set_mempolicy_home_node", "migrate_pages",
+        "sethostname", "setdomainname", "fanotify_init", "vhangup",
+        "afs_syscall", "getpmsg", "putpmsg", "security", "tuxcall", "vserver",
     };
     return names;
 }
@@ -77,6 +132,11 @@ void install_seccomp_filter() {
                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)));
     }
     check_seccomp("clone3", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0));
+    deny_personality_changes(filter.get());
+    // Docker's profile allows socket(2) for every family but AF_VSOCK (the hypervisor's sockets,
+    // a way to the host's or a guest's services); it allows AF_ALG, and so does this filter.
+    check_seccomp("deny socket AF_VSOCK", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                                                           SCMP_A0(SCMP_CMP_EQ, 40 /* AF_VSOCK */)));
     check_seccomp("load", seccomp_load(filter.get()));
 }
 

@@ -8,6 +8,9 @@
 //   spin MS         burns CPU for MS ms of wall time: "cpu_ms=N" "wall_ms=N"
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +62,17 @@ int check_syscalls() {
     report("reboot", syscall(SYS_reboot, 0, 0, 0, nullptr));
     report("init_module", syscall(SYS_init_module, nullptr, 0, ""));
     report("userfaultfd", syscall(SYS_userfaultfd, 0));
+    io_uring_params params{};
+    long ring = syscall(SYS_io_uring_setup, 1, &params);
+    report("io_uring_setup", ring);
+    if (ring >= 0) close(static_cast<int>(ring));
+    report("syslog", syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, nullptr, 0));
+    report("socket_vsock", socket(AF_VSOCK, SOCK_STREAM, 0));
+    // personality: Docker's five values pass (controls), anything else is refused.
+    report("personality_query", syscall(SYS_personality, 0xffffffffUL));
+    report("personality_linux", syscall(SYS_personality, PER_LINUX));
+    report("personality_no_aslr", syscall(SYS_personality, static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
+    report("personality_high_bits", syscall(SYS_personality, 0x100000000UL | static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
     return 0;
 }
 
