@@ -21,6 +21,10 @@
 //                                                                       PR_SET_NO_NEW_PRIVS
 //                                                                       install_seccomp_filter
 //                                                                       exec_workload (fds 3+ CLOEXEC)
+//
+// Every process here runs glassvm's code, and the kernel shows its file as /proc/PID/exe: the
+// caller re-executes glassvm from a sealed copy first (sealed_executable.hpp), so that what the
+// box can reach that way is the copy, never the host's file.
 #include "container/box.hpp"
 
 #include <fcntl.h>

@@ -12,6 +12,7 @@
 #include "cli/size.hpp"
 #include "container/box.hpp"
 #include "container/oci_bundle.hpp"
+#include "container/sealed_executable.hpp"
 #include "core/error.hpp"
 
 namespace glassvm {
@@ -110,6 +111,7 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
 }
 
 int execute_box(const BoxOptions& options) {
+    container::reexec_from_sealed_copy();  // the box must not reach this file (sealed_executable.hpp)
     if (!options.image.empty()) return execute_image_box(options);
     container::ContainerConfig config = to_container_config(options);
     container::BoxOutcome outcome = container::run_box(config);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "container/box.hpp"
+#include "container/sealed_executable.hpp"
 #include "core/error.hpp"
 #include "image/build.hpp"
 #include "image/image_store.hpp"
@@ -45,6 +46,7 @@ int list_images(const ImageOptions& options) {
 }
 
 int build(const ImageOptions& options) {
+    container::reexec_from_sealed_copy();  // RUN steps are boxes (container/sealed_executable.hpp)
     image::ImageStore store(image::store_root(options.store));
     std::ostream& progress = options.json ? std::cerr : std::cout;
     image::BuildResult result = image::build_image(store, options.directory, options.name, progress);
