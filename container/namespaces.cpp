@@ -1,9 +1,11 @@
-// Namespaces: the flag table, clone into new namespaces, user-namespace id maps.
+// Namespaces: the flag table, clone into new namespaces, user-namespace id maps, glassvm's own
+// private mount namespace.
 #include "container/namespaces.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,5 +86,10 @@ void write_id_maps(pid_t child, const std::vector<IdMapping>& uid_mappings,
 }
 
 void enter_cgroup_namespace() { check_syscall("unshare CLONE_NEWCGROUP", ::unshare(CLONE_NEWCGROUP)); }
+
+void enter_private_mount_namespace() {
+    check_syscall("unshare CLONE_NEWNS", ::unshare(CLONE_NEWNS));
+    check_syscall("mount --make-rslave /", ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr));
+}
 
 }  // namespace glassvm::container

@@ -33,4 +33,11 @@ void write_id_maps(pid_t child, const std::vector<IdMapping>& uid_mappings,
 // unshare(CLONE_NEWCGROUP): the current cgroup becomes this process's cgroup root.
 void enter_cgroup_namespace();
 
+// unshare(CLONE_NEWNS) for glassvm itself, with the host's mounts made slaves of ours (events
+// flow in, never out): what glassvm mounts for a box afterwards (the overlay of `box run
+// --image`) is never in the host's mount table, and goes away with the last process in this
+// namespace, glassvm and its box, even when glassvm is killed with SIGKILL. glassvm must be
+// single-threaded here (unshare of a mount namespace is refused to a threaded process).
+void enter_private_mount_namespace();
+
 }  // namespace glassvm::container

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "container/box.hpp"
+#include "container/namespaces.hpp"
 #include "container/sealed_executable.hpp"
 #include "core/error.hpp"
 #include "image/build.hpp"
@@ -47,6 +48,9 @@ int list_images(const ImageOptions& options) {
 
 int build(const ImageOptions& options) {
     container::reexec_from_sealed_copy();  // RUN steps are boxes (container/sealed_executable.hpp)
+    // Each step's overlay too is mounted in a mount namespace of glassvm's own: a build killed
+    // with SIGKILL leaves none in the host's mount table.
+    container::enter_private_mount_namespace();
     image::ImageStore store(image::store_root(options.store));
     std::ostream& progress = options.json ? std::cerr : std::cout;
     image::BuildResult result = image::build_image(store, options.directory, options.name, progress);
@@ -136,6 +140,9 @@ int execute_image_box(const BoxOptions& options) {
     if (image.config.kind != image::InstanceKind::Box)
         throw_bad_input("image {} is a vm image: boot it with glassvm run --kernel/--init (glassvm image path finds them)", options.image);
     std::vector<fs::path> lowers = store.layer_directories(image);
+    // The overlay lives in a mount namespace of glassvm's own, which the box inherits: the host
+    // never sees it, and it goes when glassvm and the box do, also after SIGKILL.
+    container::enter_private_mount_namespace();
     image::TemporaryDirectory instance(store.root() / "tmp", "instance");
     if (lowers.empty()) {
         fs::create_directory(instance.path() / "empty");
