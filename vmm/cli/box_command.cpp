@@ -100,9 +100,9 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
     }
     for (const std::string& assignment : options.env) set_env(config.env, assignment);
     if (options.user_namespace) config.namespaces |= CLONE_NEWUSER;
-    if (!options.memory.empty()) {
-        uint64_t bytes = parse_size(options.memory, "--memory");
-        if (bytes < kMinimumMemory) throw_bad_input("--memory: {} is too small for a box (at least 4M)", options.memory);
+    if (options.memory) {
+        uint64_t bytes = parse_size(*options.memory, "--memory");  // "" is "not a size", never "no limit"
+        if (bytes < kMinimumMemory) throw_bad_input("--memory: {} is too small for a box (at least 4M)", *options.memory);
         config.resources.memory_bytes = bytes;
     }
     if (options.pids) config.resources.pids = static_cast<uint64_t>(*options.pids);

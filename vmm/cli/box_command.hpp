@@ -20,7 +20,7 @@ struct BoxOptions {
     std::string store;  // --store DIR: the image store (with --image)
     std::string hostname;
     std::string workdir;  // --workdir DIR: the workload's working directory inside the box
-    std::string memory;  // a size: 64M
+    std::optional<std::string> memory;  // a size: 64M (given but empty is an error, not "no limit")
     std::optional<int64_t> pids;
     std::optional<double> cpus;
     bool user_namespace = false;
