@@ -5,9 +5,10 @@
 //     memory.limit_in_bytes, memory.memsw.limit_in_bytes, pids.max,
 //     cpu.cfs_period_us + cpu.cfs_quota_us, devices.deny + devices.allow
 // plus the device allow-list (device_policy.hpp): v1's devices files, or on v2 a BPF program
-// attached to the box's cgroup (so on v2 a box always gets a cgroup, limits or not). Which one a controller uses is decided at run time from /proc/self/mountinfo and
-// /proc/self/cgroup. The cgroup is removed when the box ends; one left behind by a glassvm
-// killed with SIGKILL is removed by the next `glassvm box run` (remove_stale_box_cgroups).
+// attached to the box's cgroup (so on v2 a box always gets a cgroup, limits or not). Which
+// one a controller uses is decided at run time from /proc/self/mountinfo and /proc/self/cgroup.
+// The cgroup is removed when the box ends; one left behind by a glassvm killed with SIGKILL is
+// removed by the next `glassvm box run` (remove_stale_box_cgroups).
 #pragma once
 
 #include <sys/types.h>
