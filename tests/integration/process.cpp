@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 #ifndef GLASSVM_BUILD_DIR
 #error "GLASSVM_BUILD_DIR must point at the build tree"
@@ -21,6 +23,21 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     Sample sample = spawn(argv, timeout, input);
     return {.exit_status = sample.status, .out = std::move(sample.out), .err = std::move(sample.err),
             .elapsed = std::chrono::milliseconds(static_cast<int64_t>(sample.wall_ms)), .timed_out = sample.timed_out};
+}
+
+pid_t start_quietly(std::vector<std::string> argv) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        for (int fd : {0, 1, 2}) ::dup2(null, fd);
+        std::vector<char*> args;
+        for (std::string& argument : argv) args.push_back(argument.data());
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
 }
 
 std::string build_path(const std::string& relative) { return std::string(GLASSVM_BUILD_DIR) + "/" + relative; }

@@ -2,6 +2,8 @@
 // printed and how it ended: the integration tests' one tool.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -21,6 +23,10 @@ struct ProcessResult {
 // Runs `argv` with stdin from `input` (closed afterwards), waits at most `timeout`.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Starts `argv` with stdin, stdout and stderr on /dev/null and returns its pid without waiting
+// (for tests that signal or watch the process while it runs); reap it with waitpid.
+pid_t start_quietly(std::vector<std::string> argv);
 
 // Paths inside the build tree.
 std::string build_path(const std::string& relative);

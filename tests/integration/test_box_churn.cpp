@@ -2,7 +2,6 @@
 // leave no cgroup, mount, namespace or process behind.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,17 +71,7 @@ std::set<std::string> box_cgroups() {
 pid_t start_box(const std::string& marker) {
     std::vector<std::string> argv = {build_path("glassvm"), "box", "run", "--rootfs", box_rootfs(), "--memory",
                                      "32M", "--pids", "20", "--", "sh", "-c", "exit 0", marker};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDWR);
-        for (int fd : {0, 1, 2}) ::dup2(null, fd);
-        std::vector<char*> args;
-        for (std::string& argument : argv) args.push_back(argument.data());
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
+    return start_quietly(argv);
 }
 
 int wait_for(pid_t pid) {

@@ -91,24 +91,6 @@ ProcessResult run_bundle(const std::string& bundle, const std::string& glassvm =
     return run_process({glassvm, "box", "run", "--bundle", bundle}, {}, std::chrono::seconds(30));
 }
 
-// Starts `argv` with output discarded; returns its pid.
-pid_t start_quietly(std::vector<std::string> argv) {
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 0);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-        std::vector<char*> args;
-        for (std::string& arg : argv) args.push_back(arg.data());
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
 // The host pids in the cgroup of the box `glassvm` (a pid) runs, once there are `count` of them.
 std::vector<pid_t> box_processes(pid_t glassvm, size_t count) {
     std::vector<pid_t> pids;
