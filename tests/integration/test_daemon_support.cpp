@@ -194,7 +194,10 @@ ProcessResult run_as_nobody(const std::vector<std::string>& argv, const std::vec
                             std::chrono::milliseconds timeout) {
     std::vector<std::string> command = {"env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
     command.insert(command.end(), environment.begin(), environment.end());
-    command.insert(command.end(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    // setpriv keeps root's capabilities until its own execve (PR_SET_KEEPCAPS), so that execve
+    // would still find `argv[0]` through directories nobody may search: a shell started as
+    // nobody, with no capabilities left, executes it instead.
+    command.insert(command.end(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", "exec \"$@\"", "sh"});
     command.insert(command.end(), argv.begin(), argv.end());
     return run_process(command, {}, timeout);
 }
