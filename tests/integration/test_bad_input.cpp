@@ -249,6 +249,7 @@ std::vector<BadInput> box_cases() {
         {{"box", "run", "--rootfs", rootfs}, "no command given"},
         {box({"--memory", "0"}), "--memory: 0 is too small for a box (at least 4M)"},
         {box({"--memory", "abc"}), "--memory: 'abc' is not a size"},
+        {box({"--memory", ""}), "--memory: '' is not a size"},
         {box({"--pids", "0"}), "--pids: '0' is not a number of processes from 1 to 4194304"},
         {box({"--pids", "99999999999"}), "--pids: '99999999999' is not a number of processes"},
         {box({"--pids", "many"}), "--pids: 'many' is not a number of processes"},

@@ -20,11 +20,12 @@ struct BoxOptions {
     std::string store;  // --store DIR: the image store (with --image)
     std::string hostname;
     std::string workdir;  // --workdir DIR: the workload's working directory inside the box
-    std::string memory;  // a size: 64M
+    std::optional<std::string> memory;  // a size: 64M (given empty, refused: it is no size)
     std::optional<int64_t> pids;
     std::optional<double> cpus;
     bool user_namespace = false;
     std::vector<std::string> env;
+    std::vector<std::string> env_files;  // --env-file FILE: KEY=VALUE lines
     std::vector<std::string> command;
 };
 
