@@ -128,7 +128,9 @@ TEST_CASE("box run: unusable options are BadInput errors", "[box]") {
     options.rootfs = "/r";
     options.memory = "1K";
     CHECK_THROWS_WITH(glassvm::to_container_config(options), Catch::Contains("too small"));
-    options.memory = "";
+    options.memory = "";  // given, but empty: no size (it used to mean no limit)
+    CHECK_THROWS_WITH(glassvm::to_container_config(options), Catch::Contains("--memory: '' is not a size"));
+    options.memory.reset();
     options.cpus = 0.0;
     CHECK_THROWS_WITH(glassvm::to_container_config(options), Catch::Contains("--cpus"));
     options.cpus.reset();
