@@ -2,6 +2,8 @@
 #include "daemon/api_client.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 
@@ -14,6 +16,7 @@ constexpr time_t kLongRequestSeconds = 24 * 3600;  // wait, stop and build may t
 }
 
 ApiClient::ApiClient(const std::filesystem::path& socket) : m_socket(socket), m_client(socket.string(), 80) {
+    check_socket_owner(socket);
     m_client.set_address_family(AF_UNIX);
     m_client.set_read_timeout(kLongRequestSeconds, 0);
 }
@@ -67,6 +70,26 @@ bool daemon_answers(const std::filesystem::path& socket) {
     client.set_read_timeout(2, 0);
     auto result = client.Get("/info");
     return result && result->status == 200;
+}
+
+void check_socket_owner(const std::filesystem::path& socket) {
+    uid_t user = ::geteuid();
+    auto refuse = [&](const std::string& what, uid_t owner) {
+        throw_bad_input("refusing the daemon socket {}: {} is owned by uid {}, who is neither you (uid {}) nor root "
+                        "and could have put a listener of their own there",
+                        socket.string(), what, owner, user);
+    };
+    std::filesystem::path directory = socket.has_parent_path() ? socket.parent_path() : ".";
+    struct stat status {};
+    if (::stat(directory.c_str(), &status) != 0) return;
+    if (status.st_uid != user && status.st_uid != 0) refuse("its directory " + directory.string(), status.st_uid);
+    if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (status.st_mode & S_ISVTX) == 0)
+        throw_bad_input("refusing the daemon socket {}: other users may write its directory {}, and could put a "
+                        "listener of their own there",
+                        socket.string(), directory.string());
+    if (::lstat(socket.c_str(), &status) != 0) return;
+    if (!S_ISSOCK(status.st_mode)) throw_bad_input("refusing the daemon socket {}: it is not a socket", socket.string());
+    if (status.st_uid != user && status.st_uid != 0) refuse("it", status.st_uid);
 }
 
 }  // namespace glassvm::daemon

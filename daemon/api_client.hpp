@@ -1,5 +1,6 @@
 // The API's client side, for the CLI: requests over the daemon's UNIX socket (cpp-httplib's
-// Client), JSON answers, and the daemon's {"message": …} errors turned into glassvm::Errors.
+// Client) once it is known to be its user's or root's, JSON answers, and the daemon's
+// {"message": …} errors turned into glassvm::Errors.
 #pragma once
 
 #include <filesystem>
@@ -31,5 +32,11 @@ private:
 
 // True when something accepts connections on `socket` (a daemon runs).
 bool daemon_answers(const std::filesystem::path& socket);
+
+// Throws (BadInput, naming the owner) when `socket` or the directory it is in is owned by
+// neither this process's user nor root, or when that directory is writable by others and not
+// sticky (/tmp is): whoever owns them could have put their own listener there and would
+// receive the requests. A socket or directory that does not exist passes (connecting fails).
+void check_socket_owner(const std::filesystem::path& socket);
 
 }  // namespace glassvm::daemon

@@ -10,11 +10,18 @@ using nlohmann::json;
 
 void reply_json(httplib::Response& response, const json& body, int status) {
     response.status = status;
-    response.set_content(body.dump(2) + "\n", "application/json");
+    // Bytes that are not UTF-8 (a path's, echoed in a message) become U+FFFD instead of throwing.
+    response.set_content(body.dump(2, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
 }
 
 void reply_error(httplib::Response& response, int status, const std::string& message) {
     reply_json(response, {{"message", message}}, status);
+}
+
+LongRequest::LongRequest(ApiContext& context) : m_context(context) {
+    if (!context.long_requests.try_acquire())
+        throw ApiError(503, fmt::format("{} waits and log follows are under way, the most the daemon serves at once: "
+                                        "try again later", kMaxLongRequests));
 }
 
 json json_body(const httplib::Request& request) {

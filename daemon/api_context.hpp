@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <semaphore>
+#include <stop_token>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,11 @@ namespace glassvm::daemon {
 // larger limit: kMaxUploadBytes in api_server.cpp).
 constexpr std::size_t kMaxJsonBodyBytes = 1 << 20;
 
+// Waits and log follows hold their connection, and its thread, for as long as an instance runs;
+// at most this many at once (more are answered 503), so that they can never take every
+// connection the server serves (kMaxConnections in api_server.cpp is twice as many).
+constexpr std::ptrdiff_t kMaxLongRequests = 256;
+
 struct ApiContext {
     std::filesystem::path root;
     std::filesystem::path socket;
@@ -25,6 +32,20 @@ struct ApiContext {
     image::ImageStore& images;
     std::mutex& images_mutex;  // one image change (import, build, remove) at a time
     InstanceManager& instances;
+    std::counting_semaphore<kMaxLongRequests> long_requests{kMaxLongRequests};
+    std::stop_source stopping{};  // requested when the daemon stops: long requests end
+};
+
+// One of the kMaxLongRequests places, held for its lifetime; ApiError 503 when none is free.
+class LongRequest {
+public:
+    explicit LongRequest(ApiContext& context);
+    ~LongRequest() { m_context.long_requests.release(); }
+    LongRequest(const LongRequest&) = delete;
+    LongRequest& operator=(const LongRequest&) = delete;
+
+private:
+    ApiContext& m_context;
 };
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
@@ -38,6 +59,9 @@ void reply_error(httplib::Response& response, int status, const std::string& mes
 
 // The request body as a JSON object: 413 when over kMaxJsonBodyBytes, 400 when malformed.
 nlohmann::json json_body(const httplib::Request& request);
+
+// Removes the temporary import tars (import-*.tar in <root>/tmp) a daemon killed mid-import left.
+void remove_stale_imports(const std::filesystem::path& root);
 
 void add_info_routes(httplib::Server& server, ApiContext& context);
 void add_image_routes(httplib::Server& server, ApiContext& context);

@@ -4,13 +4,17 @@
 //   POST   /images/import?name=N&config=JSON   body: a root filesystem tar → a one-layer image
 //   POST   /images/build                 {"context": DIR, "name": N} → an image from DIR/Glassfile (glassvm build)
 //   DELETE /images/{name-or-id}          remove (409 while an instance uses it)
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
-#include <random>
+#include <span>
 #include <sstream>
+#include <string_view>
 
-#include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/write_all.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
 #include "daemon/subprocess.hpp"
@@ -21,6 +25,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr std::string_view kImportPrefix = "import-";
 
 // ?config={"kind", "command", "env", "working_dir", "vm": {"kernel", "init", "cmdline", "memory", "cpus"}},
 // every field optional.
@@ -57,21 +63,36 @@ image::Image find_image(ApiContext& context, const std::string& key) {
     return *found;
 }
 
+// The uploaded tar, in a file for the store to read: <root>/tmp/import-XXXXXX.tar, mode 0600
+// (mkstemps, whatever the umask: the tar may hold secrets), removed when the import is done —
+// and, if the daemon is killed meanwhile, at its next start (remove_stale_imports).
+class ImportTar {
+public:
+    ImportTar(const fs::path& root, const std::string& bytes) {
+        fs::create_directories(root / "tmp");
+        std::string pattern = (root / "tmp" / (std::string(kImportPrefix) + "XXXXXX.tar")).string();
+        Fd fd(check_syscall("mkstemps " + pattern, ::mkostemps(pattern.data(), 4, O_CLOEXEC)));
+        m_path = pattern;
+        write_all(fd.get(), std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "write " + m_path.string());
+    }
+    ~ImportTar() {
+        std::error_code ignored;
+        fs::remove(m_path, ignored);
+    }
+    ImportTar(const ImportTar&) = delete;
+    ImportTar& operator=(const ImportTar&) = delete;
+    const fs::path& path() const { return m_path; }
+
+private:
+    fs::path m_path;
+};
+
 void import_image(ApiContext& context, const httplib::Request& request, httplib::Response& response) {
     if (request.body.empty()) throw_bad_input("the request body must be the root filesystem tar");
     image::ImageConfig config = import_config(request.get_param_value("config"));
-    fs::path tar = context.root / "tmp" / fmt::format("import-{}-{}.tar", ::getpid(), std::random_device()());
-    fs::create_directories(tar.parent_path());
-    write_file_atomically(tar, request.body);
-    image::Image image;
-    try {
-        std::lock_guard lock(context.images_mutex);
-        image = context.images.import_rootfs_tar(request.get_param_value("name"), tar, config);
-    } catch (...) {
-        fs::remove(tar);
-        throw;
-    }
-    fs::remove(tar);
+    ImportTar tar(context.root, request.body);
+    std::lock_guard lock(context.images_mutex);
+    image::Image image = context.images.import_rootfs_tar(request.get_param_value("name"), tar.path(), config);
     reply_json(response, image::to_json(image), 201);
 }
 
@@ -109,6 +130,14 @@ void remove_image(ApiContext& context, const std::string& key, httplib::Response
 }
 
 }  // namespace
+
+void remove_stale_imports(const fs::path& root) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(root / "tmp", error)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with(kImportPrefix) && name.ends_with(".tar")) fs::remove(entry.path(), error);
+    }
+}
 
 void add_image_routes(httplib::Server& server, ApiContext& context) {
     server.Get("/images", guarded([&context](const httplib::Request&, httplib::Response& response) {

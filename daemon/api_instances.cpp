@@ -6,6 +6,7 @@
 //   POST   /instances/{id}/stop?t=SEC    SIGTERM, SIGKILL after SEC (default 10) (409 unless running)
 //   POST   /instances/{id}/wait          {"status": N} once it has exited (null when lost)
 //   GET    /instances/{id}/logs[?follow=1]   its output; with follow, streamed until it exits
+// wait and logs?follow are long requests: at most kMaxLongRequests at once (api_context.hpp).
 //   DELETE /instances/{id}[?force=1]     remove (409 if running, unless force)
 #include <fcntl.h>
 #include <unistd.h>
@@ -56,12 +57,15 @@ bool flag(const httplib::Request& request, const char* name) {
 
 // Streams the log file from `offset` on; ends (done) once the instance is not running and
 // everything written has been sent.
+// It holds a LongRequest place while it streams, and breaks off when the daemon stops.
 class LogFollower {
 public:
-    LogFollower(InstanceManager& instances, std::string id, std::filesystem::path path)
-        : m_instances(instances), m_id(std::move(id)), m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+    LogFollower(ApiContext& context, std::string id, std::filesystem::path path)
+        : m_place(context), m_instances(context.instances), m_stop(context.stopping.get_token()), m_id(std::move(id)),
+          m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
 
     bool provide(httplib::DataSink& sink) {
+        if (m_stop.stop_requested()) return false;
         bool running = m_instances.is_running(m_id);  // read before the file: no final bytes are missed
         char buffer[16384];
         ssize_t count = m_fd ? ::read(m_fd.get(), buffer, sizeof buffer) : 0;
@@ -75,7 +79,9 @@ public:
     }
 
 private:
+    LongRequest m_place;
     InstanceManager& m_instances;
+    std::stop_token m_stop;
     std::string m_id;
     glassvm::Fd m_fd;
 };
@@ -88,7 +94,7 @@ void logs(ApiContext& context, const httplib::Request& request, httplib::Respons
         response.set_content(text.value_or(""), "text/plain");
         return;
     }
-    auto follower = std::make_shared<LogFollower>(context.instances, instance.id, path);
+    auto follower = std::make_shared<LogFollower>(context, instance.id, path);
     response.set_chunked_content_provider("text/plain", [follower](size_t, httplib::DataSink& sink) {
         return follower->provide(sink);
     });
@@ -104,8 +110,9 @@ void add_verbs(httplib::Server& server, ApiContext& context) {
         instances.stop(request.matches[1], stop_grace(request));
         response.status = 204;
     }));
-    server.Post("/instances/([^/]+)/wait", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        std::optional<int> status = instances.wait(request.matches[1]);
+    server.Post("/instances/([^/]+)/wait", guarded([&context](const httplib::Request& request, httplib::Response& response) {
+        LongRequest place(context);
+        std::optional<int> status = context.instances.wait(request.matches[1], context.stopping.get_token());
         reply_json(response, {{"status", status ? json(*status) : json(nullptr)}});
     }));
     server.Get("/instances/([^/]+)/logs", guarded([&context](const httplib::Request& request, httplib::Response& response) {

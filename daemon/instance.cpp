@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "cli/box_limits.hpp"
 #include "cli/size.hpp"
 #include "core/error.hpp"
 
@@ -41,9 +42,16 @@ InstanceLimits limits_from_json(const json& object) {
         else if (memory->is_string()) limits.memory_bytes = parse_size(memory->get<std::string>(), "limits.memory");
         else throw_bad_input("limits.memory must be a number of bytes or a size such as \"64M\"");
     }
-    if (object.contains("pids")) limits.pids = field<unsigned>(object, "pids", "limits");
+    if (auto pids = object.find("pids"); pids != object.end()) {
+        // What `glassvm box run --pids` takes, or 0 for no limit: -5 must not wrap to 4294967291
+        // nor 1e30 become 0.
+        std::string text = pids->dump();
+        std::optional<uint64_t> count = pids->is_number_integer() ? parse_box_pids(text) : std::nullopt;
+        if (!count && text != "0") throw_bad_input("limits.pids: {} (or 0 for none)", not_a_process_count(text));
+        limits.pids = static_cast<unsigned>(count.value_or(0));
+    }
     if (object.contains("cpus")) limits.cpus = field<double>(object, "cpus", "limits");
-    if (limits.cpus < 0) throw_bad_input("limits.cpus must not be negative");
+    if (limits.cpus < 0) throw_bad_input("limits.cpus: {} is negative", limits.cpus);
     return limits;
 }
 

@@ -2,6 +2,7 @@
 #include "daemon/instance_manager.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,7 +15,9 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "daemon/api_error.hpp"
+#include "daemon/box_cgroups.hpp"
 #include "daemon/instance_launch.hpp"
+#include "daemon/private_directory.hpp"
 #include "daemon/shim.hpp"
 
 namespace glassvm::daemon {
@@ -34,11 +37,19 @@ std::string random_id() {
     return id;
 }
 
+// Docker's rule, [A-Za-z0-9][A-Za-z0-9_.-]*: "." and ".." are no names, and a name becomes
+// the box's hostname.
 bool is_valid_name(const std::string& name) {
-    if (name.empty() || name.size() > 64) return false;
+    if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name.front()))) return false;
     for (char c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
     return true;
+}
+
+// True when `pid` is a glassvm now (its box's cgroup would have the name a dead one's had).
+bool is_glassvm(pid_t pid) {
+    auto name = read_text_file("/proc/" + std::to_string(pid) + "/comm");
+    return name && name->starts_with("glassvm");
 }
 
 }  // namespace
@@ -57,13 +68,15 @@ CreateRequest create_request_from_json(const json& object) {
     }
     if (object.contains("limits")) request.limits = limits_from_json(object.at("limits"));
     if (!request.name.empty() && !is_valid_name(request.name))
-        throw_bad_input("the name \"{}\" is not 1-64 letters, digits, '-', '_' or '.'", request.name);
+        throw_bad_input("name: \"{}\" is not 1-64 letters, digits, '-', '_' or '.' starting with a letter or digit",
+                        request.name);
+    for (const std::string& assignment : request.env) check_env_entry(assignment, "env");
     return request;
 }
 
 InstanceManager::InstanceManager(fs::path root, image::ImageStore& images, std::mutex& images_mutex, Programs programs)
     : m_instances_root(root / "instances"), m_images(images), m_images_mutex(images_mutex), m_programs(std::move(programs)) {
-    fs::create_directories(m_instances_root);
+    make_private_directory(m_instances_root);
     load_existing();
 }
 
@@ -71,12 +84,16 @@ void InstanceManager::load_existing() {
     for (const auto& entry : fs::directory_iterator(m_instances_root)) {
         if (!entry.is_directory()) continue;
         try {
+            make_private_directory(entry.path());  // one an older glassvmd made 0755
             auto text = read_text_file(entry.path() / "instance.json");
             if (!text) continue;  // a create that crashed before its record was written
             Instance instance = instance_from_json(json::parse(*text));
-            InstanceState state = read_instance_state(entry.path());
-            // A shim that died without recording the end leaves its workload uncollected: end it.
-            if (state.lost && is_alive(state.shim->workload)) ::kill(state.shim->workload.pid, SIGKILL);
+            ::chmod((entry.path() / "instance.json").c_str(), 0600);
+            try {
+                end_leftovers(instance);  // a shim that died without recording the end left its box running
+            } catch (const std::exception& error) {
+                fmt::print(stderr, "glassvmd: instance {}: {}\n", instance.id.substr(0, 12), error.what());
+            }
             m_instances.emplace(instance.id, std::move(instance));
         } catch (const std::exception& error) {
             fmt::print(stderr, "glassvmd: skipping {}: {}\n", entry.path().string(), error.what());
@@ -120,14 +137,15 @@ Instance InstanceManager::create(const CreateRequest& request) {
     instance.command = request.command;
     instance.limits = request.limits;
     instance.created = image::now_rfc3339();
-    plan_launch(instance, image, {m_programs.glassvm, directory(instance.id), layers, request.env});
+    std::string env = plan_launch(instance, image, {m_programs.glassvm, directory(instance.id), layers, request.env});
 
     std::lock_guard lock(m_mutex);
     if (!instance.name.empty())
         for (const auto& [id, existing] : m_instances)
             if (existing.name == instance.name) throw_conflict("the name {} is taken by instance {}", instance.name, id.substr(0, 12));
-    fs::create_directory(directory(instance.id));
-    write_file_atomically(directory(instance.id) / "instance.json", to_json(instance).dump(2) + "\n");
+    make_private_directory(directory(instance.id));
+    if (!env.empty()) write_file_atomically(directory(instance.id) / kEnvFileName, env, 0600);
+    write_file_atomically(directory(instance.id) / "instance.json", to_json(instance).dump(2) + "\n", 0600);
     m_instances.emplace(instance.id, instance);
     return instance;
 }
@@ -159,6 +177,7 @@ void InstanceManager::start(const std::string& key) {
     std::lock_guard guard(*lock);
     if (read_instance_state(directory(instance.id)).status == RunStatus::Running)
         throw_conflict("instance {} is already running", instance.id.substr(0, 12));
+    end_leftovers(instance);  // a box whose shim was killed must not share upper/ with the new one
     clear_run_records(directory(instance.id));
     try {
         launch_shim(m_programs.shim, directory(instance.id));
@@ -198,6 +217,16 @@ void InstanceManager::signal_and_wait(const Instance& instance, std::chrono::mil
         throw Error(ErrorKind::Internal, "instance " + instance.id.substr(0, 12) + " did not end after SIGKILL");
 }
 
+void InstanceManager::end_leftovers(const Instance& instance) const {
+    InstanceState state = read_instance_state(directory(instance.id));
+    if (!state.shim || state.status == RunStatus::Running) return;  // a running shim ends its box itself
+    const ShimRecord& record = *state.shim;
+    bool ours = is_alive(record.workload);
+    if (ours) ::kill(record.workload.pid, SIGKILL);  // its box's init dies with it (PR_SET_PDEATHSIG)
+    else if (is_glassvm(record.workload.pid)) return;  // the pid is another glassvm's now, and so is that cgroup name
+    end_box_cgroups(record.box_cgroups, kKillTimeout);
+}
+
 void InstanceManager::stop(const std::string& key, std::chrono::milliseconds grace) {
     Instance instance = find(key);
     auto lock = operation_lock(instance.id);
@@ -216,6 +245,7 @@ void InstanceManager::remove(const std::string& key, RemoveMode mode) {
             throw_conflict("instance {} is running: stop it first (or remove with force=1)", instance.id.substr(0, 12));
         signal_and_wait(instance, std::chrono::milliseconds(0));
     }
+    end_leftovers(instance);
     {
         std::lock_guard index(m_mutex);
         m_instances.erase(instance.id);
@@ -224,9 +254,10 @@ void InstanceManager::remove(const std::string& key, RemoveMode mode) {
     fs::remove_all(directory(instance.id));
 }
 
-std::optional<int> InstanceManager::wait(const std::string& key) const {
+std::optional<int> InstanceManager::wait(const std::string& key, std::stop_token stop) const {
     Instance instance = find(key);
     for (;;) {
+        if (stop.stop_requested()) throw ApiError(503, "the daemon is stopping");
         {
             std::lock_guard lock(m_mutex);
             if (!m_instances.contains(instance.id)) throw_not_found("instance {} was removed", instance.id.substr(0, 12));

@@ -1,7 +1,8 @@
 // The instances the daemon knows: create, start, stop, remove, wait, and where their logs are.
-// Every instance is a directory <root>/instances/<id>/ holding instance.json (what it is), the
-// shim's shim.json and exit.json (how its run went, instance_state.hpp), its log and, for a
-// box, its upper/ and work/ directories and the rootfs/ mount point. The files are the truth:
+// Every instance is a directory <root>/instances/<id>/ (mode 0700) holding instance.json (what it
+// is, 0600), a box's env file (0600, instance_launch.hpp), the shim's shim.json and exit.json (how
+// its run went, instance_state.hpp), its log and, for a box, its upper/ and work/ directories and
+// the rootfs/ mount point. Removing an instance ends every process of it, cgroup and all. The files are the truth:
 // the in-memory index is rebuilt from them at start, so a daemon killed at any moment and
 // started again has lost nothing.
 #pragma once
@@ -12,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -43,8 +45,8 @@ enum class RemoveMode { RefuseRunning, KillRunning };
 
 class InstanceManager {
 public:
-    // Loads every instance under <root>/instances; kills the workload of any instance whose
-    // shim died while the daemon was away (nothing would collect it).
+    // Loads every instance under <root>/instances (made 0700: private_directory.hpp); ends the
+    // box of any instance whose shim died while the daemon was away (box_cgroups.hpp).
     InstanceManager(std::filesystem::path root, image::ImageStore& images, std::mutex& images_mutex, Programs programs);
 
     Instance create(const CreateRequest& request);
@@ -54,8 +56,9 @@ public:
     // SIGTERM, then SIGKILL once `grace` has passed.
     void stop(const std::string& id_or_name, std::chrono::milliseconds grace);
     void remove(const std::string& id_or_name, RemoveMode mode);
-    // Blocks until the instance has exited; its status (nothing when lost).
-    std::optional<int> wait(const std::string& id_or_name) const;
+    // Blocks until the instance has exited; its status (nothing when lost). Throws ApiError 503
+    // once `stop` is requested (the daemon stops).
+    std::optional<int> wait(const std::string& id_or_name, std::stop_token stop = {}) const;
     std::filesystem::path log_path(const std::string& id_or_name) const;
     bool is_running(const std::string& id) const;
     // True when an instance was created from the image `image_id`.
@@ -69,6 +72,8 @@ private:
     bool wait_until_stopped(const Instance& instance, std::chrono::milliseconds timeout) const;
     void send_signal(const Instance& instance, int signal_number) const;
     void signal_and_wait(const Instance& instance, std::chrono::milliseconds grace);
+    // Ends what an instance whose shim is gone left running: its glassvm and its box's cgroups.
+    void end_leftovers(const Instance& instance) const;
 
     std::filesystem::path m_instances_root;
     image::ImageStore& m_images;

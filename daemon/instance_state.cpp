@@ -30,15 +30,19 @@ std::optional<json> read_json(const fs::path& path) {
 }
 
 ShimRecord shim_record_from_json(const json& object) {
-    require_known_fields(object, {"shim", "workload", "started"}, "shim.json");
+    require_known_fields(object, {"shim", "workload", "started", "box_cgroups"}, "shim.json");
+    // box_cgroups is absent from the records of shims older than it.
     return {identity_from_json(object.at("shim")), identity_from_json(object.at("workload")),
-            object.at("started").get<std::string>()};
+            object.at("started").get<std::string>(), object.value("box_cgroups", std::vector<std::string>{})};
 }
 
 }  // namespace
 
 void write_shim_record(const fs::path& directory, const ShimRecord& record) {
-    json object = {{"shim", to_json(record.shim)}, {"workload", to_json(record.workload)}, {"started", record.started}};
+    json object = {{"shim", to_json(record.shim)},
+                   {"workload", to_json(record.workload)},
+                   {"started", record.started},
+                   {"box_cgroups", record.box_cgroups}};
     write_file_atomically(directory / "shim.json", object.dump() + "\n");
 }
 

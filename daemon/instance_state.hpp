@@ -1,5 +1,5 @@
 // An instance's run state, read from the files its shim writes into the instance directory:
-//   shim.json  {shim, workload: {pid, start_time}, started}   written once the workload runs
+//   shim.json  {shim, workload: {pid, start_time}, started, box_cgroups}   written once the workload runs
 //   exit.json  {status, finished}                              written when the workload ended
 // From them: created (neither), running (shim.json and the shim still alive), exited (exit.json),
 // or lost (shim.json but the shim is gone without an exit.json: exited, status unknown). A
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,7 @@ struct ShimRecord {
     ProcessIdentity shim;
     ProcessIdentity workload;  // glassvm box run / glassvm run, the shim's child
     std::string started;       // RFC 3339 UTC
+    std::vector<std::string> box_cgroups;  // where the box's cgroup can be (box_cgroups.hpp); none for a VM
 };
 
 struct ExitRecord {

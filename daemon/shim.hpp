@@ -6,9 +6,11 @@
 //      mount belongs to the shim: it is unmounted when the shim returns, and if the shim is
 //      killed the kernel drops it with the namespace, so no mount is ever left behind;
 //   2. starts the instance's launch command (glassvm box run … / glassvm run …) with stdin on
-//      /dev/null and stdout and stderr appended to the instance's log file;
-//   3. records both pids with their start times in shim.json and tells the daemon it runs;
-//   4. passes SIGTERM, SIGINT and SIGHUP on to it, waits for it, and writes exit.json.
+//      /dev/null, stdout and stderr appended to the instance's log file, no other descriptor;
+//   3. records both pids with their start times, and where the box's cgroup will be, in
+//      shim.json and tells the daemon it runs;
+//   4. passes SIGTERM, SIGINT and SIGHUP on to it, waits for it, ends whatever is left in the
+//      box's cgroup (box_cgroups.hpp) and writes exit.json.
 #pragma once
 
 #include <filesystem>

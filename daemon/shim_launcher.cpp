@@ -28,7 +28,7 @@ constexpr int kReadyFd = 3;  // the shim finds the pipe here (--ready-fd 3)
     if (write_end == kReadyFd) ::fcntl(kReadyFd, F_SETFD, 0);
     else ::dup2(write_end, kReadyFd);  // dup2 clears FD_CLOEXEC on the copy
     ::close_range(kReadyFd + 1, ~0u, 0);
-    int null = ::open("/dev/null", O_RDWR);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);  // only its copy on stdin outlives the exec
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     sigset_t none;
     ::sigemptyset(&none);

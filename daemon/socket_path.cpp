@@ -13,7 +13,7 @@ std::filesystem::path default_socket_path() {
     if (::geteuid() == 0) return "/run/glassvm/glassvm.sock";
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     if (runtime != nullptr && *runtime != '\0') return std::filesystem::path(runtime) / "glassvm.sock";
-    return "/tmp/glassvm-" + std::to_string(::geteuid()) + ".sock";
+    return "/tmp/glassvm-" + std::to_string(::geteuid()) + "/glassvm.sock";
 }
 
 std::filesystem::path socket_path(const std::string& option) {

@@ -1,6 +1,9 @@
 // Where the daemon listens when no --socket says: GLASSVM_SOCKET, else
-// /run/glassvm/glassvm.sock as root, else $XDG_RUNTIME_DIR/glassvm.sock (/tmp/glassvm-UID.sock
-// when that is unset). The store root's default is image::default_store_root().
+// /run/glassvm/glassvm.sock as root, else $XDG_RUNTIME_DIR/glassvm.sock (the user's own
+// directory, 0700, made by the login manager), else /tmp/glassvm-UID/glassvm.sock. In /tmp any
+// user could have made that directory or a socket first: the client refuses a socket, or a
+// socket's directory, that neither its user nor root owns (check_socket_owner, api_client.hpp).
+// The store root's default is image::default_store_root().
 #pragma once
 
 #include <filesystem>

@@ -100,16 +100,17 @@ TEST_CASE("daemon records: a box runs glassvm box run on its overlay, a vm boots
     Instance box;
     box.id = std::string(64, 'd');
     box.limits = {32 << 20, 10, 0.5};
-    plan_launch(box, image, context);
+    // The env goes to a file (the image's, then the request's), never onto the command line.
+    CHECK(plan_launch(box, image, context) == "A=1\nB=2\n");
     CHECK(box.launch == std::vector<std::string>{"/usr/bin/glassvm", "box", "run", "--rootfs", "/state/instances/x/rootfs",
                                                  "--hostname", "dddddddddddd", "--workdir", "/srv", "--memory", "33554432", "--pids", "10",
-                                                 "--cpus", "0.5", "-e", "A=1", "-e", "B=2", "--", "/probe", "10"});
+                                                 "--cpus", "0.5", "--env-file", "/state/instances/x/env", "--", "/probe", "10"});
     CHECK(box.lower_layers == std::vector<std::string>{layer.path.string()});
 
     Instance vm;
     vm.kind = glassvm::image::InstanceKind::Vm;
     vm.limits.cpus = 2;
-    plan_launch(vm, image, context);
+    CHECK(plan_launch(vm, image, context).empty());  // a VM gets no environment
     CHECK(vm.launch == std::vector<std::string>{"/usr/bin/glassvm", "run", "--init", (layer.path / "probe").string(),
                                                 "--cmdline", "-- 10", "--cpus", "2"});
     CHECK(vm.lower_layers.empty());
@@ -130,12 +131,12 @@ TEST_CASE("daemon records: an instance's state comes from its shim's files and w
     CHECK_FALSE(is_alive({self->pid, self->start_time + 1}));  // same pid, another process
     CHECK_FALSE(identify_process(0).has_value());
 
-    write_shim_record(directory.path, {*self, *self, "2026-11-28T23:00:00Z"});
+    write_shim_record(directory.path, {*self, *self, "2026-11-28T23:00:00Z", {}});
     InstanceState running = read_instance_state(directory.path);
     CHECK(running.status == RunStatus::Running);
     CHECK(to_json(running)["pid"] == self->pid);
 
-    write_shim_record(directory.path, {{self->pid, self->start_time + 1}, *self, "2026-11-28T23:00:00Z"});
+    write_shim_record(directory.path, {{self->pid, self->start_time + 1}, *self, "2026-11-28T23:00:00Z", {}});
     InstanceState lost = read_instance_state(directory.path);
     CHECK(lost.status == RunStatus::Exited);
     CHECK(lost.lost);

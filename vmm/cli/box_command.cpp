@@ -4,10 +4,11 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <cmath>
+#include <fstream>
 
 #include <fmt/format.h>
 
+#include "cli/box_limits.hpp"
 #include "cli/image_command.hpp"
 #include "cli/size.hpp"
 #include "container/box.hpp"
@@ -19,34 +20,21 @@ namespace glassvm {
 
 namespace {
 
-constexpr uint64_t kMinimumMemory = 4ull << 20;  // below this even the box's init cannot start
-constexpr uint64_t kCpuPeriodMicroseconds = 100'000;
-constexpr int64_t kMaxPids = 4'194'304;  // the kernel's PID_MAX_LIMIT: pids.max accepts no more
-
 // --pids' check, on the text, so that "0", "-1" and "many" get one clear line.
 CLI::Validator process_count_validator() {
-    return CLI::Validator(
-        [](std::string& text) {
-            int64_t count = 0;
-            if (CLI::detail::lexical_cast(text, count) && count >= 1 && count <= kMaxPids) return std::string();
-            return fmt::format("'{}' is not a number of processes from 1 to {}", text, kMaxPids);
-        },
-        "N");
+    return CLI::Validator([](std::string& text) { return parse_box_pids(text) ? std::string() : not_a_process_count(text); },
+                          "N");
 }
 
-container::CpuQuota cpu_quota(double cpus) {
-    long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-    if (!(cpus >= 0.01) || cpus > static_cast<double>(online))
-        throw_bad_input("--cpus: {} is not between 0.01 and the {} CPUs this host has", cpus, online);
-    return {static_cast<uint64_t>(std::llround(cpus * kCpuPeriodMicroseconds)), kCpuPeriodMicroseconds};
-}
-
-void set_env(std::vector<std::string>& env, const std::string& assignment) {
-    size_t equals = assignment.find('=');
-    if (equals == std::string::npos || equals == 0) throw_bad_input("--env: '{}' is not KEY=VALUE", assignment);
-    std::string key = assignment.substr(0, equals + 1);
-    std::erase_if(env, [&](const std::string& existing) { return existing.starts_with(key); });
-    env.push_back(assignment);
+// --env-file: KEY=VALUE lines, as `docker run --env-file` reads them (no quoting; empty lines
+// and lines starting with # skipped). glassvmd passes an instance's env this way, so that the
+// values are in no command line (ps shows those to every user).
+void set_env_from_file(std::vector<std::string>& env, const std::string& path) {
+    std::ifstream file(path);
+    if (!file) throw_bad_input("--env-file: cannot read {}", path);
+    std::string line;
+    for (int number = 1; std::getline(file, line); ++number)
+        if (!line.empty() && !line.starts_with('#')) set_env(env, line, fmt::format("--env-file {}:{}", path, number));
 }
 
 }  // namespace
@@ -70,6 +58,8 @@ CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
     run->add_option("--cpus", options.cpus, "CPU time as a fraction of CPUs, e.g. 0.5 (cgroup cpu.max)");
     run->add_flag("--user", options.user_namespace, "Also a user namespace: rootless, root only inside the box");
     run->add_option("-e,--env", options.env, "Set KEY=VALUE in the box's environment (repeatable)")
+        ->allow_extra_args(false);
+    run->add_option("--env-file", options.env_files, "Read KEY=VALUE lines into the environment (before -e)")
         ->allow_extra_args(false);
     run->add_option("command", options.command, "The command and its arguments (after --)");
     run->footer(
@@ -98,15 +88,13 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
         if (!options.workdir.starts_with('/')) throw_bad_input("--workdir: '{}' is not an absolute path", options.workdir);
         config.cwd = options.workdir;
     }
-    for (const std::string& assignment : options.env) set_env(config.env, assignment);
+    for (const std::string& path : options.env_files) set_env_from_file(config.env, path);
+    for (const std::string& assignment : options.env) set_env(config.env, assignment, "--env");
     if (options.user_namespace) config.namespaces |= CLONE_NEWUSER;
-    if (options.memory) {
-        uint64_t bytes = parse_size(*options.memory, "--memory");  // "" is "not a size", never "no limit"
-        if (bytes < kMinimumMemory) throw_bad_input("--memory: {} is too small for a box (at least 4M)", *options.memory);
-        config.resources.memory_bytes = bytes;
-    }
+    if (options.memory)
+        config.resources.memory_bytes = checked_box_memory(parse_size(*options.memory, "--memory"), *options.memory, "--memory");
     if (options.pids) config.resources.pids = static_cast<uint64_t>(*options.pids);
-    if (options.cpus) config.resources.cpu = cpu_quota(*options.cpus);
+    if (options.cpus) config.resources.cpu = box_cpu_quota(*options.cpus, "--cpus");
     return config;
 }
 

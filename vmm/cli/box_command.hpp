@@ -25,6 +25,7 @@ struct BoxOptions {
     std::optional<double> cpus;
     bool user_namespace = false;
     std::vector<std::string> env;
+    std::vector<std::string> env_files;  // --env-file FILE: KEY=VALUE lines
     std::vector<std::string> command;
 };
 

@@ -2,6 +2,7 @@
 #include "core/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,12 +24,13 @@ void sync_directory(const std::filesystem::path& directory) {
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& contents) {
+void write_file_atomically(const std::filesystem::path& path, const std::string& contents, mode_t mode) {
     std::filesystem::path temporary = path;
     temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(::gettid());
     {
         Fd fd(check_syscall("open " + temporary.string(),
-                            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)));
+                            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0600)));
+        check_syscall("chmod " + temporary.string(), ::fchmod(fd.get(), mode));  // the umask took bits away
         write_all(fd.get(), std::span(reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
                   "write " + temporary.string());
         check_syscall("fsync " + temporary.string(), ::fsync(fd.get()));

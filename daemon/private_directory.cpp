@@ -1,0 +1,36 @@
+// make_private_directory: see private_directory.hpp.
+#include "daemon/private_directory.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/fd.hpp"
+
+namespace glassvm::daemon {
+
+void make_private_directory(const std::filesystem::path& directory) {
+    if (directory.has_parent_path()) std::filesystem::create_directories(directory.parent_path());
+    // mkdir with 0700: the umask can only take bits away, so the directory is never wider, not
+    // even for a moment. An existing one keeps its own mode: it is checked and tightened below,
+    // through a descriptor (O_NOFOLLOW: a symlink planted in its place is refused, not followed).
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + directory.string(), errno);
+    Fd fd(check_syscall("open " + directory.string(),
+                        ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)));
+    struct stat status {};
+    check_syscall("fstat " + directory.string(), ::fstat(fd.get(), &status));
+    if (status.st_uid != ::geteuid())
+        throw_bad_input("{} is owned by uid {}, not by this user (uid {}): refusing to keep private state in it",
+                        directory.string(), status.st_uid, ::geteuid());
+    if ((status.st_mode & 07777) == 0700) return;
+    check_syscall("chmod 0700 " + directory.string(), ::fchmod(fd.get(), 0700));
+    fmt::print(stderr, "glassvmd: {} was mode {:04o}; made it 0700 (other users must not reach the daemon's state)\n",
+               directory.string(), status.st_mode & 07777);
+}
+
+}  // namespace glassvm::daemon
