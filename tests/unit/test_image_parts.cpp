@@ -3,12 +3,15 @@
 // tests/integration/test_image_layers.cpp.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "core/fd.hpp"
 #include "error_matchers.hpp"
 #include "image/digest.hpp"
 #include "image/image.hpp"
@@ -103,6 +106,69 @@ TEST_CASE("image layer tar: identical content gives one digest whatever the time
     std::getline(hostname, line);
     CHECK(line == "box");
     CHECK(fs::read_symlink(directory / "unpacked/bin/link") == "tool");
+    fs::remove_all(directory);
+}
+
+namespace {
+
+// A file of `size` bytes holding "start" at 0, "middle" at size / 2 and "end" at its end, zeros
+// elsewhere: with holes (ftruncate) or written out in full.
+enum class Holes { Yes, No };
+void write_mostly_zeros(const fs::path& path, off_t size, Holes holes) {
+    fs::create_directories(path.parent_path());
+    glassvm::Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    REQUIRE(file);
+    if (holes == Holes::Yes) {
+        REQUIRE(::ftruncate(file.get(), size) == 0);
+    } else {
+        std::string block(1 << 20, '\0');
+        for (off_t offset = 0; offset < size; offset += static_cast<off_t>(block.size()))
+            REQUIRE(::pwrite(file.get(), block.data(), block.size(), offset) == static_cast<ssize_t>(block.size()));
+    }
+    REQUIRE(::pwrite(file.get(), "start", 5, 0) == 5);
+    REQUIRE(::pwrite(file.get(), "middle", 6, size / 2) == 6);
+    REQUIRE(::pwrite(file.get(), "end", 3, size - 3) == 3);
+}
+
+}  // namespace
+
+TEST_CASE("image layer tar: holes are written as sparse entries and unpack to the same file", "[image]") {
+    fs::path directory = scratch_directory("sparse");
+    const off_t size = off_t(512) << 20;
+    write_mostly_zeros(directory / "tree/file", size, Holes::Yes);  // the issue's `truncate -s 512M`
+    write_text(directory / "tree/all-zeros", std::string(1 << 20, '\0'));
+    write_text(directory / "tree/text", "no holes here\n");
+    write_layer_tar(directory / "tree", directory / "tree.tar");
+    CHECK(fs::file_size(directory / "tree.tar") < (64u << 10));
+
+    fs::create_directory(directory / "unpacked");
+    unpack_layer_tar(directory / "tree.tar", directory / "unpacked");
+    struct stat status {};
+    REQUIRE(::stat((directory / "unpacked/file").c_str(), &status) == 0);
+    CHECK(status.st_size == size);
+    CHECK(status.st_blocks * 512 < (1 << 20));  // unpacked with holes too
+    glassvm::Fd unpacked(::open((directory / "unpacked/file").c_str(), O_RDONLY | O_CLOEXEC));
+    auto read_at = [&](off_t offset, size_t length) {
+        std::string bytes(length, '?');
+        CHECK(::pread(unpacked.get(), bytes.data(), length, offset) == static_cast<ssize_t>(length));
+        return bytes;
+    };
+    CHECK(read_at(0, 7) == std::string("start\0\0", 7));
+    CHECK(read_at(size / 2 - 1, 8) == std::string("\0middle\0", 8));
+    CHECK(read_at(size - 4, 4) == std::string("\0end", 4));
+    CHECK(fs::file_size(directory / "unpacked/all-zeros") == (1u << 20));
+    std::ifstream zeros(directory / "unpacked/all-zeros", std::ios::binary);
+    CHECK(std::string(std::istreambuf_iterator<char>(zeros), {}) == std::string(1 << 20, '\0'));
+    std::ifstream text(directory / "unpacked/text");
+    CHECK(std::string(std::istreambuf_iterator<char>(text), {}) == "no holes here\n");
+
+    // The bytes decide, not how the file system stored them: one tar, one digest.
+    write_mostly_zeros(directory / "holes/file", 16 << 20, Holes::Yes);
+    write_mostly_zeros(directory / "dense/file", 16 << 20, Holes::No);
+    write_layer_tar(directory / "holes", directory / "holes.tar");
+    write_layer_tar(directory / "dense", directory / "dense.tar");
+    CHECK(fs::file_size(directory / "dense.tar") < (64u << 10));
+    CHECK(sha256_file(directory / "dense.tar") == sha256_file(directory / "holes.tar"));
     fs::remove_all(directory);
 }
 
