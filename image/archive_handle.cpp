@@ -1,0 +1,16 @@
+// libarchive failures as glassvm Errors (archive_handle.hpp).
+#include "image/archive_handle.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace glassvm::image {
+
+void check_archive(std::string_view operation, struct archive* archive, int status) {
+    if (status >= ARCHIVE_WARN) return;
+    const char* message = archive_error_string(archive);
+    throw Error(ErrorKind::System, fmt::format("{}: {}", operation, message ? message : "libarchive failed"));
+}
+
+}  // namespace glassvm::image
