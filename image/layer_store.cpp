@@ -35,13 +35,25 @@ fs::path LayerStore::tar_path(const std::string& digest) const {
     return layer_root(digest) / "layer.tar";
 }
 
-std::string LayerStore::import_tar(const fs::path& tar) {
+std::string LayerStore::import_tar(const fs::path& tar) { return store_tar(tar, KeepTar::Copy); }
+
+std::string LayerStore::import_directory_diff(const fs::path& upper, std::uint64_t size_limit) {
+    TemporaryDirectory staging(m_root / "tmp", "diff");
+    fs::path tar = staging.path() / "layer.tar";
+    write_layer_tar(upper, tar, size_limit);
+    return store_tar(tar, KeepTar::Move);
+}
+
+std::string LayerStore::store_tar(const fs::path& tar, KeepTar keep) {
     std::string digest = sha256_file(tar);
     if (contains(digest)) return digest;
     TemporaryDirectory staging(m_root / "tmp", "layer");
     fs::create_directory(staging.path() / "fs");
     unpack_layer_tar(tar, staging.path() / "fs");
-    fs::copy_file(tar, staging.path() / "layer.tar");
+    if (keep == KeepTar::Move)
+        fs::rename(tar, staging.path() / "layer.tar");  // both under <root>/tmp: no second copy of a large layer
+    else
+        fs::copy_file(tar, staging.path() / "layer.tar");
     fs::create_directories(m_root / "layers");
     if (::rename(staging.path().c_str(), layer_root(digest).c_str()) != 0) {
         // Another process stored the same layer first: theirs is as good as ours.
@@ -51,13 +63,6 @@ std::string LayerStore::import_tar(const fs::path& tar) {
     }
     staging.release();
     return digest;
-}
-
-std::string LayerStore::import_directory_diff(const fs::path& upper) {
-    TemporaryDirectory staging(m_root / "tmp", "diff");
-    fs::path tar = staging.path() / "layer.tar";
-    write_layer_tar(upper, tar);
-    return import_tar(tar);
 }
 
 std::vector<std::string> LayerStore::list() const {

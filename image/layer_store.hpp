@@ -5,9 +5,12 @@
 // so a layer directory that exists is complete.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "image/layer_tar.hpp"
 
 namespace glassvm::image {
 
@@ -18,8 +21,10 @@ public:
     // Stores the tar as a layer and returns its digest ("sha256:…"); a tar already stored is
     // not stored again.
     std::string import_tar(const std::filesystem::path& tar);
-    // An overlay upper directory (after RUN or COPY) → a deterministic layer tar → import_tar.
-    std::string import_directory_diff(const std::filesystem::path& upper);
+    // An overlay upper directory (after RUN or COPY) → a deterministic layer tar of at most
+    // `size_limit` bytes (write_layer_tar; over it, a BadInput error and nothing kept) → stored
+    // as import_tar does, the tar moved into place rather than copied.
+    std::string import_directory_diff(const std::filesystem::path& upper, std::uint64_t size_limit = kDefaultLayerSizeLimit);
 
     bool contains(const std::string& digest) const;
     // The layer's fs/ directory; throws BadInput for a digest the store does not hold.
@@ -32,6 +37,8 @@ public:
     void remove(const std::string& digest);
 
 private:
+    enum class KeepTar { Copy, Move };
+    std::string store_tar(const std::filesystem::path& tar, KeepTar keep);
     std::filesystem::path layer_root(const std::string& digest) const;
     std::filesystem::path m_root;  // the store root; layers live in m_root / "layers"
 };

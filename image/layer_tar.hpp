@@ -3,22 +3,34 @@
 //   unpack_layer_tar  an OCI layer tar → a directory (whiteouts as 0/0 devices, opaque xattrs)
 // The tar glassvm writes is deterministic, so identical content has one digest: entries sorted
 // by path (bytewise), every mtime 0, numeric owners only (no user or group names), no xattrs
-// other than the whiteout conversions, the POSIX pax format with no pax time records.
+// other than the whiteout conversions, the POSIX pax format with no pax time records. Runs of
+// zeros (64 KiB or more, on 4 KiB boundaries) are written as holes of a sparse entry (GNU
+// sparse format 1.0 in pax headers, which libarchive, GNU tar and Go's archive/tar read): what
+// is a hole depends on the bytes only, not on how the file system stores them.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 
 namespace glassvm::image {
 
+// The largest layer tar `glassvm build` writes unless told otherwise (--layer-limit): a RUN
+// step's output is the build's to bound, or one `RUN` fills the store's disk.
+inline constexpr std::uint64_t kDefaultLayerSizeLimit = std::uint64_t(8) << 30;
+
 // Writes `directory`'s tree (not the directory itself) to `tar`: regular files, directories,
 // symlinks, hard links (an inode's first path by sort order holds the data), devices and FIFOs.
 // A 0/0 character device becomes `.wh.NAME`, a directory with trusted.overlay.opaque=y is
-// followed by its `.wh..wh..opq`; sockets are left out.
-void write_layer_tar(const std::filesystem::path& directory, const std::filesystem::path& tar);
+// followed by its `.wh..wh..opq`; sockets are left out. A tar that would grow past
+// `size_limit` bytes is a BadInput error (the caller removes the partial file).
+void write_layer_tar(const std::filesystem::path& directory, const std::filesystem::path& tar,
+                     std::uint64_t size_limit = kDefaultLayerSizeLimit);
 
 // Unpacks `tar` into `directory` (which must exist and be empty), converting OCI whiteouts to
-// overlayfs's form. Entry paths are taken relative to `directory`; a path with a ".." component
-// or a hard link outside the layer is refused (BadInput). Owners, modes and mtimes are restored.
+// overlayfs's form. Entry paths are taken relative to `directory`; no symlink is ever followed
+// (layer_tar_unpack.cpp): an entry below a symlink, a path leaving the layer, or a hard link to
+// anything but a regular file unpacked earlier in the tar is refused (BadInput naming the
+// entry). Owners, modes and mtimes are restored; sparse entries keep their holes.
 void unpack_layer_tar(const std::filesystem::path& tar, const std::filesystem::path& directory);
 
 }  // namespace glassvm::image

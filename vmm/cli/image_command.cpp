@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "container/box.hpp"
+#include "cli/size.hpp"
 #include "container/namespaces.hpp"
 #include "container/sealed_executable.hpp"
 #include "core/error.hpp"
@@ -53,7 +54,9 @@ int build(const ImageOptions& options) {
     container::enter_private_mount_namespace();
     image::ImageStore store(image::store_root(options.store));
     std::ostream& progress = options.json ? std::cerr : std::cout;
-    image::BuildResult result = image::build_image(store, options.directory, options.name, progress);
+    std::uint64_t layer_limit = options.build->count("--layer-limit") > 0 ? parse_size(options.layer_limit, "--layer-limit")
+                                                                         : image::kDefaultLayerSizeLimit;
+    image::BuildResult result = image::build_image(store, options.directory, options.name, progress, layer_limit);
     if (!options.json) {
         fmt::print("built {} ({})\n", result.image.name.empty() ? "<none>" : result.image.name, result.image.id);
         return 0;
@@ -101,6 +104,8 @@ void add_image_commands(CLI::App& app, ImageOptions& options) {
     options.build->add_option("directory", options.directory, "The build directory (holds the Glassfile)")->required();
     options.build->add_option("-t,--tag", options.name, "The image's name (NAME or NAME:TAG)");
     options.build->add_flag("--json", options.json, "Print the image and each step's layer as JSON");
+    options.build->add_option("--layer-limit", options.layer_limit,
+                              "The largest layer tar a step may make, e.g. 2G (default 8G); a step over it ends the build");
     add_store_option(options.build, options);
 
     options.image_group = app.add_subcommand("image", "Import, remove, inspect images, find files in them");

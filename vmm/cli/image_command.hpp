@@ -18,6 +18,7 @@ struct ImageOptions {
     bool json = false;          // --json
     std::string name;           // -t NAME
     std::string directory;      // build DIR
+    std::string layer_limit;    // build --layer-limit SIZE (default: image::kDefaultLayerSizeLimit)
     std::string tar;            // image import TAR
     std::string image;          // image rm|inspect|path NAME
     std::string path_in_image;  // image path NAME PATH
