@@ -2,12 +2,12 @@
 // over the layers so far, its upper directory stored as the step's layer; cached by key.
 #include "image/build.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -17,6 +17,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "image/context_source.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"
 #include "image/layer_path.hpp"
@@ -37,51 +38,23 @@ struct BuildState {
     std::string chain_key;  // the cache key of the last step (or of FROM)
 };
 
-std::string read_glassfile(const fs::path& context_dir) {
-    fs::path file = context_dir / "Glassfile";
-    if (!fs::is_regular_file(file)) throw_bad_input("{} does not exist (glassvm build DIR reads DIR/Glassfile)", file.string());
-    return read_text_file(file).value_or("");
-}
-
-// A COPY source: a path inside the build context.
-fs::path copy_source(const fs::path& context_dir, const GlassfileStep& step) {
-    fs::path relative = fs::path(step.arguments[0]).relative_path().lexically_normal();
-    if (relative.empty() || *relative.begin() == "..")
-        throw_bad_input("Glassfile:{}: COPY source '{}' is outside the build directory", step.line, step.arguments[0]);
-    fs::path source = context_dir / relative;
-    if (!fs::exists(fs::symlink_status(source)))
-        throw_bad_input("Glassfile:{}: COPY source '{}' does not exist in {}", step.line, step.arguments[0], context_dir.string());
-    return source;
-}
-
-// SOURCE (relative to the working directory) → TARGET (absolute in the root directory).
-enum class IntoDirectory { No, Yes };
-
-void copy_entry(const fs::path& source, fs::path target, IntoDirectory into_directory) {
-    const auto options = fs::copy_options::recursive | fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing;
-    if (fs::is_directory(fs::symlink_status(source))) {
-        fs::create_directories(target);
-        fs::copy(source, target, options);
-        return;
-    }
-    if (into_directory == IntoDirectory::Yes || fs::is_directory(target)) target /= source.filename();
-    fs::create_directories(target.parent_path());
-    fs::file_status existing = fs::symlink_status(target);
-    if (fs::exists(existing) && !fs::is_directory(existing)) fs::remove(target);
-    fs::copy(source, target, options);
+std::string read_glassfile(const Fd& context, const fs::path& context_dir) {
+    std::optional<std::string> text = read_context_file(context, "Glassfile");
+    if (!text) throw_bad_input("{} does not exist (glassvm build DIR reads DIR/Glassfile)", (context_dir / "Glassfile").string());
+    return *text;
 }
 
 // Runs `work` the way a process in the image would see the file system, absolute symlinks and
-// all, so that nothing is written outside the image: in a child chrooted into the overlay. With
-// a `directory` descriptor the child's working directory is that directory (COPY's source,
-// outside the chroot, reached only by relative names checked to have no "..").
-void in_image(const fs::path& root, const Fd& directory, const GlassfileStep& step, const std::function<void()>& work) {
+// all, so that nothing is written outside the image: in a child chrooted into the overlay.
+// COPY's source is read through the descriptors of context_source.hpp, which the child keeps
+// across the chroot; no path outside the image is ever resolved in it.
+void in_image(const fs::path& root, const GlassfileStep& step, const std::function<void()>& work) {
     pid_t child = check_syscall("fork", ::fork());
     if (child == 0) {
         int status = 0;
         try {
             check_syscall(fmt::format("chroot {}", root.string()), ::chroot(root.c_str()));
-            check_syscall("chdir", directory ? ::fchdir(directory.get()) : ::chdir("/"));
+            check_syscall("chdir", ::chdir("/"));
             work();
         } catch (const std::exception& error) {
             std::fprintf(stderr, "glassvm: Glassfile:%d: %s\n", step.line, error.what());
@@ -95,13 +68,11 @@ void in_image(const fs::path& root, const Fd& directory, const GlassfileStep& st
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw_bad_input("Glassfile:{}: {} failed", step.line, step.text);
 }
 
-void copy_into(const fs::path& source, const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
+void copy_into(const ContextSource& source, const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
     const std::string& destination = step.arguments[1];
     fs::path target = (fs::path(state.config.working_dir) / destination).lexically_normal();
-    Fd source_parent(check_syscall(fmt::format("open {}", source.parent_path().string()),
-                                   ::open(source.parent_path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC)));
     IntoDirectory into = destination.ends_with('/') ? IntoDirectory::Yes : IntoDirectory::No;
-    in_image(merged, source_parent, step, [&] { copy_entry(source.filename(), target, into); });
+    in_image(merged, step, [&] { copy_context_source(source, target, into); });
 }
 
 void run_in_box(const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
@@ -110,7 +81,7 @@ void run_in_box(const fs::path& merged, const BuildState& state, const Glassfile
     box.args = step.arguments;
     box.hostname = "glassvm-build";
     box.cwd = state.config.working_dir;
-    in_image(merged, Fd(), step, [&] { fs::create_directories(state.config.working_dir); });
+    in_image(merged, step, [&] { fs::create_directories(state.config.working_dir); });
     for (const std::string& assignment : state.config.env) {
         std::string key = assignment.substr(0, assignment.find('=') + 1);
         std::erase_if(box.env, [&](const std::string& existing) { return existing.starts_with(key); });
@@ -123,7 +94,8 @@ void run_in_box(const fs::path& merged, const BuildState& state, const Glassfile
 
 // Mounts an overlay over the layers so far with a fresh upper directory, lets `change` work
 // in it, and stores the upper directory as a layer.
-std::string layer_from_change(ImageStore& store, const BuildState& state, const std::function<void(const fs::path&)>& change) {
+std::string layer_from_change(ImageStore& store, const BuildState& state, std::uint64_t layer_size_limit,
+                              const std::function<void(const fs::path&)>& change) {
     TemporaryDirectory work(store.root() / "tmp", "build");
     std::vector<fs::path> lowers = store.layer_directories(state.layers);
     if (lowers.empty()) {
@@ -134,7 +106,7 @@ std::string layer_from_change(ImageStore& store, const BuildState& state, const 
         OverlayMount mount(lowers, work.path() / "upper", work.path() / "work", work.path() / "merged");
         change(mount.merged());
     }
-    return store.layers().import_directory_diff(work.path() / "upper");
+    return store.layers().import_directory_diff(work.path() / "upper", layer_size_limit);
 }
 
 void apply_config(BuildState& state, const GlassfileStep& step) {
@@ -165,7 +137,8 @@ void apply_config(BuildState& state, const GlassfileStep& step) {
 
 class Builder {
 public:
-    Builder(ImageStore& store, fs::path context_dir) : m_store(store), m_context(std::move(context_dir)) {}
+    Builder(ImageStore& store, Fd context, std::uint64_t layer_size_limit)
+        : m_store(store), m_context(std::move(context)), m_layer_size_limit(layer_size_limit) {}
 
     void start(const GlassfileStep& from) {
         const std::string& base = from.arguments[0];
@@ -183,10 +156,10 @@ public:
     BuildStep step(const GlassfileStep& step) {
         bool makes_layer = step.instruction == Instruction::Copy || step.instruction == Instruction::Run;
         std::string key_text = m_state.chain_key + "\n" + step.text;
-        fs::path source;
+        std::optional<ContextSource> source;
         if (step.instruction == Instruction::Copy) {
-            source = copy_source(m_context, step);
-            key_text += "\n" + sha256_tree(source);
+            source = resolve_context_source(m_context, step.arguments[0], fmt::format("Glassfile:{}", step.line));
+            key_text += "\n" + sha256_context_source(*source);
         }
         BuildStep result{step.text, sha256_bytes(key_text), "", false};
         m_state.chain_key = result.cache_key;
@@ -200,9 +173,9 @@ public:
             result.layer = cached;
             result.cached = true;
         } else {
-            result.layer = layer_from_change(m_store, m_state, [&](const fs::path& merged) {
+            result.layer = layer_from_change(m_store, m_state, m_layer_size_limit, [&](const fs::path& merged) {
                 if (step.instruction == Instruction::Copy)
-                    copy_into(source, merged, m_state, step);
+                    copy_into(*source, merged, m_state, step);
                 else
                     run_in_box(merged, m_state, step);
             });
@@ -231,16 +204,20 @@ private:
     }
 
     ImageStore& m_store;
-    fs::path m_context;
+    Fd m_context;  // the build context directory (context_source.hpp reads it)
+    std::uint64_t m_layer_size_limit;
     BuildState m_state;
 };
 
 }  // namespace
 
-BuildResult build_image(ImageStore& store, const fs::path& context_dir, std::string name, std::ostream& progress) {
-    std::vector<GlassfileStep> steps = parse_glassfile(read_glassfile(context_dir), "Glassfile");
+BuildResult build_image(ImageStore& store, const fs::path& context_dir, std::string name, std::ostream& progress,
+                        std::uint64_t layer_size_limit) {
+    if (!name.empty()) name = normalize_name(name);  // a bad name is refused before any work
+    Fd context = open_context(context_dir);
+    std::vector<GlassfileStep> steps = parse_glassfile(read_glassfile(context, context_dir), "Glassfile");
     StoreLock lock(store.root(), LockMode::Shared);  // no image removal takes layers from under the build
-    Builder builder(store, fs::absolute(context_dir));
+    Builder builder(store, std::move(context), layer_size_limit);
     builder.start(steps.front());
     BuildResult result;
     progress << fmt::format("step 1/{}: {}\n", steps.size(), steps.front().text) << std::flush;

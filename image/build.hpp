@@ -4,6 +4,7 @@
 // not run again. The cache is <root>/cache/<hex of the key> holding the layer's digest.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "image/image.hpp"
 #include "image/image_store.hpp"
+#include "image/layer_tar.hpp"
 
 namespace glassvm::image {
 
@@ -27,8 +29,10 @@ struct BuildResult {
 };
 
 // Builds context_dir/Glassfile into an image named `name`, writing one line per step to
-// `progress`. A RUN whose command fails ends the build with a BadInput error naming the line.
+// `progress`. A RUN whose command fails ends the build with a BadInput error naming the line,
+// and so does a step whose layer tar would pass `layer_size_limit` bytes (nothing of it kept).
+// The Glassfile and COPY sources are read inside the context only (context_source.hpp).
 BuildResult build_image(ImageStore& store, const std::filesystem::path& context_dir, std::string name,
-                        std::ostream& progress);
+                        std::ostream& progress, std::uint64_t layer_size_limit = kDefaultLayerSizeLimit);
 
 }  // namespace glassvm::image

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nettle/sha2.h>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -23,25 +22,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "sha256:";
 
-// One running SHA-256 computation (FIPS 180-4), by Nettle: plain functions over a context
-// struct, no global state and nothing run at program start.
-class Sha256 {
-public:
-    Sha256() { sha256_init(&m_context); }
-    void add(const void* data, size_t size) { sha256_update(&m_context, size, static_cast<const uint8_t*>(data)); }
-    void add(std::string_view text) { add(text.data(), text.size()); }
-    std::string finish() {
-        std::array<uint8_t, SHA256_DIGEST_SIZE> bytes{};
-        sha256_digest(&m_context, bytes.size(), bytes.data());
-        std::string text(kPrefix);
-        for (uint8_t byte : bytes) text += fmt::format("{:02x}", byte);
-        return text;
-    }
-
-private:
-    struct sha256_ctx m_context;
-};
-
 void add_file(Sha256& sha, const fs::path& path) {
     Fd file(check_syscall(fmt::format("open {}", path.string()), ::open(path.c_str(), O_RDONLY | O_CLOEXEC)));
     std::vector<char> buffer(1 << 16);
@@ -52,18 +32,15 @@ void add_file(Sha256& sha, const fs::path& path) {
     }
 }
 
-// One entry of the tree: "<relative path>\0<type> <mode>\0" then its data or link target.
-void add_tree_entry(Sha256& sha, const fs::path& path, const std::string& relative) {
-    struct stat status {};
-    check_syscall(fmt::format("lstat {}", path.string()), ::lstat(path.c_str(), &status));
-    sha.add(relative);
-    sha.add(fmt::format("\0{:o}\0", status.st_mode));
-    if (S_ISREG(status.st_mode)) add_file(sha, path);
-    if (S_ISLNK(status.st_mode)) sha.add(fs::read_symlink(path).string());
-    sha.add(std::string_view("\0", 1));
-}
-
 }  // namespace
+
+std::string Sha256::finish() {
+    std::array<uint8_t, SHA256_DIGEST_SIZE> bytes{};
+    sha256_digest(&m_context, bytes.size(), bytes.data());
+    std::string text(kPrefix);
+    for (uint8_t byte : bytes) text += fmt::format("{:02x}", byte);
+    return text;
+}
 
 std::string sha256_file(const fs::path& path) {
     Sha256 sha;
@@ -74,19 +51,6 @@ std::string sha256_file(const fs::path& path) {
 std::string sha256_bytes(std::string_view bytes) {
     Sha256 sha;
     sha.add(bytes);
-    return sha.finish();
-}
-
-std::string sha256_tree(const fs::path& path) {
-    Sha256 sha;
-    add_tree_entry(sha, path, ".");
-    if (fs::is_directory(fs::symlink_status(path))) {
-        std::vector<std::string> entries;
-        for (const auto& entry : fs::recursive_directory_iterator(path))
-            entries.push_back(entry.path().lexically_relative(path).string());
-        std::sort(entries.begin(), entries.end());
-        for (const std::string& relative : entries) add_tree_entry(sha, path / relative, relative);
-    }
     return sha.finish();
 }
 

@@ -13,31 +13,20 @@
 
 #include "core/fd.hpp"
 #include "error_matchers.hpp"
+#include "image/context_source.hpp"
 #include "image/digest.hpp"
 #include "image/image.hpp"
 #include "image/layer_tar.hpp"
 #include "image/overlay.hpp"
 #include "image/whiteout.hpp"
+#include "scratch_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace glassvm::image;
 using glassvm::test::IsBadInput;
-
-namespace {
-
-fs::path scratch_directory(const std::string& name) {
-    fs::path path = fs::temp_directory_path() / ("glassvm-unit-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-    return path;
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-}
-
-}  // namespace
+using glassvm::test::read_text;
+using glassvm::test::scratch_directory;
+using glassvm::test::write_text;
 
 TEST_CASE("image digest: sha256 of bytes and of a file, in OCI's spelling", "[image]") {
     // FIPS 180-2, appendix B.1: SHA-256("abc").
@@ -55,14 +44,19 @@ TEST_CASE("image digest: sha256 of bytes and of a file, in OCI's spelling", "[im
     fs::remove_all(directory);
 }
 
-TEST_CASE("image digest: a tree's digest follows content and modes, not times", "[image]") {
+TEST_CASE("image digest: a COPY source's digest follows content and modes, not times", "[image]") {
     fs::path directory = scratch_directory("tree");
     write_text(directory / "a/b.txt", "one");
-    std::string first = sha256_tree(directory / "a");
+    glassvm::Fd context = open_context(directory);
+    auto digest = [&] { return sha256_context_source(resolve_context_source(context, "a", "test")); };
+    std::string first = digest();
     fs::last_write_time(directory / "a/b.txt", fs::file_time_type::clock::now() - std::chrono::hours(5));
-    CHECK(sha256_tree(directory / "a") == first);
+    CHECK(digest() == first);
+    fs::permissions(directory / "a/b.txt", fs::perms::owner_exec, fs::perm_options::add);
+    std::string executable = digest();
+    CHECK(executable != first);
     write_text(directory / "a/b.txt", "two");
-    CHECK(sha256_tree(directory / "a") != first);
+    CHECK(digest() != executable);
     fs::remove_all(directory);
 }
 
@@ -157,10 +151,8 @@ TEST_CASE("image layer tar: holes are written as sparse entries and unpack to th
     CHECK(read_at(size / 2 - 1, 8) == std::string("\0middle\0", 8));
     CHECK(read_at(size - 4, 4) == std::string("\0end", 4));
     CHECK(fs::file_size(directory / "unpacked/all-zeros") == (1u << 20));
-    std::ifstream zeros(directory / "unpacked/all-zeros", std::ios::binary);
-    CHECK(std::string(std::istreambuf_iterator<char>(zeros), {}) == std::string(1 << 20, '\0'));
-    std::ifstream text(directory / "unpacked/text");
-    CHECK(std::string(std::istreambuf_iterator<char>(text), {}) == "no holes here\n");
+    CHECK(read_text(directory / "unpacked/all-zeros") == std::string(1 << 20, '\0'));
+    CHECK(read_text(directory / "unpacked/text") == "no holes here\n");
 
     // The bytes decide, not how the file system stored them: one tar, one digest.
     write_mostly_zeros(directory / "holes/file", 16 << 20, Holes::Yes);
