@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "image/quoted.hpp"
 
 namespace glassvm::image {
 
@@ -74,6 +75,9 @@ public:
     }
 
     GlassfileStep parse_line(const std::string& text, int line) const {
+        // Steps end up in JSON (image records, --json output): bytes that are not UTF-8 would
+        // make writing them fail late, after the build did its work.
+        if (!is_valid_utf8(text)) fail(line, "the line is not valid UTF-8");
         size_t space = text.find_first_of(" \t");
         std::string keyword = text.substr(0, space);
         std::string rest = space == std::string::npos ? "" : trim(text.substr(space));

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "image/digest.hpp"
+#include "image/quoted.hpp"
 
 namespace glassvm::image {
 
@@ -109,10 +110,12 @@ std::string image_id(const std::vector<std::string>& layers, const ImageConfig& 
 }
 
 std::string normalize_name(const std::string& name) {
-    bool has_space = std::any_of(name.begin(), name.end(), [](unsigned char c) { return std::isspace(c) || c < 0x20; });
-    if (name.empty() || has_space || name.front() == '/' || name.back() == '/' || name.back() == ':' ||
-        name.starts_with("sha256:"))
-        throw_bad_input("'{}' is not an image name (NAME or NAME:TAG, no spaces)", name);
+    // Names go into JSON (image files, the daemon's answers) and onto terminals: UTF-8 only, and
+    // nothing that would break a line or hide characters.
+    bool printable = is_valid_utf8(name) &&
+                     std::none_of(name.begin(), name.end(), [](unsigned char c) { return std::isspace(c) || c < 0x20 || c == 0x7f; });
+    if (name.empty() || !printable || name.front() == '/' || name.back() == '/' || name.back() == ':' || name.starts_with("sha256:"))
+        throw_bad_input("{} is not an image name (NAME or NAME:TAG: UTF-8, no spaces or control characters)", quote_untrusted(name));
     size_t slash = name.rfind('/');
     size_t colon = name.rfind(':');
     bool has_tag = colon != std::string::npos && (slash == std::string::npos || colon > slash);

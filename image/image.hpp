@@ -53,8 +53,9 @@ std::string image_id(const std::vector<std::string>& layers, const ImageConfig& 
 std::string kind_name(InstanceKind kind);
 InstanceKind parse_kind(const std::string& text);
 
-// "name" → "name:latest"; "name:tag" unchanged. BadInput for an empty name, one with
-// whitespace or '/' at either end, or one starting with "sha256:".
+// "name" → "name:latest"; "name:tag" unchanged. BadInput for an empty name, one that is not
+// UTF-8 or holds whitespace or control characters, one with '/' at either end, or one starting
+// with "sha256:" (the message quotes the name as JSON would, so it stays one printable line).
 std::string normalize_name(const std::string& name);
 
 // The current time as RFC 3339 UTC: "2026-11-28T23:40:00Z".

@@ -10,6 +10,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "image/digest.hpp"
+#include "image/quoted.hpp"
 #include "image/store_lock.hpp"
 
 namespace glassvm::image {
@@ -83,8 +84,8 @@ std::optional<Image> ImageStore::find(const std::string& name_or_id) const {
     std::vector<Image> images = list();
     for (const Image& image : images)
         if (image.id == name_or_id) return image;
-    if (!name_or_id.empty() && !name_or_id.starts_with("sha256:")) {
-        std::string name = name_or_id.find_first_of(" \t") == std::string::npos ? normalize_name(name_or_id) : name_or_id;
+    if (!name_or_id.starts_with("sha256:")) {
+        std::string name = normalize_name(name_or_id);  // BadInput for what cannot be a name
         for (const Image& image : images)
             if (image.name == name) return image;
     }
@@ -99,7 +100,7 @@ std::optional<Image> ImageStore::find(const std::string& name_or_id) const {
 
 Image ImageStore::get(const std::string& name_or_id) const {
     std::optional<Image> image = find(name_or_id);
-    if (!image) throw_bad_input("no image '{}' in the store at {}", name_or_id, m_root.string());
+    if (!image) throw_bad_input("no image {} in the store at {}", quote_untrusted(name_or_id), m_root.string());
     return *image;
 }
 
@@ -114,6 +115,7 @@ void ImageStore::remove(const std::string& name_or_id) {
 }
 
 Image ImageStore::import_rootfs_tar(std::string name, const fs::path& tar, ImageConfig config) {
+    if (!name.empty()) name = normalize_name(name);  // refused before anything is stored
     std::string layer = m_layers.import_tar(tar);
     return create(std::move(name), {layer}, std::move(config));
 }

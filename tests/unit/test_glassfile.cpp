@@ -60,4 +60,8 @@ TEST_CASE("glassfile: errors name the file and the line", "[glassfile]") {
                          IsBadInput("Glassfile:2: ENV takes KEY=VALUE"));
     CHECK_THROWS_MATCHES(parse_glassfile("FROM scratch\nWORKDIR /a /b\n"), glassvm::Error,
                          IsBadInput("Glassfile:2: WORKDIR takes one word"));
+    // Steps go into JSON: a line that is not UTF-8 is refused here, not when the image is written.
+    CHECK_THROWS_MATCHES(parse_glassfile("FROM scratch\nCMD echo \xff\xfe\n"), glassvm::Error,
+                         IsBadInput("Glassfile:2: the line is not valid UTF-8"));
+    CHECK(parse_glassfile("FROM scratch\nCMD echo caf\xc3\xa9\n")[1].arguments[2] == "echo caf\xc3\xa9");
 }
