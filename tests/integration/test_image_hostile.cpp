@@ -15,6 +15,7 @@
 
 #include "image/archive_handle.hpp"
 #include "test_box_support.hpp"
+#include "test_daemon_support.hpp"
 #include "test_image_support.hpp"
 #include "../unit/without_openat2.hpp"
 
@@ -157,6 +158,22 @@ TEST_CASE("hostile layer: a hard link to a symlink to a host file does not chmod
     Host host("hostile-hardlink-file");
     // The attack from the issue: `evil -> HOSTFILE`, then `h` a hard link to `evil`, mode 04777.
     check_import_refused(host, hard_link_through_symlink(host.file, 04777), "h");
+}
+
+TEST_CASE("hostile layer: POST /images/import refuses the same tar, the host file unchanged", "[image]") {
+    require_root();
+    Host host("hostile-daemon-import");
+    auto before = host.snapshots();
+    fs::path tar = host.directory / "hostile.tar";
+    write_tar(tar, hard_link_through_symlink(host.file, 04777));
+    TestDaemon daemon;  // glassvmd imports with the unpacker `glassvm image import` uses
+    HttpAnswer answer = daemon.request("POST", "/images/import?name=hostile", "",
+                                       {"--data-binary", "@" + tar.string(), "-H", "Content-Type: application/x-tar"});
+    INFO(answer.body);
+    for (const auto& [path, shot] : before) check_unchanged(path, shot);
+    CHECK(answer.status == 400);
+    CHECK_THAT(answer.body, Catch::Contains("hard link"));
+    CHECK(daemon.get("/images").json() == nlohmann::json::array());
 }
 
 TEST_CASE("hostile layer: a hard link to a symlink to a host directory does not chmod the directory", "[image]") {
