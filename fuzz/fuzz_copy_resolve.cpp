@@ -64,7 +64,9 @@ bool holds_secret(const fs::path& directory) {
     std::error_code error;
     for (auto entry = fs::recursive_directory_iterator(directory, error); !error && entry != fs::recursive_directory_iterator();
          entry.increment(error)) {
-        if (!entry->is_regular_file(error) || entry->is_symlink(error)) continue;
+        // symlink_status, not is_regular_file(): a copied symlink may point at the bait, and
+        // following it here would be the harness touching the host (the oracle caught that).
+        if (!fs::is_regular_file(entry->symlink_status(error)) || error) continue;
         Fd file(::open(entry->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         std::string content;
         char buffer[4096];
