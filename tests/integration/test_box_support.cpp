@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/fd.hpp"
+
 namespace glassvm::test {
 
 namespace fs = std::filesystem;
@@ -43,8 +45,10 @@ std::string box_rootfs() {
     static std::string rootfs = [] {
         fs::path root = build_path("box-test-rootfs");
         fs::path stamp = root / ".made";
-        int lock = ::open(build_path("box-test-rootfs.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-        if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock the test rootfs");
+        // Owned, so a throw below releases the lock: the next call (the static is still unset)
+        // would otherwise wait on this process's own leaked lock for ever.
+        Fd lock(::open(build_path("box-test-rootfs.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
+        if (!lock || ::flock(lock.get(), LOCK_EX) != 0) throw std::runtime_error("cannot lock the test rootfs");
         auto made = modified(stamp);
         if (made < modified(build_path("workloads/probe")) || made < modified(build_path("container/isolation-check"))) {
             std::string command = "GLASSVM_BUILD='" + build_path("") + "' '" + source_path("scripts/make-rootfs") + "' '" +
@@ -52,7 +56,6 @@ std::string box_rootfs() {
             if (std::system(command.c_str()) != 0) throw std::runtime_error("scripts/make-rootfs failed: " + command);
             ::chmod(root.c_str(), 0755);  // the rootless test runs as nobody
         }
-        ::close(lock);
         return root.string();
     }();
     return rootfs;
