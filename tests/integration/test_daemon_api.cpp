@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "test_box_support.hpp"
 #include "test_daemon_support.hpp"
@@ -157,12 +158,18 @@ TEST_CASE("daemon: stop sends SIGTERM, then SIGKILL once the grace period is ove
     TestDaemon daemon;
     daemon.import_busybox();
     std::string polite = daemon.create({{"image", "busybox"}, {"command", {"sleep", "100"}}});
-    std::string stubborn = daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "trap '' TERM; sleep 100 & wait; wait"}}});
+    std::string stubborn = daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "trap '' TERM; echo ready; sleep 100 & wait; wait"}}});
     REQUIRE(daemon.post("/instances/" + polite + "/start").status == 204);
     REQUIRE(daemon.post("/instances/" + stubborn + "/start").status == 204);
     CHECK(daemon.post("/instances/" + polite + "/stop?t=abc").status == 400);
     CHECK(daemon.post("/instances/" + polite + "/stop?t=5").status == 204);
     CHECK(wait_status(daemon, polite) == "143");  // 128 + SIGTERM
+    // Stop it only once its trap is set: a SIGTERM before that ends it as 143 (seen on a
+    // sanitized build, where a box takes longer to start).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (daemon.get("/instances/" + stubborn + "/logs").body != "ready\n" && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(daemon.get("/instances/" + stubborn + "/logs").body == "ready\n");
     auto started = std::chrono::steady_clock::now();
     CHECK(daemon.post("/instances/" + stubborn + "/stop?t=0.5").status == 204);
     CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(500));
