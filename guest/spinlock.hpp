@@ -10,7 +10,7 @@ namespace glassvm::guest {
 class Spinlock {
 public:
     // XCHG with memory is locked by itself (Intel SDM Vol. 2B, XCHG), and it is one of the
-    // locked instructions this host's instruction emulator runs (shared/HOST-KVM.md).
+    // locked instructions this host's instruction emulator runs (docs/KVM-LAB.md).
     void acquire() {
         while (__atomic_exchange_n(&m_locked, 1u, __ATOMIC_ACQUIRE) != 0) {
             while (__atomic_load_n(&m_locked, __ATOMIC_RELAXED) != 0) asm volatile("pause");

@@ -100,7 +100,7 @@ syscall_entry:
     // SYSRET (SDM Vol. 2B): RIP = RCX, RFLAGS = R11, CS/SS from STAR[63:48], CPL 3.
     sysretq
 
-// This development host's nested KVM (shared/HOST-KVM.md) breaks SYSCALL: it loads RIP from
+// This development host's nested KVM (docs/KVM-LAB.md) breaks SYSCALL: it loads RIP from
 // LSTAR but stays at CPL 3. syscall_entry lies in supervisor-only memory, so fetching its first
 // instruction raises #PF (error code U/S=1; I/D=1 too if EFER.NXE were on), delivered properly
 // through the IDT with the TSS stack switch: RIP = CR2 = syscall_entry, CS = the user's. Nothing

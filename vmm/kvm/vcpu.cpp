@@ -83,7 +83,7 @@ Vcpu::RunResult Vcpu::run() {
     for (;;) {
         if (::ioctl(m_fd.get(), KVM_RUN, 0) == 0) return RunResult::Exited;
         // EINTR: a signal (our kick) or immediate_exit. EAGAIN: an application processor
-        // leaving wait-for-SIPI asks to be run again (HOST-KVM.md; QEMU retries too).
+        // leaving wait-for-SIPI asks to be run again (docs/KVM-LAB.md; QEMU retries too).
         if (errno == EINTR) {
             run_area().immediate_exit = 0;
             return RunResult::Interrupted;
