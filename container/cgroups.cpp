@@ -71,7 +71,9 @@ std::vector<std::string> sorted(std::vector<std::string> values) {
     return values;
 }
 
-std::string read_text(const fs::path& path) {
+}  // namespace
+
+std::string read_cgroup_text(const fs::path& path) {
     std::ifstream file(path);
     std::stringstream text;
     text << file.rdbuf();
@@ -88,9 +90,20 @@ void write_cgroup_file(const fs::path& path, const std::string& value) {
         throw Error::from_errno(fmt::format("write '{}' to {}", value, path.string()), saved);
 }
 
+std::optional<fs::path> cgroup_directory(const CgroupMount& mount, const CgroupMembership& membership) {
+    bool same_tree = mount.version == CgroupVersion::V2
+                         ? membership.controllers.empty()
+                         : !membership.controllers.empty() && sorted(membership.controllers) == sorted(mount.controllers);
+    std::string root = mount.root == "/" ? "" : mount.root;
+    if (!same_tree || !membership.path.starts_with(root)) return std::nullopt;
+    return (mount.mount_point / fs::path(membership.path.substr(root.size())).relative_path()).lexically_normal();
+}
+
+namespace {
+
 bool process_is_glassvm(pid_t pid) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-    std::string comm = read_text(fmt::format("/proc/{}/comm", pid));
+    std::string comm = read_cgroup_text(fmt::format("/proc/{}/comm", pid));
     return comm.starts_with("glassvm");
 }
 
@@ -208,8 +221,8 @@ std::optional<fs::path> directory_in_mount(const CgroupMount& mount, const std::
 }
 
 std::vector<Placement> find_placements() {
-    std::vector<CgroupMount> mounts = parse_cgroup_mounts(read_text("/proc/self/mountinfo"));
-    std::vector<CgroupMembership> memberships = parse_proc_cgroup(read_text("/proc/self/cgroup"));
+    std::vector<CgroupMount> mounts = parse_cgroup_mounts(read_cgroup_text("/proc/self/mountinfo"));
+    std::vector<CgroupMembership> memberships = parse_proc_cgroup(read_cgroup_text("/proc/self/cgroup"));
     std::vector<Placement> placements;
     std::vector<std::string> for_v2;
     for (std::string_view wanted : kWantedControllers) {
@@ -241,7 +254,7 @@ std::vector<Placement> find_placements() {
     // cannot get controllers below it; it becomes a sibling instead (below the root, a child).
     bool at_root = fs::weakly_canonical(*own) == fs::weakly_canonical(v2_mount->mount_point);
     fs::path parent = at_root ? *own : own->parent_path();
-    std::vector<std::string> available = split(read_text(at_root ? parent / "cgroup.controllers" : *own / "cgroup.controllers"), ' ');
+    std::vector<std::string> available = split(read_cgroup_text(at_root ? parent / "cgroup.controllers" : *own / "cgroup.controllers"), ' ');
     for (std::string& name : available)
         while (!name.empty() && (name.back() == '\n')) name.pop_back();
     // "devices" is no controller on v2 (so never in cgroup.controllers): its policy is a BPF
@@ -344,13 +357,13 @@ void BoxCgroup::add_process(pid_t pid) const {
 uint64_t BoxCgroup::oom_kills() const {
     const Directory* memory = directory_for("memory");
     if (!memory) return 0;
-    return parse_oom_kills(read_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.oom_control" : "memory.events")));
+    return parse_oom_kills(read_cgroup_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.oom_control" : "memory.events")));
 }
 
 std::optional<uint64_t> BoxCgroup::peak_memory_bytes() const {
     const Directory* memory = directory_for("memory");
     if (!memory) return std::nullopt;
-    std::string text = read_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.max_usage_in_bytes" : "memory.peak"));
+    std::string text = read_cgroup_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.max_usage_in_bytes" : "memory.peak"));
     if (text.empty()) return std::nullopt;
     return std::stoull(text);
 }

@@ -43,6 +43,17 @@ struct CgroupMembership {
 };
 std::vector<CgroupMembership> parse_proc_cgroup(std::string_view text);
 
+// The directory of the cgroup `membership` names, when `mount` is that cgroup's tree (the same
+// controllers on v1, the unified tree on v2) and shows it.
+std::optional<std::filesystem::path> cgroup_directory(const CgroupMount& mount, const CgroupMembership& membership);
+
+// The text of a cgroup (or /proc) file; "" when it cannot be read.
+std::string read_cgroup_text(const std::filesystem::path& path);
+
+// Writes `value` into one cgroup file (a limit, cgroup.procs, cgroup.kill). Throws Error naming
+// the file and errno.
+void write_cgroup_file(const std::filesystem::path& path, const std::string& value);
+
 // One value to write into one file of a controller's directory.
 struct CgroupFileWrite {
     std::string controller;  // "memory", "pids", "cpu", "devices"

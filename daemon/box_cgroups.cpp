@@ -1,14 +1,11 @@
 // Finding a daemon box's cgroups and ending everything in them (see box_cgroups.hpp).
 #include "daemon/box_cgroups.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -16,7 +13,6 @@
 
 #include "container/cgroups.hpp"
 #include "core/error.hpp"
-#include "core/fd.hpp"
 
 namespace glassvm::daemon {
 
@@ -25,28 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
-
-std::string read_text(const fs::path& path) {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
-std::vector<std::string> sorted(std::vector<std::string> values) {
-    std::sort(values.begin(), values.end());
-    return values;
-}
-
-// The directory of the cgroup `membership` names in `mount`, when the mount shows it.
-std::optional<fs::path> directory_in(const container::CgroupMount& mount, const container::CgroupMembership& membership) {
-    bool same_tree = mount.version == container::CgroupVersion::V2
-                         ? membership.controllers.empty()
-                         : !membership.controllers.empty() && sorted(membership.controllers) == sorted(mount.controllers);
-    std::string root = mount.root == "/" ? "" : mount.root;
-    if (!same_tree || !membership.path.starts_with(root)) return std::nullopt;
-    return (mount.mount_point / fs::path(membership.path.substr(root.size())).relative_path()).lexically_normal();
-}
 
 // Each cgroup below `directory`, deepest first, then `directory` itself.
 std::vector<fs::path> subtree_bottom_up(const fs::path& directory) {
@@ -61,18 +35,12 @@ std::vector<fs::path> subtree_bottom_up(const fs::path& directory) {
     return found;
 }
 
-void write_file(const fs::path& path, const std::string& value) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (fd && ::write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size())) return;
-    throw Error::from_errno(fmt::format("write {} to {}", value, path.string()), errno);
-}
-
 // Kills what is in `cgroup` now; true when nothing was left to kill.
 bool kill_members(const fs::path& cgroup) {
-    std::string members = read_text(cgroup / "cgroup.procs");
+    std::string members = container::read_cgroup_text(cgroup / "cgroup.procs");
     if (members.find_first_not_of(" \n") == std::string::npos) return true;
     if (fs::exists(cgroup / "cgroup.kill")) {
-        write_file(cgroup / "cgroup.kill", "1");  // v2 (Linux 5.14): the kernel kills the whole subtree
+        container::write_cgroup_file(cgroup / "cgroup.kill", "1");  // v2 (Linux 5.14): the kernel kills the whole subtree
         return false;
     }
     // v1 has no cgroup.kill, and the box's cgroups are not in the freezer tree: kill each member,
@@ -87,15 +55,15 @@ bool kill_members(const fs::path& cgroup) {
 
 std::vector<std::string> box_cgroup_candidates(pid_t box_run) {
     std::string name = fmt::format("glassvm-box-{}", box_run);
-    std::vector<container::CgroupMount> mounts = container::parse_cgroup_mounts(read_text("/proc/self/mountinfo"));
+    std::vector<container::CgroupMount> mounts = container::parse_cgroup_mounts(container::read_cgroup_text("/proc/self/mountinfo"));
     std::vector<std::string> candidates;
     auto add = [&](const fs::path& parent) {
         std::string path = (parent / name).string();
         if (std::find(candidates.begin(), candidates.end(), path) == candidates.end()) candidates.push_back(path);
     };
-    for (const container::CgroupMembership& membership : container::parse_proc_cgroup(read_text("/proc/self/cgroup")))
+    for (const container::CgroupMembership& membership : container::parse_proc_cgroup(container::read_cgroup_text("/proc/self/cgroup")))
         for (const container::CgroupMount& mount : mounts) {
-            auto own = directory_in(mount, membership);
+            auto own = container::cgroup_directory(mount, membership);
             if (!own) continue;
             add(*own);
             add(own->parent_path());
