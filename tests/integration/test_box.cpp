@@ -1,6 +1,7 @@
 // glassvm box, each isolation property asserted for real: real namespaces, a real rootfs,
 // real cgroup limits, real capabilities and seccomp, on this host's kernel.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -206,20 +207,29 @@ TEST_CASE("box: orphans are reaped by the box's init", "[box]") {
 
 TEST_CASE("box: SIGTERM to glassvm reaches the workload, whose status glassvm returns", "[box]") {
     require_root();
+    std::string rootfs = box_rootfs(), binary = build_path("glassvm");
+    int ready[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
     pid_t glassvm = ::fork();
     REQUIRE(glassvm >= 0);
     if (glassvm == 0) {
-        int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, 1);
-        std::string rootfs = box_rootfs(), binary = build_path("glassvm");
+        ::dup2(ready[1], 1);
         ::execl(binary.c_str(), "glassvm", "box", "run", "--rootfs", rootfs.c_str(), "--", "sh", "-c",
-                "trap 'exit 42' TERM; while true; do sleep 0.05; done", nullptr);
+                "trap 'exit 42' TERM; echo ready; while true; do sleep 0.05; done", nullptr);
         ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ::close(ready[1]);
+    // SIGTERM once the trap is set (the workload says so), not after a guessed delay: a slow
+    // start (a sanitized build) let the signal arrive first, and sh died of it (143).
+    char said[6] = {};
+    pollfd readable{ready[0], POLLIN, 0};
+    REQUIRE(::poll(&readable, 1, 30000) == 1);
+    REQUIRE(::read(ready[0], said, 6) == 6);
+    CHECK(std::string(said, 6) == "ready\n");
     ::kill(glassvm, SIGTERM);
     int status = 0;
     ::waitpid(glassvm, &status, 0);
+    ::close(ready[0]);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 42);
 }
