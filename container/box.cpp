@@ -48,8 +48,8 @@
 #include "container/seccomp_filter.hpp"
 #include "container/setup_channel.hpp"
 #include "container/signals.hpp"
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::container {
 

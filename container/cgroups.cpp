@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "container/device_policy.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::container {
 

@@ -10,7 +10,7 @@
 #include <climits>
 #include <cstdlib>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::container {
 

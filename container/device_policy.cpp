@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::container {
 

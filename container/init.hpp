@@ -9,7 +9,7 @@
 
 #include <sys/types.h>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::container {
 

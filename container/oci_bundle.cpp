@@ -12,7 +12,7 @@
 
 #include "container/capabilities.hpp"
 #include "container/namespaces.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::container {
 

@@ -12,8 +12,8 @@
 #include <fmt/format.h>
 
 #include "container/mounts.hpp"
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::container {
 

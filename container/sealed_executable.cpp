@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U  // Linux 6.3: executable memfd, stated (vm.memfd_noexec may demand it)

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::container {
 
@@ -22,9 +22,6 @@ using Filter = std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, decltype(
 constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
                                      CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
-void check_seccomp(std::string_view operation, int rc) {
-    if (rc < 0) throw Error::from_errno(fmt::format("seccomp: {}", operation), -rc);
-}
 
 // personality(2) may only set what Docker's profile lets through: 0 (PER_LINUX), 8
 // (PER_LINUX32), 0x20000 (UNAME26), 0x20008 (both) and 0xffffffff (a query). Anything else —
@@ -44,7 +41,7 @@ void deny_personality_changes(scmp_filter_ctx filter) {
     for (const PersonalityDenial& denial : personality_denials()) {
         scmp_arg_cmp compare = denial.above_32_bits ? SCMP_A0(SCMP_CMP_GT, 0xffffffffULL)
                                                     : SCMP_A0(SCMP_CMP_MASKED_EQ, denial.mask, denial.value);
-        check_seccomp("deny personality", seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1, compare));
+        check_negative_errno("seccomp: deny personality", seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1, compare));
     }
 }
 
@@ -112,14 +109,14 @@ void install_seccomp_filter() {
     // system call tables: a deny list for x86-64 alone would let them through.
     for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
         int rc = seccomp_arch_add(filter.get(), arch);
-        if (rc < 0 && rc != -EEXIST) check_seccomp("add architecture", rc);
+        if (rc < 0 && rc != -EEXIST) check_negative_errno("seccomp: add architecture", rc);
     }
     for (std::string_view name : denied_syscalls()) {
         int number = seccomp_syscall_resolve_name(std::string(name).c_str());
         if (number == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp
         int rc = seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), number, 0);
         // A call that exists on no architecture of the filter (vm86 on x86-64 alone) is fine.
-        if (rc < 0 && rc != -EDOM && rc != -EINVAL) check_seccomp(fmt::format("deny {}", name), rc);
+        if (rc < 0 && rc != -EDOM && rc != -EINVAL) check_negative_errno(fmt::format("seccomp: deny {}", name), rc);
     }
     // clone may make threads and processes, but no namespace (runc's rule; one rule per flag,
     // as a rule compares (flags & mask) == value). clone3 passes its
@@ -127,17 +124,17 @@ void install_seccomp_filter() {
     // back to clone, where the rule above applies.
     for (uint64_t flag = 1; flag != 0; flag <<= 1) {
         if (!(kNamespaceFlags & flag)) continue;
-        check_seccomp("deny clone with CLONE_NEW*",
+        check_negative_errno("seccomp: deny clone with CLONE_NEW*",
                       seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)));
     }
-    check_seccomp("clone3", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0));
+    check_negative_errno("seccomp: clone3", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0));
     deny_personality_changes(filter.get());
     // Docker's profile allows socket(2) for every family but AF_VSOCK (the hypervisor's sockets,
     // a way to the host's or a guest's services); it allows AF_ALG, and so does this filter.
-    check_seccomp("deny socket AF_VSOCK", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+    check_negative_errno("seccomp: deny socket AF_VSOCK", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
                                                            SCMP_A0(SCMP_CMP_EQ, 40 /* AF_VSOCK */)));
-    check_seccomp("load", seccomp_load(filter.get()));
+    check_negative_errno("seccomp: load", seccomp_load(filter.get()));
 }
 
 }  // namespace glassvm::container

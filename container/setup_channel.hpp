@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::container {
 

@@ -1,7 +1,7 @@
 // The API handlers' shared helpers: JSON replies, errors as {"message": …}, strict bodies.
 #include "daemon/api_context.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "daemon/api_error.hpp"
 
 namespace glassvm::daemon {

@@ -12,12 +12,12 @@
 #include <sstream>
 #include <string_view>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
-#include "core/write_all.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/file.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
-#include "daemon/subprocess.hpp"
+#include "base/subprocess.hpp"
 
 namespace glassvm::daemon {
 

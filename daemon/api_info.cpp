@@ -4,7 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 #include "daemon/api_context.hpp"
 
 namespace glassvm::daemon {

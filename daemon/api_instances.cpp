@@ -15,9 +15,9 @@
 #include <cmath>
 #include <thread>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "daemon/api_context.hpp"
 
 namespace glassvm::daemon {

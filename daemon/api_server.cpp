@@ -31,7 +31,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/private_directory.hpp"

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "container/cgroups.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::daemon {
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "cli/box_limits.hpp"
-#include "cli/size.hpp"
-#include "core/error.hpp"
+#include "container/box_limits.hpp"
+#include "base/size.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::daemon {
 

@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "cli/box_limits.hpp"
-#include "core/error.hpp"
+#include "container/box_limits.hpp"
+#include "base/error.hpp"
 #include "image/layer_path.hpp"
-#include "run/machine.hpp"
+#include "vmm/run/machine.hpp"
 
 namespace glassvm::daemon {
 

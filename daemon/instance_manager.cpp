@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
 #include "daemon/api_error.hpp"
 #include "daemon/box_cgroups.hpp"
 #include "daemon/instance_launch.hpp"

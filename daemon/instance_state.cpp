@@ -1,8 +1,8 @@
 // Reading and writing an instance's shim.json and exit.json (see instance_state.hpp).
 #include "daemon/instance_state.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
 #include "daemon/instance.hpp"
 
 namespace glassvm::daemon {

@@ -15,9 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "daemon/box_cgroups.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_state.hpp"

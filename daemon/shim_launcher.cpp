@@ -7,8 +7,8 @@
 
 #include <csignal>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "daemon/shim.hpp"
 
 namespace glassvm::daemon {

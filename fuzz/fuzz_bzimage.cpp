@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <span>
 
-#include "core/error.hpp"
-#include "loader/bzimage.hpp"
+#include "base/error.hpp"
+#include "vmm/loader/bzimage.hpp"
 
 namespace {
 

@@ -20,8 +20,8 @@
 #include <sstream>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "host_oracle.hpp"
 #include "image/context_source.hpp"
 #include "image/path_beneath.hpp"

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <span>
 
-#include "core/error.hpp"
-#include "kvm/guest_memory.hpp"
-#include "loader/elf.hpp"
+#include "base/error.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/elf.hpp"
 
 namespace {
 

@@ -12,14 +12,14 @@
 #include <string_view>
 #include <vector>
 
-#include "debug/gdb/breakpoints.hpp"
-#include "debug/gdb/guest_access.hpp"
-#include "debug/gdb/hex.hpp"
-#include "debug/gdb/packet.hpp"
-#include "debug/gdb/registers.hpp"
-#include "debug/gdb/requests.hpp"
-#include "debug/gdb/target_description.hpp"
-#include "kvm/guest_memory.hpp"
+#include "vmm/debug/gdb/breakpoints.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
+#include "vmm/debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/registers.hpp"
+#include "vmm/debug/gdb/requests.hpp"
+#include "vmm/debug/gdb/target_description.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 namespace gdb = glassvm::gdb;
 

@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "host_oracle.hpp"
 #include "image/archive_handle.hpp"
 #include "image/layer_tar.hpp"

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "container/oci_bundle.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::fuzz {
 

@@ -11,12 +11,12 @@
 
 #include <fmt/format.h>
 
-#include "cli/size.hpp"
+#include "base/size.hpp"
 #include "container/box.hpp"
 #include "container/container_config.hpp"
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "image/context_source.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"

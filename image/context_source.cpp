@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "image/digest.hpp"
 #include "image/file_ranges.hpp"
 #include "image/path_beneath.hpp"

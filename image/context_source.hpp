@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::image {
 

@@ -1,14 +1,17 @@
 // The image store: one JSON file per image, layers shared through the LayerStore (image_store.hpp).
 #include "image/image_store.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
 #include <fmt/format.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
 #include "image/digest.hpp"
 #include "image/quoted.hpp"
 #include "image/store_lock.hpp"
@@ -127,5 +130,16 @@ std::vector<fs::path> ImageStore::layer_directories(const std::vector<std::strin
     for (const std::string& layer : layers) directories.push_back(m_layers.directory(layer));
     return directories;
 }
+
+fs::path default_store_root() {
+    if (const char* store = std::getenv("GLASSVM_STORE"); store && *store) return fs::absolute(store);
+    if (::geteuid() == 0) return "/var/lib/glassvm";
+    if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data) return fs::path(data) / "glassvm";
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) throw_bad_input("no image store: set GLASSVM_STORE or HOME, or give --store DIR");
+    return fs::path(home) / ".local/share/glassvm";
+}
+
+fs::path store_root(const std::string& option) { return option.empty() ? default_store_root() : fs::absolute(option); }
 
 }  // namespace glassvm::image

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "image/whiteout.hpp"
 
 namespace glassvm::image {

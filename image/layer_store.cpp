@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "image/digest.hpp"
 #include "image/layer_tar.hpp"
 #include "image/temporary.hpp"

@@ -28,8 +28,8 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "image/archive_handle.hpp"
 #include "image/path_beneath.hpp"
 #include "image/quoted.hpp"

@@ -16,8 +16,8 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "image/archive_handle.hpp"
 #include "image/file_ranges.hpp"
 #include "image/whiteout.hpp"

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::image {
 

@@ -3,7 +3,7 @@
 
 #include <sys/sysmacros.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::image {
 

@@ -151,22 +151,6 @@ inline constexpr uint8_t kStatusBadInit = 111;
 // is missing or speaks another version, so the firmware cannot find the kernel.
 inline constexpr uint8_t kStatusFirmwareFailed = GLASSVM_ABI_STATUS_FIRMWARE_FAILED;
 
-// ---------------------------------------------------------------------------------------------
-// glassvm's own process exit statuses, for endings the guest did not choose. They are chosen
-// away from the statuses above and from the usual shell ones (126/127, 128+N).
-// ---------------------------------------------------------------------------------------------
-
-inline constexpr int kExitUsage = 2;               // bad command line
-inline constexpr int kExitStopped = 117;           // the user ended it (stepper quit, gdb kill)
-inline constexpr int kExitGuestHalted = 118;       // HLT with no way to wake up
-inline constexpr int kExitUnknown = 119;           // an exit reason glassvm does not handle
-inline constexpr int kExitVmmError = 120;          // glassvm itself failed (an ioctl, a file)
-inline constexpr int kExitEmulationFailure = 121;  // KVM_EXIT_INTERNAL_ERROR
-inline constexpr int kExitTripleFault = 122;       // KVM_EXIT_SHUTDOWN
-inline constexpr int kExitEntryFailure = 123;      // KVM_EXIT_FAIL_ENTRY
-inline constexpr int kExitTimeout = 124;           // --timeout expired (as coreutils timeout)
-inline constexpr int kExitSandboxViolation = 125;  // a glassvm thread made a call its seccomp allowlist lacks
-
 }  // namespace glassvm::abi
 
 #endif  // __ASSEMBLER__

@@ -181,7 +181,7 @@ def write_summary(results_dir, name, text):
         out.write(text)
 
 
-# ── the peers' command lines (as vmm/cli/compare_command.cpp runs them) ───────────────────────
+# ── the peers' command lines (as app/compare_command.cpp runs them) ───────────────────────
 
 QEMU_MICROVM = ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm", "-cpu", "host",
                 "-m", "64M", "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",

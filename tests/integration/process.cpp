@@ -1,8 +1,8 @@
-// run_process (glassvm's own spawn(), as the tests see it) and the small helpers around it.
+// run_process (glassvm's own run_program(), as the tests see it) and the small helpers around it.
 #include "process.hpp"
 
-#include "cli/spawn.hpp"
-#include "kvm/kvm_system.hpp"
+#include "base/subprocess.hpp"
+#include "vmm/kvm/kvm_system.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,7 +20,7 @@ namespace glassvm::test {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout) {
-    Sample sample = spawn(argv, timeout, input);
+    ProgramResult sample = run_program(argv, {.input = input, .timeout = timeout});
     return {.exit_status = sample.status, .out = std::move(sample.out), .err = std::move(sample.err),
             .elapsed = std::chrono::milliseconds(static_cast<int64_t>(sample.wall_ms)), .timed_out = sample.timed_out};
 }

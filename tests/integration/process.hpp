@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "x86/cpuid.hpp"
+#include "vmm/x86/cpuid.hpp"
 
 namespace glassvm::test {
 

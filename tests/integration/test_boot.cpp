@@ -91,7 +91,7 @@ TEST_CASE("serial input reaches the guest UART without blocking it", "[kvm][boot
     CHECK(value_of(result.out, "sysname") == "glassvm");
 }
 
-// The bundled guest is found next to the glassvm file itself (core/own_executable.hpp), however
+// The bundled guest is found next to the glassvm file itself (base/subprocess.hpp, own_executable), however
 // glassvm was started: by a path relative to the current directory, or through a symbolic link
 // in a directory that has no guest next to it.
 TEST_CASE("glassvm finds its bundled guest when started by a relative path or through a symlink", "[kvm][boot]") {

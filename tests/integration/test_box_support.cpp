@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::test {
 

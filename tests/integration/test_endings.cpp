@@ -5,6 +5,7 @@
 #include <glassvm/abi.hpp>
 
 #include "process.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -31,7 +32,7 @@ TEST_CASE("a triple fault is reported with rip and the bytes there", "[kvm][endi
     require_kvm();
     auto result = run_test_kernel("triple_fault");
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitTripleFault);
+    CHECK(result.exit_status == kExitTripleFault);
     if (kvm_vendor() == glassvm::x86::CpuVendor::Amd) {
         // AMD's KVM re-initialises the vCPU on SHUTDOWN: glassvm says so instead of showing the
         // INIT state's rip as if the guest had been there.
@@ -62,7 +63,7 @@ TEST_CASE("a timeout stops a guest spinning with interrupts off", "[kvm][endings
     require_kvm();
     auto result = run_test_kernel("spin", {"--timeout", "0.5"});
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitTimeout);
+    CHECK(result.exit_status == kExitTimeout);
     CHECK_THAT(result.err, Catch::Contains("timed out after 500 ms"));
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
@@ -71,7 +72,7 @@ TEST_CASE("HLT with nothing to wake the CPU ends the VM", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("halt");
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitGuestHalted);
+    CHECK(result.exit_status == kExitGuestHalted);
     CHECK_THAT(result.err, Catch::Contains("halted"));
 }
 
@@ -97,7 +98,7 @@ TEST_CASE("bad input is a clear error with exit status 2", "[endings]") {
     for (const auto& c : cases) {
         auto result = run_process(c.argv);
         INFO(c.argv.back() << ": " << result.err);
-        CHECK(result.exit_status == abi::kExitUsage);
+        CHECK(result.exit_status == kExitUsage);
         CHECK_THAT(result.err, Catch::Contains(c.says));
         CHECK(result.out.empty());
     }

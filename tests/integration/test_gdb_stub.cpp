@@ -13,11 +13,12 @@
 #include <cstdlib>
 #include <thread>
 
-#include "core/file.hpp"
-#include "debug/gdb/debug_probe.hpp"
-#include "debug/gdb/hex.hpp"
+#include "base/file.hpp"
+#include "vmm/debug/gdb/debug_probe.hpp"
+#include "vmm/debug/gdb/hex.hpp"
 #include "gdb_session.hpp"
-#include "loader/elf.hpp"
+#include "vmm/loader/elf.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -154,7 +155,7 @@ TEST_CASE("gdb: kill ends the VM with status 117", "[kvm][gdb]") {
     auto result = vm.wait();
     INFO(session.out << result.err);
     CHECK_THAT(session.out, Catch::Contains("[Inferior 1 (Remote target) killed]"));
-    CHECK(result.exit_status == abi::kExitStopped);
+    CHECK(result.exit_status == kExitStopped);
     CHECK_THAT(result.err, Catch::Contains("gdb killed the VM"));
 }
 
@@ -230,7 +231,7 @@ TEST_CASE("gdb stub: a hang-up while the guest runs detaches it and it runs on",
     client.close();
     auto result = vm.wait();
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitTimeout);  // the guest ran on until --timeout
+    CHECK(result.exit_status == kExitTimeout);  // the guest ran on until --timeout
     CHECK_THAT(result.err, Catch::Contains("gdb hung up; detached, the guest runs on"));
 }
 
@@ -246,7 +247,7 @@ TEST_CASE("gdb stub: Ctrl-C stops a running guest with SIGINT", "[kvm][gdb]") {
     client.send("+" + framed("k"));
     auto result = vm.wait();
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitStopped);
+    CHECK(result.exit_status == kExitStopped);
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
 

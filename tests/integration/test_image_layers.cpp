@@ -9,7 +9,7 @@
 
 #include <future>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "image/digest.hpp"
 #include "image/image_store.hpp"
 #include "image/layer_path.hpp"

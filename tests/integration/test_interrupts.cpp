@@ -10,6 +10,7 @@
 
 #include "process.hpp"
 #include "text_pattern.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 using namespace std::chrono_literals;
@@ -141,7 +142,7 @@ TEST_CASE("HLT with interrupts off ends the VM though KVM runs HLT itself", "[kv
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/halt.elf")});
     INFO(result.err);
-    CHECK(result.exit_status == abi::kExitGuestHalted);
+    CHECK(result.exit_status == kExitGuestHalted);
     CHECK_THAT(result.err, Catch::Contains("halted with nothing to wake it (HLT) on vCPU 0"));
     CHECK(result.elapsed < 5s);
 }

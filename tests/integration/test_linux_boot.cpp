@@ -15,9 +15,10 @@
 
 #include <glassvm/abi.hpp>
 
-#include "loader/e820.hpp"
+#include "vmm/loader/e820.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 
@@ -56,7 +57,7 @@ void check_linux_console(const ProcessResult& result, const std::string& command
     CHECK_THAT(result.out, Catch::Contains("Command line: " + command_line));
     for (const std::string& line : expected_e820_lines(memory_bytes)) CHECK_THAT(result.out, Catch::Contains(line));
     CHECK(search_first(result.out, "Memory: {d}K/{d}K available"));
-    if (result.exit_status == glassvm::abi::kExitEmulationFailure) {
+    if (result.exit_status == glassvm::kExitEmulationFailure) {
         // The instruction is named: "emulation failure at rip 0xffffffff8…: lock cmpxchg16b 0x20(%rbp)".
         CHECK(search_first(result.err, "emulation failure at rip 0xffffffff{x}: {a}"));
     }

@@ -8,6 +8,7 @@
 #include <glassvm/abi.hpp>
 
 #include "process.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 
@@ -44,7 +45,7 @@ TEST_CASE("pvh: the probe runs as init, the first module, and its clock works", 
 
 TEST_CASE("pvh: a kernel without the PVH note is refused", "[pvh]") {
     auto result = run_process({glassvm_binary(), "run", "--boot", "pvh", build_path("tests/guests/halt.elf")});
-    CHECK(result.exit_status == glassvm::abi::kExitUsage);
+    CHECK(result.exit_status == glassvm::kExitUsage);
     CHECK_THAT(result.err, Catch::Contains("without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)"));
 }
 
@@ -78,7 +79,7 @@ TEST_CASE("linux: the ELF vmlinux path boots a PVH kernel (the bundled guest)", 
 
 TEST_CASE("linux: images glassvm cannot boot are refused saying why", "[linux]") {
     auto no_note = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", build_path("tests/guests/halt.elf")});
-    CHECK(no_note.exit_status == glassvm::abi::kExitUsage);
+    CHECK(no_note.exit_status == glassvm::kExitUsage);
     CHECK_THAT(no_note.err, Catch::Contains("glassvm boots an ELF vmlinux only through PVH"));
 
     std::string text = build_path("tests/not_a_kernel.txt");
@@ -87,7 +88,7 @@ TEST_CASE("linux: images glassvm cannot boot are refused saying why", "[linux]")
     CHECK_THAT(junk.err, Catch::Contains("neither a bzImage"));
 
     auto small = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--mem", "16M"});
-    CHECK(small.exit_status == glassvm::abi::kExitUsage);
+    CHECK(small.exit_status == glassvm::kExitUsage);
     CHECK_THAT(small.err, Catch::Contains("needs RAM up to 0x1100000"));
 
     auto init = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--init", text});
@@ -99,13 +100,13 @@ TEST_CASE("linux: images glassvm cannot boot are refused saying why", "[linux]")
     std::string big = build_path("tests/linux_stub_big_initrd.img");
     std::ofstream(big, std::ios::binary) << std::string(60 << 20, 'x');
     auto too_big = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--initrd", big});
-    CHECK(too_big.exit_status == glassvm::abi::kExitUsage);
+    CHECK(too_big.exit_status == glassvm::kExitUsage);
     CHECK_THAT(too_big.err, Catch::Contains("does not fit in guest RAM"));
 }
 
 TEST_CASE("cpuid: --cpuid is validated before the VM starts", "[cpuid]") {
     auto result = run_process({glassvm_binary(), "run", "--cpuid", "-cx16,-nosuch"});
-    CHECK(result.exit_status == glassvm::abi::kExitUsage);
+    CHECK(result.exit_status == glassvm::kExitUsage);
     CHECK_THAT(result.err, Catch::Contains("'-nosuch' is not a feature glassvm knows by name"));
 }
 
@@ -117,7 +118,7 @@ TEST_CASE("an emulation failure names the instruction and its rip", "[kvm][endin
         WARN("this host's KVM runs cmpxchg16b in ring 0 (hardware virtualisation): nothing to name");
         return;
     }
-    CHECK(result.exit_status == glassvm::abi::kExitEmulationFailure);
+    CHECK(result.exit_status == glassvm::kExitEmulationFailure);
     CHECK_THAT(result.err, Catch::Contains("emulation failure at rip 0x"));
     CHECK_THAT(result.err, Catch::Contains("cmpxchg16b (%rsp)"));
 }

@@ -4,11 +4,11 @@
 // differs, this test says where.
 #include <catch2/catch.hpp>
 
-#include "kvm/kvm_system.hpp"
-#include "kvm/vm.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vm.hpp"
 #include "process.hpp"
-#include "x86/cpuid.hpp"
-#include "x86/reset_state.hpp"
+#include "vmm/x86/cpuid.hpp"
+#include "vmm/x86/reset_state.hpp"
 
 using namespace glassvm;
 

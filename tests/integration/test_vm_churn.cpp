@@ -13,10 +13,10 @@
 #include <string>
 #include <thread>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 #include "process.hpp"
-#include "run/background_release.hpp"
-#include "run/machine.hpp"
+#include "vmm/run/background_release.hpp"
+#include "vmm/run/machine.hpp"
 
 using namespace glassvm::test;
 

@@ -7,8 +7,8 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
-#include "devices/a20_gate.hpp"
+#include "base/error.hpp"
+#include "vmm/devices/a20_gate.hpp"
 
 using glassvm::A20Gate;
 

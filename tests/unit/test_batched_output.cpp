@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "core/error.hpp"
-#include "devices/batched_output.hpp"
+#include "base/error.hpp"
+#include "vmm/devices/batched_output.hpp"
 
 namespace {
 

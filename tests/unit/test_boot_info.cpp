@@ -12,10 +12,10 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
-#include "kvm/guest_memory.hpp"
-#include "loader/boot_info.hpp"
-#include "x86/layout.hpp"
+#include "base/error.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/x86/layout.hpp"
 
 using glassvm::ErrorKind;
 using glassvm::GuestMemory;

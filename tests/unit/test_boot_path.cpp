@@ -1,7 +1,7 @@
 // Unit tests for choosing a boot path by name (`--boot`).
 #include <catch2/catch.hpp>
 
-#include "boot/boot_method.hpp"
+#include "vmm/boot/boot_method.hpp"
 #include "error_matchers.hpp"
 
 using glassvm::BootPath;

@@ -8,10 +8,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cli/box_command.hpp"
+#include "app/box_command.hpp"
 #include "container/cgroups.hpp"
 #include "container/mounts.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 using namespace glassvm::container;
 

@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "error_matchers.hpp"
-#include "kvm/guest_memory.hpp"
-#include "loader/boot_params.hpp"
-#include "loader/bzimage.hpp"
-#include "loader/e820.hpp"
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
-#include "x86/linux_entry.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/boot_params.hpp"
+#include "vmm/loader/bzimage.hpp"
+#include "vmm/loader/e820.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/linux_entry.hpp"
 
 using namespace glassvm;
 using glassvm::test::IsBadInput;

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_command.hpp"
-#include "cli/size.hpp"
-#include "core/error.hpp"
+#include "app/run_command.hpp"
+#include "base/size.hpp"
+#include "base/error.hpp"
 
 using glassvm::ErrorKind;
 using glassvm::parse_size;

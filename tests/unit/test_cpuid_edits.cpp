@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "error_matchers.hpp"
-#include "x86/cpuid.hpp"
-#include "x86/cpuid_edits.hpp"
+#include "vmm/x86/cpuid.hpp"
+#include "vmm/x86/cpuid_edits.hpp"
 
 using namespace glassvm;
 using namespace glassvm::x86;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.hpp"
+#include "base/file.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_launch.hpp"
 #include "daemon/instance_manager.hpp"

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "debug/disassembler.hpp"
-#include "debug/exiting_instruction.hpp"
-#include "debug/guest_disassembly.hpp"
-#include "kvm/guest_memory.hpp"
+#include "vmm/x86/disassembler.hpp"
+#include "vmm/debug/exiting_instruction.hpp"
+#include "vmm/debug/guest_disassembly.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 using namespace glassvm;
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "devices/doorbell.hpp"
+#include "vmm/devices/doorbell.hpp"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "kvm/guest_memory.hpp"
-#include "loader/elf.hpp"
+#include "base/error.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/elf.hpp"
 
 using glassvm::ElfImage;
 using glassvm::ErrorKind;

@@ -5,7 +5,8 @@
 
 #include <array>
 
-#include "debug/exit_description.hpp"
+#include "vmm/debug/exit_description.hpp"
+#include "vmm/x86/registers.hpp"
 
 using namespace glassvm;
 using namespace std::chrono_literals;

@@ -5,8 +5,8 @@
 #include <optional>
 #include <vector>
 
-#include "core/error.hpp"
-#include "devices/exit_device.hpp"
+#include "base/error.hpp"
+#include "vmm/devices/exit_device.hpp"
 
 using glassvm::ExitDevice;
 

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <random>
 
-#include "debug/exit_format.hpp"
-#include "debug/exit_stats.hpp"
-#include "debug/exit_trace.hpp"
-#include "debug/latency_histogram.hpp"
+#include "vmm/debug/exit_format.hpp"
+#include "vmm/debug/exit_stats.hpp"
+#include "vmm/debug/exit_trace.hpp"
+#include "vmm/debug/latency_histogram.hpp"
 
 using namespace glassvm;
 using namespace std::chrono_literals;

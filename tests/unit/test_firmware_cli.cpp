@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_command.hpp"
+#include "app/run_command.hpp"
 #include "error_matchers.hpp"
 
 using glassvm::test::IsBadInput;

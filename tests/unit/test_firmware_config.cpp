@@ -7,7 +7,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "devices/firmware_config.hpp"
+#include "vmm/devices/firmware_config.hpp"
 
 using glassvm::FirmwareConfig;
 using glassvm::abi::FirmwareItem;

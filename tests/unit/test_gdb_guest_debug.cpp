@@ -7,11 +7,11 @@
 #include <map>
 #include <vector>
 
-#include "core/error.hpp"
-#include "debug/gdb/breakpoints.hpp"
-#include "debug/gdb/gdb_server.hpp"
-#include "debug/gdb/guest_access.hpp"
-#include "debug/gdb/guest_debug.hpp"
+#include "base/error.hpp"
+#include "vmm/debug/gdb/breakpoints.hpp"
+#include "vmm/debug/gdb/gdb_server.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
+#include "vmm/debug/gdb/guest_debug.hpp"
 
 using namespace glassvm::gdb;
 using glassvm::GuestMemory;

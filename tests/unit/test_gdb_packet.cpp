@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "debug/gdb/hex.hpp"
-#include "debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 
 using namespace glassvm::gdb;
 using Kind = DecodedEvent::Kind;

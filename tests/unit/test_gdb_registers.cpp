@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "debug/gdb/registers.hpp"
-#include "debug/gdb/target_description.hpp"
+#include "vmm/debug/gdb/registers.hpp"
+#include "vmm/debug/gdb/target_description.hpp"
 
 using namespace glassvm::gdb;
 

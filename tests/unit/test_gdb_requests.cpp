@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "debug/gdb/requests.hpp"
+#include "vmm/debug/gdb/requests.hpp"
 
 using namespace glassvm::gdb;
 

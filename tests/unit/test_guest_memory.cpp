@@ -1,4 +1,4 @@
-// GuestMemory::zero (vmm/kvm/guest_memory.hpp): the range reads as zeros, nothing outside it
+// GuestMemory::zero (vmm/accel/guest_memory.hpp): the range reads as zeros, nothing outside it
 // changes, and the whole pages inside it are given back rather than written (mincore says they
 // are no longer resident), which is what spares a loaded kernel's .bss its page faults.
 #include <catch2/catch.hpp>
@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
-#include "core/error.hpp"
-#include "kvm/guest_memory.hpp"
+#include "base/error.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 using glassvm::GuestMemory;
 

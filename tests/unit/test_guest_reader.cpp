@@ -6,7 +6,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "debug/guest_reader.hpp"
+#include "vmm/x86/guest_reader.hpp"
 
 using namespace glassvm;
 

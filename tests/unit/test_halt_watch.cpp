@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "run/halt_watch.hpp"
+#include "vmm/run/halt_watch.hpp"
 
 using glassvm::HaltWatch;
 using Verdict = glassvm::HaltWatch::Verdict;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "debug/hexdump.hpp"
+#include "vmm/debug/hexdump.hpp"
 
 using glassvm::hexdump;
 

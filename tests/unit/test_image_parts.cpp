@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 #include "error_matchers.hpp"
 #include "image/context_source.hpp"
 #include "image/digest.hpp"

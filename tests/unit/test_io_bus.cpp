@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "devices/io_bus.hpp"
-#include "devices/io_device.hpp"
+#include "base/error.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/devices/io_device.hpp"
 
 using glassvm::AddressSpace;
 using glassvm::IoBus;

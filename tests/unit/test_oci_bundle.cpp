@@ -10,7 +10,7 @@
 
 #include "container/capabilities.hpp"
 #include "container/oci_bundle.hpp"
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 using glassvm::container::ContainerConfig;
 using glassvm::container::parse_oci_config;

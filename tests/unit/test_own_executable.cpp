@@ -1,10 +1,10 @@
-// own_executable() (vmm/core/own_executable.hpp): the path the kernel was given at execve,
+// own_executable() (base/subprocess.hpp): the path the kernel was given at execve,
 // made canonical, names the same file /proc/self/exe does.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 
-#include "core/own_executable.hpp"
+#include "base/subprocess.hpp"
 
 TEST_CASE("own_executable is the canonical path of the running program, as /proc/self/exe says", "[core]") {
     std::filesystem::path path = glassvm::own_executable();

@@ -8,10 +8,10 @@
 
 #include <glassvm/abi.hpp>
 
-#include "kvm/guest_memory.hpp"
-#include "x86/layout.hpp"
-#include "x86/page_tables.hpp"
-#include "x86/page_walk.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/page_tables.hpp"
+#include "vmm/x86/page_walk.hpp"
 
 using glassvm::GuestMemory;
 using glassvm::x86::translate;

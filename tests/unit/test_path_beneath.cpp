@@ -13,7 +13,7 @@
 #include <functional>
 #include <fstream>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 #include "error_matchers.hpp"
 #include "image/context_source.hpp"
 #include "image/path_beneath.hpp"

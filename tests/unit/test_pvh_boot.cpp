@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "error_matchers.hpp"
-#include "kvm/guest_memory.hpp"
-#include "loader/e820.hpp"
-#include "loader/elf_notes.hpp"
-#include "loader/pvh_start_info.hpp"
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
-#include "x86/protected_mode.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/e820.hpp"
+#include "vmm/loader/elf_notes.hpp"
+#include "vmm/loader/pvh_start_info.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/protected_mode.hpp"
 
 using namespace glassvm;
 using glassvm::test::IsBadInput;

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "devices/rom_write_reporter.hpp"
+#include "vmm/devices/rom_write_reporter.hpp"
 #include "error_matchers.hpp"
-#include "loader/rom_image.hpp"
+#include "vmm/loader/rom_image.hpp"
 
 using glassvm::RomImage;
 using glassvm::test::IsBadInput;

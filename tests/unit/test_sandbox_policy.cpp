@@ -18,12 +18,13 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
-#include "sandbox/forbidden_syscall_report.hpp"
-#include "sandbox/precompiled_filters.hpp"
-#include "sandbox/sandbox.hpp"
-#include "sandbox/seccomp_policy.hpp"
-#include "sandbox/user_lookup.hpp"
+#include "base/error.hpp"
+#include "vmm/sandbox/forbidden_syscall_report.hpp"
+#include "vmm/sandbox/precompiled_filters.hpp"
+#include "vmm/sandbox/sandbox.hpp"
+#include "vmm/sandbox/seccomp_policy.hpp"
+#include "vmm/sandbox/user_lookup.hpp"
+#include "base/exit_status.hpp"
 
 using namespace glassvm::sandbox;
 
@@ -134,11 +135,11 @@ TEST_CASE("sandbox policy: an allowed call runs, a forbidden one ends the thread
     CHECK(refused.status == 0);  // malloc's kind of openat: refused, not fatal
 
     ChildResult forbidden = in_confined_child([] { return int(::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY)); });
-    CHECK(forbidden.status == glassvm::abi::kExitSandboxViolation);
+    CHECK(forbidden.status == glassvm::kExitSandboxViolation);
     CHECK(forbidden.err == "glassvm: sandbox: the vcpu 7 thread made a forbidden system call: openat (257)\n");
 
     ChildResult exec = in_confined_child([] { return ::execl("/bin/true", "true", static_cast<char*>(nullptr)); });
-    CHECK(exec.status == glassvm::abi::kExitSandboxViolation);
+    CHECK(exec.status == glassvm::kExitSandboxViolation);
     CHECK_THAT(exec.err, Catch::Contains("forbidden system call: execve (59)"));
 }
 
@@ -169,7 +170,7 @@ TEST_CASE("sandbox programs: the main thread may signal its own process and no o
                                         ThreadRole::Main);
     CHECK(own.status == 0);
     ChildResult other = in_confined_child([] { return int(::syscall(SYS_tgkill, 1, 1, 0)); }, ThreadRole::Main);
-    CHECK(other.status == glassvm::abi::kExitSandboxViolation);
+    CHECK(other.status == glassvm::kExitSandboxViolation);
     CHECK_THAT(other.err, Catch::Contains("forbidden system call: tgkill (234)"));
 }
 

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.hpp"
-#include "devices/serial_16550.hpp"
+#include "base/error.hpp"
+#include "vmm/devices/serial_16550.hpp"
 
 using glassvm::Serial16550;
 

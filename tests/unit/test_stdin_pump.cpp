@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
-#include "devices/serial_16550.hpp"
-#include "devices/stdin_pump.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "vmm/devices/serial_16550.hpp"
+#include "vmm/devices/stdin_pump.hpp"
 
 using glassvm::Fd;
 using glassvm::Serial16550;

@@ -5,7 +5,7 @@
 
 #include <variant>
 
-#include "debug/stepper_commands.hpp"
+#include "vmm/debug/stepper_commands.hpp"
 #include "error_matchers.hpp"
 
 using glassvm::parse_command;

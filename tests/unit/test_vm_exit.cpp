@@ -9,7 +9,7 @@
 #include <new>
 #include <variant>
 
-#include "run/vm_exit.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 using glassvm::decode_exit;
 using glassvm::exit_name;

@@ -10,11 +10,11 @@
 
 #include <glassvm/abi.hpp>
 
-#include "kvm/guest_memory.hpp"
-#include "x86/cpuid.hpp"
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
-#include "x86/long_mode.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/x86/cpuid.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/long_mode.hpp"
 
 using glassvm::GuestMemory;
 using glassvm::x86::boot_code_descriptor;

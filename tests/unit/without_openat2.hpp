@@ -19,7 +19,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::test {
 

@@ -1,10 +1,10 @@
 // Choosing a boot path by name, and the factory that maps each path to its method.
-#include "boot/boot_method.hpp"
+#include "vmm/boot/boot_method.hpp"
 
 #include <array>
 #include <utility>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

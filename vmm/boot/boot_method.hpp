@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-#include "devices/io_bus.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/vcpu.hpp"
-#include "kvm/vm.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/kvm/vm.hpp"
 
 namespace glassvm {
 

@@ -4,12 +4,12 @@
 // with RDI = boot magic and RSI = &BootInfo (the contract in guest/README.md).
 #include <glassvm/abi.hpp>
 
-#include "boot/boot_method.hpp"
-#include "boot/glassvm_kernel.hpp"
-#include "loader/boot_info.hpp"
-#include "x86/gdt.hpp"
-#include "x86/long_mode.hpp"
-#include "x86/page_tables.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/boot/glassvm_kernel.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

@@ -11,15 +11,15 @@
 
 #include <glassvm/abi.hpp>
 
-#include "boot/boot_method.hpp"
-#include "boot/glassvm_kernel.hpp"
-#include "devices/a20_gate.hpp"
-#include "devices/firmware_config.hpp"
-#include "devices/rom_write_reporter.hpp"
-#include "loader/boot_info.hpp"
-#include "loader/rom_image.hpp"
-#include "x86/layout.hpp"
-#include "x86/reset_state.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/boot/glassvm_kernel.hpp"
+#include "vmm/devices/a20_gate.hpp"
+#include "vmm/devices/firmware_config.hpp"
+#include "vmm/devices/rom_write_reporter.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/loader/rom_image.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/reset_state.hpp"
 
 namespace glassvm {
 

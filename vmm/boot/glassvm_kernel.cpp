@@ -1,13 +1,13 @@
 // Loading a glassvm-contract kernel and its init module; see glassvm_kernel.hpp.
-#include "boot/glassvm_kernel.hpp"
+#include "vmm/boot/glassvm_kernel.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
-#include "core/file.hpp"
-#include "loader/boot_info.hpp"
-#include "loader/elf.hpp"
-#include "x86/layout.hpp"
+#include "base/error.hpp"
+#include "base/file.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/loader/elf.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm {
 

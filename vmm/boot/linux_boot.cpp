@@ -7,17 +7,17 @@
 // through its PVH note instead (pvh_boot.cpp), with the initrd as the PVH module.
 #include <algorithm>
 
-#include "boot/boot_method.hpp"
-#include "boot/pvh_boot.hpp"
-#include "core/error.hpp"
-#include "core/file.hpp"
-#include "loader/boot_info.hpp"
-#include "loader/boot_params.hpp"
-#include "loader/bzimage.hpp"
-#include "loader/e820.hpp"
-#include "x86/layout.hpp"
-#include "x86/linux_entry.hpp"
-#include "x86/page_tables.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/boot/pvh_boot.hpp"
+#include "base/error.hpp"
+#include "base/file.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/loader/boot_params.hpp"
+#include "vmm/loader/bzimage.hpp"
+#include "vmm/loader/e820.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/linux_entry.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

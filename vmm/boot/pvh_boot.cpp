@@ -4,18 +4,18 @@
 // map in RAM, and starts the vCPU in 32-bit protected mode, paging off, at the address in the
 // kernel's XEN_ELFNOTE_PHYS32_ENTRY note with EBX = &hvm_start_info. The kernel builds its own
 // page tables; glassvm's guest does so in guest/pvh_entry.S, Linux in arch/x86/platform/pvh/.
-#include "boot/pvh_boot.hpp"
+#include "vmm/boot/pvh_boot.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
-#include "core/file.hpp"
-#include "loader/boot_info.hpp"
-#include "loader/e820.hpp"
-#include "loader/elf_notes.hpp"
-#include "loader/pvh_start_info.hpp"
-#include "x86/layout.hpp"
-#include "x86/protected_mode.hpp"
+#include "base/error.hpp"
+#include "base/file.hpp"
+#include "vmm/loader/boot_info.hpp"
+#include "vmm/loader/e820.hpp"
+#include "vmm/loader/elf_notes.hpp"
+#include "vmm/loader/pvh_start_info.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/protected_mode.hpp"
 
 namespace glassvm {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "boot/boot_method.hpp"
-#include "loader/elf.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/loader/elf.hpp"
 
 namespace glassvm {
 

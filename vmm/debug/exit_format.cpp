@@ -1,5 +1,5 @@
 // describe_exit and exit_json_fields: see exit_format.hpp.
-#include "debug/exit_format.hpp"
+#include "vmm/debug/exit_format.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "run/vm_exit.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // Accumulating exit statistics and rendering them as a table or JSON.
-#include "debug/exit_stats.hpp"
+#include "vmm/debug/exit_stats.hpp"
 
 #include <algorithm>
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "debug/latency_histogram.hpp"
-#include "run/vcpu_observer.hpp"
+#include "vmm/debug/latency_histogram.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
 namespace glassvm {
 

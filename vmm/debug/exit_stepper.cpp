@@ -1,19 +1,21 @@
 // The exit stepper: decide whether to stop at an exit, show it, read and run commands until
 // one resumes the vCPU.
-#include "debug/exit_stepper.hpp"
+#include "vmm/debug/exit_stepper.hpp"
 
 #include <unistd.h>
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
-#include "debug/exit_description.hpp"
-#include "debug/exit_format.hpp"
-#include "debug/exit_stats.hpp"
-#include "debug/exiting_instruction.hpp"
-#include "debug/guest_disassembly.hpp"
-#include "debug/hexdump.hpp"
-#include "run/exit_handler.hpp"
+#include "base/error.hpp"
+#include "vmm/debug/exit_description.hpp"
+#include "vmm/x86/registers.hpp"
+#include "vmm/debug/exit_format.hpp"
+#include "vmm/debug/exit_stats.hpp"
+#include "vmm/debug/exiting_instruction.hpp"
+#include "vmm/debug/guest_disassembly.hpp"
+#include "vmm/debug/hexdump.hpp"
+#include "vmm/run/exit_handler.hpp"
+#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -168,7 +170,7 @@ ExitStepper::Next ExitStepper::run(const command::Help&, const Stop&) {
 
 ExitStepper::Next ExitStepper::run(const command::Quit&, const Stop& stop) {
     print("(quit: stopping the VM; this exit is not handled)\n");
-    stop.context.stop.request({StopReason::Stopped, abi::kExitStopped, "stopped from the exit stepper", {}});
+    stop.context.stop.request({StopReason::Stopped, kExitStopped, "stopped from the exit stepper", {}});
     m_mode = Mode::ToEnd;
     return Next::Resume;
 }

@@ -12,9 +12,9 @@
 #include <mutex>
 #include <string>
 
-#include "debug/line_reader.hpp"
-#include "debug/stepper_commands.hpp"
-#include "run/vcpu_observer.hpp"
+#include "vmm/debug/line_reader.hpp"
+#include "vmm/debug/stepper_commands.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
 namespace glassvm {
 

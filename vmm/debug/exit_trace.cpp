@@ -1,11 +1,11 @@
 // The exit trace: formats each exit after it was handled (so reads show the data returned and
 // the line names the device) and appends it to the trace file.
-#include "debug/exit_trace.hpp"
+#include "vmm/debug/exit_trace.hpp"
 
 #include <cstring>
 
-#include "core/error.hpp"
-#include "debug/exit_format.hpp"
+#include "base/error.hpp"
+#include "vmm/debug/exit_format.hpp"
 
 namespace glassvm {
 

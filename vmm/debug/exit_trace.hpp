@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "run/vcpu_observer.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
 namespace glassvm {
 

@@ -1,6 +1,6 @@
 // find_exiting_instruction: decode the instruction at rip; if it does not match the exit, try
 // each start from rip-1 back to rip-15 for one instruction that ends at rip and matches.
-#include "debug/exiting_instruction.hpp"
+#include "vmm/debug/exiting_instruction.hpp"
 
 #include <algorithm>
 #include <charconv>

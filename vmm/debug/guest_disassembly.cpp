@@ -1,6 +1,6 @@
 // disassemble_guest: read count × 15 bytes (the most `count` instructions can take), decode,
 // format, and explain a short listing.
-#include "debug/guest_disassembly.hpp"
+#include "vmm/debug/guest_disassembly.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

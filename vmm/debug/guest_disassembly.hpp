@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "debug/disassembler.hpp"
-#include "debug/guest_reader.hpp"
+#include "vmm/x86/disassembler.hpp"
+#include "vmm/x86/guest_reader.hpp"
 
 namespace glassvm {
 

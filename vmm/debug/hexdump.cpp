@@ -1,5 +1,5 @@
 // Formatting bytes as a hexdump, one line per 16 bytes.
-#include "debug/hexdump.hpp"
+#include "vmm/debug/hexdump.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // LineReader: poll() with a short timeout, read() what is there, cut lines at '\n'.
-#include "debug/line_reader.hpp"
+#include "vmm/debug/line_reader.hpp"
 
 #include <poll.h>
 #include <unistd.h>

@@ -1,14 +1,14 @@
 // Parsing the exit stepper's commands: split the line into words, match the verb, check and
 // convert its arguments. Every complaint is one line, thrown as a BadInput Error.
-#include "debug/stepper_commands.hpp"
+#include "vmm/debug/stepper_commands.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <vector>
 
-#include "core/error.hpp"
-#include "run/vm_exit.hpp"
+#include "base/error.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-#include "debug/guest_reader.hpp"
+#include "vmm/x86/guest_reader.hpp"
 
 namespace glassvm {
 

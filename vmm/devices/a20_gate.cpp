@@ -1,11 +1,11 @@
 // The A20 gate register at port 0x92; see a20_gate.hpp for what it can and cannot do.
-#include "devices/a20_gate.hpp"
+#include "vmm/devices/a20_gate.hpp"
 
 #include <algorithm>
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -1,7 +1,7 @@
 // BatchedOutput: gather during a batch, one write_all at its end.
-#include "devices/batched_output.hpp"
+#include "vmm/devices/batched_output.hpp"
 
-#include "core/write_all.hpp"
+#include "base/file.hpp"
 
 namespace glassvm {
 

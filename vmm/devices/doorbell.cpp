@@ -1,12 +1,12 @@
 // The doorbell: an eventfd that KVM increments on each guest ring; reading it collects the count.
-#include "devices/doorbell.hpp"
+#include "vmm/devices/doorbell.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm {
 

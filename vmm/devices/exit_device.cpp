@@ -1,9 +1,9 @@
 // The exit device: turns a guest's write to the exit port into a call to the machine.
-#include "devices/exit_device.hpp"
+#include "vmm/devices/exit_device.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

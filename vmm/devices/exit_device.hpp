@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "devices/io_device.hpp"
+#include "vmm/devices/io_device.hpp"
 
 namespace glassvm {
 

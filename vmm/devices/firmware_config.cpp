@@ -1,5 +1,5 @@
 // The firmware configuration interface's two registers; see firmware_config.hpp.
-#include "devices/firmware_config.hpp"
+#include "vmm/devices/firmware_config.hpp"
 
 #include <algorithm>
 

@@ -18,7 +18,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "devices/io_device.hpp"
+#include "vmm/devices/io_device.hpp"
 
 namespace glassvm {
 

@@ -1,9 +1,9 @@
 // Range registration and dispatch for the I/O bus.
-#include "devices/io_bus.hpp"
+#include "vmm/devices/io_bus.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/io_device.hpp"
+#include "vmm/devices/io_device.hpp"
 
 namespace glassvm {
 

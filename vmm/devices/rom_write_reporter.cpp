@@ -1,11 +1,11 @@
 // Guest writes to the read-only firmware ROM: dropped, reported, counted.
-#include "devices/rom_write_reporter.hpp"
+#include "vmm/devices/rom_write_reporter.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "devices/device_report.hpp"
-#include "devices/io_device.hpp"
+#include "vmm/devices/device_report.hpp"
+#include "vmm/devices/io_device.hpp"
 
 namespace glassvm {
 

@@ -1,10 +1,10 @@
 // The 16550A UART register model. Section numbers refer to the PC16550D datasheet
 // (National Semiconductor, June 1995; reissued by TI as SNLS378).
-#include "devices/serial_16550.hpp"
+#include "vmm/devices/serial_16550.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 namespace {

@@ -20,7 +20,7 @@
 #include <span>
 #include <stop_token>
 
-#include "devices/io_device.hpp"
+#include "vmm/devices/io_device.hpp"
 
 namespace glassvm {
 

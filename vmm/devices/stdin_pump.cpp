@@ -1,6 +1,6 @@
 // The host-input thread: poll() the input fd and a stop eventfd, read, feed the UART, and
 // wait for room in its receiver when it is full.
-#include "devices/stdin_pump.hpp"
+#include "vmm/devices/stdin_pump.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 
 #include <array>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 namespace {

@@ -19,8 +19,8 @@
 #include <stop_token>
 #include <thread>
 
-#include "core/fd.hpp"
-#include "devices/serial_16550.hpp"
+#include "base/fd.hpp"
+#include "vmm/devices/serial_16550.hpp"
 
 namespace glassvm {
 

@@ -1,10 +1,10 @@
 // KVM's coalesced-write ring: finding the page, and registering zones.
-#include "kvm/coalesced_ring.hpp"
+#include "vmm/kvm/coalesced_ring.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

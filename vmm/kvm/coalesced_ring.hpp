@@ -14,9 +14,9 @@
 #include <optional>
 #include <span>
 
-#include "kvm/kvm_system.hpp"
-#include "kvm/vcpu.hpp"
-#include "kvm/vm.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/kvm/vm.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // KVM VM ioctls for the in-kernel interrupt controllers, the PIT and interrupt lines.
-#include "kvm/irqchip.hpp"
+#include "vmm/kvm/irqchip.hpp"
 
 #include <sys/ioctl.h>
 

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "kvm/kvm_system.hpp"
-#include "kvm/vm.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vm.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // Opening /dev/kvm with errors a newcomer can act on, and the system-wide KVM queries.
-#include "kvm/kvm_system.hpp"
+#include "vmm/kvm/kvm_system.hpp"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "core/error.hpp"
-#include "kvm/cpuid_ioctls.hpp"
+#include "base/error.hpp"
+#include "vmm/kvm/cpuid_ioctls.hpp"
 
 namespace glassvm {
 

@@ -1,11 +1,11 @@
 // vCPU ioctls. KVM_RUN is the hot path: it throws only on real failures.
-#include "kvm/vcpu.hpp"
+#include "vmm/kvm/vcpu.hpp"
 
 #include <sys/ioctl.h>
 
 #include <cstring>
 
-#include "kvm/cpuid_ioctls.hpp"
+#include "vmm/kvm/cpuid_ioctls.hpp"
 
 namespace glassvm {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/fd.hpp"
-#include "core/mapping.hpp"
+#include "base/fd.hpp"
+#include "base/mapping.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // KVM VM ioctls: memory slots, the TSS area, ioeventfds, vCPU creation.
-#include "kvm/vm.hpp"
+#include "vmm/kvm/vm.hpp"
 
 #include <sys/ioctl.h>
 

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <span>
 
-#include "core/fd.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/kvm_system.hpp"
-#include "kvm/vcpu.hpp"
+#include "base/fd.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vcpu.hpp"
 
 namespace glassvm {
 

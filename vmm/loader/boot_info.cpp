@@ -1,10 +1,10 @@
 // Command line, boot module and BootInfo placement; see boot_info.hpp.
-#include "loader/boot_info.hpp"
+#include "vmm/loader/boot_info.hpp"
 
 #include <algorithm>
 
-#include "core/error.hpp"
-#include "x86/layout.hpp"
+#include "base/error.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm {
 

@@ -8,7 +8,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "kvm/guest_memory.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 namespace glassvm {
 

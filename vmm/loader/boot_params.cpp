@@ -1,10 +1,10 @@
 // Filling in boot_params; see boot_params.hpp.
-#include "loader/boot_params.hpp"
+#include "vmm/loader/boot_params.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

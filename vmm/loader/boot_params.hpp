@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <span>
 
-#include "loader/bzimage.hpp"
-#include "loader/e820.hpp"
+#include "vmm/loader/bzimage.hpp"
+#include "vmm/loader/e820.hpp"
 
 namespace glassvm {
 

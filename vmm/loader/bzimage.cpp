@@ -1,12 +1,12 @@
 // Setup-header checks and the protected-mode kernel's place; see bzimage.hpp.
-#include "loader/bzimage.hpp"
+#include "vmm/loader/bzimage.hpp"
 
 #include <glassvm/abi.hpp>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -1,11 +1,11 @@
 // The PC memory map; see e820.hpp.
-#include "loader/e820.hpp"
+#include "vmm/loader/e820.hpp"
 
 #include <algorithm>
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

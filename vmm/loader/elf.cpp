@@ -1,12 +1,12 @@
 // ELF64 validation and loading; see elf.hpp.
-#include "loader/elf.hpp"
+#include "vmm/loader/elf.hpp"
 
 #include <elf.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -1,11 +1,11 @@
 // PT_NOTE parsing and the PVH entry note; see elf_notes.hpp.
-#include "loader/elf_notes.hpp"
+#include "vmm/loader/elf_notes.hpp"
 
 #include <elf.h>
 
 #include <cstring>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

@@ -1,7 +1,7 @@
 // Laying out hvm_start_info, its module list and memory map in guest RAM; see pvh_start_info.hpp.
-#include "loader/pvh_start_info.hpp"
+#include "vmm/loader/pvh_start_info.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm {
 

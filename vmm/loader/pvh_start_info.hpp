@@ -11,8 +11,8 @@
 #include <optional>
 #include <span>
 
-#include "kvm/guest_memory.hpp"
-#include "loader/e820.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/loader/e820.hpp"
 
 namespace glassvm {
 

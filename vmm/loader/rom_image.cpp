@@ -1,13 +1,13 @@
 // Reading and checking a boot ROM image, and its read-only host copy.
-#include "loader/rom_image.hpp"
+#include "vmm/loader/rom_image.hpp"
 
 #include <sys/mman.h>
 
 #include <algorithm>
 
-#include "core/error.hpp"
-#include "core/file.hpp"
-#include "x86/layout.hpp"
+#include "base/error.hpp"
+#include "base/file.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/mapping.hpp"
+#include "base/mapping.hpp"
 
 namespace glassvm {
 

@@ -10,7 +10,7 @@
 // in the same memory, so it reads only what was copied onto its own stack before it started,
 // makes system calls itself (glibc's wrappers would write errno, which is glassvm's main
 // thread's), and starts with every signal blocked, so no handler of glassvm's runs in it.
-#include "run/background_release.hpp"
+#include "vmm/run/background_release.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -12,7 +12,7 @@
 
 #include <span>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // Performing the guest's queued (coalesced) writes, and switching the queueing on and off.
-#include "run/coalesced_writes.hpp"
+#include "vmm/run/coalesced_writes.hpp"
 
 namespace glassvm {
 

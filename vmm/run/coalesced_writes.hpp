@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <mutex>
 
-#include "devices/batched_output.hpp"
-#include "devices/io_bus.hpp"
-#include "kvm/coalesced_ring.hpp"
+#include "vmm/devices/batched_output.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/kvm/coalesced_ring.hpp"
 
 namespace glassvm {
 

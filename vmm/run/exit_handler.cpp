@@ -1,13 +1,15 @@
 // Exit dispatch and the reports for exits that end the VM.
-#include "run/exit_handler.hpp"
+#include "vmm/run/exit_handler.hpp"
 
 #include <glassvm/abi.hpp>
 
 #include <fmt/ranges.h>
 
-#include "debug/emulation_failure.hpp"  // names the instruction the emulator could not run
-#include "x86/long_mode.hpp"
-#include "x86/page_walk.hpp"
+#include "vmm/run/emulation_failure.hpp"  // names the instruction the emulator could not run
+#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/registers.hpp"
+#include "vmm/x86/page_walk.hpp"
+#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -57,23 +59,23 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
                                                       vcpu.index(), where), registers};
     };
     if (std::holds_alternative<HaltExit>(exit))
-        return report(StopReason::Halted, abi::kExitGuestHalted, "the guest halted with nothing to wake it");
+        return report(StopReason::Halted, kExitGuestHalted, "the guest halted with nothing to wake it");
     if (std::holds_alternative<ShutdownExit>(exit))
-        return report(StopReason::TripleFault, abi::kExitTripleFault,
+        return report(StopReason::TripleFault, kExitTripleFault,
                       "triple fault: the guest CPU could not deliver an exception and shut down");
     if (auto* failed = std::get_if<FailEntryExit>(&exit))
-        return report(StopReason::EntryFailure, abi::kExitEntryFailure,
+        return report(StopReason::EntryFailure, kExitEntryFailure,
                       fmt::format("KVM could not enter the guest (hardware reason {:#x}): the CPU state "
                                   "is invalid", failed->hardware_reason));
     if (auto* internal = std::get_if<InternalErrorExit>(&exit))
-        return report(StopReason::EmulationFailure, abi::kExitEmulationFailure,
+        return report(StopReason::EmulationFailure, kExitEmulationFailure,
                       internal->suberror == KVM_INTERNAL_ERROR_EMULATION
                           ? describe_emulation_failure(*internal, vcpu.regs(), vcpu.sregs(), m_memory) +
                                 " — KVM's instruction emulator cannot execute it"
                           : fmt::format("KVM internal error, suberror {}", internal->suberror));
     if (std::holds_alternative<DebugExit>(exit))
-        return report(StopReason::UnknownExit, abi::kExitUnknown, "a debug exit with no debugger attached");
-    return report(StopReason::UnknownExit, abi::kExitUnknown, "an exit glassvm does not handle");
+        return report(StopReason::UnknownExit, kExitUnknown, "a debug exit with no debugger attached");
+    return report(StopReason::UnknownExit, kExitUnknown, "an exit glassvm does not handle");
 }
 
 std::string shutdown_state_lost() {
@@ -95,15 +97,8 @@ std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory) {
     return text + fmt::format(", bytes at rip: {:02x}", fmt::join(*bytes, " "));
 }
 
-std::string describe_registers(const kvm_regs& r, const kvm_sregs& s) {
-    return fmt::format(
-        "  rax={:016x} rbx={:016x} rcx={:016x} rdx={:016x}\n"
-        "  rsi={:016x} rdi={:016x} rbp={:016x} rsp={:016x}\n"
-        "  r8 ={:016x} r9 ={:016x} r10={:016x} r11={:016x}\n"
-        "  r12={:016x} r13={:016x} r14={:016x} r15={:016x}\n"
-        "  rip={:016x} rflags={:08x} cr0={:08x} cr2={:016x} cr3={:016x} cr4={:08x} efer={:x}",
-        r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
-        r.r14, r.r15, r.rip, r.rflags, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+std::string describe_registers(const kvm_regs& regs, const kvm_sregs& sregs) {
+    return format_general_registers(regs) + format_control_registers(sregs);
 }
 
 }  // namespace glassvm

@@ -5,12 +5,12 @@
 
 #include <optional>
 
-#include "devices/io_bus.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/vcpu.hpp"
-#include "run/coalesced_writes.hpp"
-#include "run/stop.hpp"
-#include "run/vm_exit.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/run/coalesced_writes.hpp"
+#include "vmm/run/stop.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 
@@ -52,7 +52,7 @@ std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory);
 // What a report says instead of describe_rip() after a SHUTDOWN on a vCPU KVM re-initialised
 // (Vcpu::reset_by_shutdown: AMD), whose registers no longer tell where the guest was.
 std::string shutdown_state_lost();
-// The general-purpose and control registers, several lines.
+// The general-purpose and control registers (x86/registers.hpp), eight lines.
 std::string describe_registers(const kvm_regs& regs, const kvm_sregs& sregs);
 
 }  // namespace glassvm

@@ -1,5 +1,5 @@
 // HaltWatch: rounds, check-ins and the exact all-asleep decision; the monitor's backoff loop.
-#include "run/halt_watch.hpp"
+#include "vmm/run/halt_watch.hpp"
 
 #include <linux/kvm.h>
 
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "run/vcpu_runner.hpp"
+#include "vmm/run/vcpu_runner.hpp"
 
 namespace glassvm {
 

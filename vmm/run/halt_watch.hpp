@@ -33,8 +33,8 @@
 #include <optional>
 #include <span>
 
-#include "kvm/vcpu.hpp"
-#include "run/stop.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/run/stop.hpp"
 
 namespace glassvm {
 

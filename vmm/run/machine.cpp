@@ -1,5 +1,5 @@
 // Machine: the boot steps, in order, and the run with its timeout.
-#include "run/machine.hpp"
+#include "vmm/run/machine.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -9,13 +9,14 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/write_all.hpp"
-#include "devices/stdin_pump.hpp"
-#include "kvm/irqchip.hpp"
-#include "run/exit_handler.hpp"
-#include "run/vcpu_runner.hpp"
-#include "x86/cpuid.hpp"
-#include "x86/layout.hpp"
+#include "base/file.hpp"
+#include "vmm/devices/stdin_pump.hpp"
+#include "vmm/kvm/irqchip.hpp"
+#include "vmm/run/exit_handler.hpp"
+#include "vmm/run/vcpu_runner.hpp"
+#include "vmm/x86/cpuid.hpp"
+#include "vmm/x86/layout.hpp"
+#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -86,7 +87,7 @@ void confine_main_thread(StopControl& stop, const sandbox::Sandbox& sandbox) {
     try {
         sandbox.confine_this_thread(sandbox::ThreadRole::Main);
     } catch (const std::exception& error) {
-        stop.request({StopReason::VmmError, abi::kExitVmmError, fmt::format("main thread: {}", error.what()), {}});
+        stop.request({StopReason::VmmError, kExitVmmError, fmt::format("main thread: {}", error.what()), {}});
     }
 }
 
@@ -199,7 +200,7 @@ StopReport Machine::run() {
     for (Vcpu& vcpu : m_vcpus) {
         threads.emplace_back([&] {
             // Named by itself, which is prctl(PR_SET_NAME); naming another thread writes
-            // /proc/self/task/TID/comm, and /proc entries looked up cost the reaping (core/own_executable.hpp).
+            // /proc/self/task/TID/comm, and /proc entries looked up cost the reaping (base/subprocess.hpp, own_executable).
             ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", vcpu.index()).c_str());
             run_vcpu(vcpu, shared);
         });
@@ -213,7 +214,7 @@ StopReport Machine::run() {
     std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] {
         return coalesced && coalesced->replay() > 0;
     });
-    bool timed_out = !report && m_stop.request({StopReason::Timeout, abi::kExitTimeout, {}, {}});
+    bool timed_out = !report && m_stop.request({StopReason::Timeout, kExitTimeout, {}, {}});
     halt_watch.close();
     for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], handles[i]);
     threads.clear();  // joins

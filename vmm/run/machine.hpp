@@ -14,20 +14,20 @@
 
 #include <glassvm/abi.hpp>
 
-#include "boot/boot_method.hpp"
-#include "devices/doorbell.hpp"
-#include "devices/exit_device.hpp"
-#include "devices/io_bus.hpp"
-#include "devices/serial_16550.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/kvm_system.hpp"
-#include "kvm/vcpu.hpp"
-#include "kvm/vm.hpp"
-#include "run/coalesced_writes.hpp"
-#include "run/observer_list.hpp"
-#include "run/stop.hpp"
-#include "sandbox/sandbox.hpp"
-#include "x86/cpuid_edits.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/devices/doorbell.hpp"
+#include "vmm/devices/exit_device.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/devices/serial_16550.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/kvm/vm.hpp"
+#include "vmm/run/coalesced_writes.hpp"
+#include "vmm/run/observer_list.hpp"
+#include "vmm/run/stop.hpp"
+#include "vmm/sandbox/sandbox.hpp"
+#include "vmm/x86/cpuid_edits.hpp"
 
 namespace glassvm {
 

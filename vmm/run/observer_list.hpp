@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "run/vcpu_observer.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
 namespace glassvm {
 

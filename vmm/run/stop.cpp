@@ -1,5 +1,5 @@
 // StopControl: first report wins, waiters wake.
-#include "run/stop.hpp"
+#include "vmm/run/stop.hpp"
 
 namespace glassvm {
 

@@ -1,9 +1,9 @@
 // The VcpuContext services observers use: address translation and the kick.
-#include "run/vcpu_observer.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
-#include "run/vcpu_runner.hpp"
-#include "x86/long_mode.hpp"
-#include "x86/page_walk.hpp"
+#include "vmm/run/vcpu_runner.hpp"
+#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/page_walk.hpp"
 
 namespace glassvm {
 

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <optional>
 
-#include "devices/io_bus.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/vcpu.hpp"
-#include "run/stop.hpp"
-#include "run/vm_exit.hpp"
+#include "vmm/devices/io_bus.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/run/stop.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 

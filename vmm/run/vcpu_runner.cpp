@@ -1,5 +1,6 @@
 // The per-vCPU exit loop, in two builds: plain, and observed (timed, with hooks).
-#include "run/vcpu_runner.hpp"
+#include "vmm/run/vcpu_runner.hpp"
+#include "base/exit_status.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -44,7 +45,7 @@ void run_plain(Vcpu& vcpu, RunLoopShared& shared) {
 }
 
 void report_error(StopControl& stop, const Vcpu& vcpu, const std::exception& error) {
-    stop.request({StopReason::VmmError, abi::kExitVmmError, fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
+    stop.request({StopReason::VmmError, kExitVmmError, fmt::format("vCPU {}: {}", vcpu.index(), error.what()), {}});
 }
 
 void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, VcpuContext& context) {

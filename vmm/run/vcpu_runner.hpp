@@ -9,13 +9,13 @@
 #include <chrono>
 #include <span>
 
-#include "kvm/vcpu.hpp"
-#include "run/cycle_clock.hpp"
-#include "run/exit_handler.hpp"
-#include "run/halt_watch.hpp"
-#include "run/stop.hpp"
-#include "run/vcpu_observer.hpp"
-#include "sandbox/sandbox.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/run/cycle_clock.hpp"
+#include "vmm/run/exit_handler.hpp"
+#include "vmm/run/halt_watch.hpp"
+#include "vmm/run/stop.hpp"
+#include "vmm/run/vcpu_observer.hpp"
+#include "vmm/sandbox/sandbox.hpp"
 
 namespace glassvm {
 

@@ -1,5 +1,5 @@
 // The SIGSYS handler and the two things it reads: the name table and the thread's label.
-#include "sandbox/forbidden_syscall_report.hpp"
+#include "vmm/sandbox/forbidden_syscall_report.hpp"
 
 #include <linux/audit.h>
 #include <signal.h>
@@ -10,8 +10,9 @@
 
 #include <glassvm/abi.hpp>
 
-#include "core/error.hpp"
-#include "sandbox/precompiled_filters.hpp"
+#include "base/error.hpp"
+#include "vmm/sandbox/precompiled_filters.hpp"
+#include "base/exit_status.hpp"
 
 namespace glassvm::sandbox {
 
@@ -54,7 +55,7 @@ void report_forbidden_syscall(int, siginfo_t* info, void*) {
     append(end, limit, ")\n");
     ssize_t ignored = ::write(STDERR_FILENO, message, static_cast<size_t>(end - message));
     (void)ignored;
-    ::_exit(abi::kExitSandboxViolation);
+    ::_exit(kExitSandboxViolation);
 }
 
 }  // namespace

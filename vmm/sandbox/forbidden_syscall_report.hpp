@@ -1,7 +1,7 @@
 // What happens when a confined thread makes a call its allowlist lacks: the kernel stops the
 // call (SECCOMP_RET_TRAP) and raises SIGSYS on that thread; the handler writes
 //   glassvm: sandbox: the vcpu 0 thread made a forbidden system call: openat (257)
-// to stderr and ends glassvm with abi::kExitSandboxViolation (125).
+// to stderr and ends glassvm with kExitSandboxViolation (125).
 //
 // A signal handler may only do async-signal-safe work, and inside the sandbox it may only make
 // allowed calls (write, exit_group). So everything it needs is ready before any filter is
@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string_view>
+#include "base/exit_status.hpp"
 
 namespace glassvm::sandbox {
 

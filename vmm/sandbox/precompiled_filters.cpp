@@ -1,5 +1,5 @@
 // Loading the build-time BPF programs (precompiled_filters.hpp): patch in the process id, seccomp(2).
-#include "sandbox/precompiled_filters.hpp"
+#include "vmm/sandbox/precompiled_filters.hpp"
 
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <iterator>
 
-#include "core/error.hpp"
-#include "sandbox/seccomp_policy.hpp"
-#include "sandbox/seccomp_programs.inc"  // generated in the build tree
+#include "base/error.hpp"
+#include "vmm/sandbox/seccomp_policy.hpp"
+#include "vmm/sandbox/seccomp_programs.inc"  // generated in the build tree
 
 namespace glassvm::sandbox {
 

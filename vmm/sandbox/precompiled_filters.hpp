@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "sandbox/thread_role.hpp"
+#include "vmm/sandbox/thread_role.hpp"
 
 namespace glassvm::sandbox {
 

@@ -1,11 +1,11 @@
 // no_new_privs and the uid/gid drop, each checked after it was done.
-#include "sandbox/privileges.hpp"
+#include "vmm/sandbox/privileges.hpp"
 
 #include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::sandbox {
 

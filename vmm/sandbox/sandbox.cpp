@@ -1,16 +1,16 @@
 // Sandbox: the process-wide steps on entry, the per-thread confinement, the test trigger.
-#include "sandbox/sandbox.hpp"
+#include "vmm/sandbox/sandbox.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/error.hpp"
-#include "core/write_all.hpp"
-#include "sandbox/forbidden_syscall_report.hpp"
-#include "sandbox/privileges.hpp"
-#include "sandbox/precompiled_filters.hpp"
-#include "sandbox/seccomp_policy.hpp"
+#include "base/error.hpp"
+#include "base/file.hpp"
+#include "vmm/sandbox/forbidden_syscall_report.hpp"
+#include "vmm/sandbox/privileges.hpp"
+#include "vmm/sandbox/precompiled_filters.hpp"
+#include "vmm/sandbox/seccomp_policy.hpp"
 
 namespace glassvm::sandbox {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "sandbox/thread_role.hpp"
+#include "vmm/sandbox/thread_role.hpp"
 
 namespace glassvm::sandbox {
 

@@ -1,5 +1,5 @@
 // The allowlists as data, and their translation into BPF by libseccomp (at build time).
-#include "sandbox/seccomp_policy.hpp"
+#include "vmm/sandbox/seccomp_policy.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/fd.hpp"
-#include "kvm/cpuid_ioctls.hpp"
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "vmm/kvm/cpuid_ioctls.hpp"
 
 namespace glassvm::sandbox {
 
@@ -151,10 +151,6 @@ std::vector<AllowedSyscall> main_thread(int process_id) {
     return calls;
 }
 
-void check_seccomp(std::string_view operation, int rc) {
-    if (rc < 0) throw Error::from_errno(fmt::format("seccomp: {}", operation), -rc);
-}
-
 }  // namespace
 
 std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id) {
@@ -173,25 +169,25 @@ std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id) {
 std::vector<sock_filter> compile_allowlist(ThreadRole role, int process_id) {
     Filter filter(seccomp_init(SCMP_ACT_TRAP), seccomp_release);
     if (!filter) throw Error(ErrorKind::System, "seccomp: seccomp_init failed");
-    check_seccomp("bad-architecture action", seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP));
+    check_negative_errno("seccomp: bad-architecture action", seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP));
     // A vCPU thread's KVM_RUN is the call made most, once per exit: its checks come first.
-    check_seccomp("ioctl first", seccomp_syscall_priority(filter.get(), SCMP_SYS(ioctl), 255));
+    check_negative_errno("seccomp: ioctl first", seccomp_syscall_priority(filter.get(), SCMP_SYS(ioctl), 255));
     for (const AllowedSyscall& call : allowlist(role, process_id)) {
         int number = seccomp_syscall_resolve_name(std::string(call.name).c_str());
         if (number == __NR_SCMP_ERROR) throw Error(ErrorKind::Internal, fmt::format("seccomp: unknown system call {}", call.name));
-        std::string operation = fmt::format("allow {}", call.name);
+        std::string operation = fmt::format("seccomp: allow {}", call.name);
         uint32_t action = call.answer == Answer::Run ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EACCES);
         if (call.when_any.empty()) {
-            check_seccomp(operation, seccomp_rule_add(filter.get(), action, number, 0));
+            check_negative_errno(operation, seccomp_rule_add(filter.get(), action, number, 0));
             continue;
         }
         for (const scmp_arg_cmp& comparison : call.when_any)
-            check_seccomp(operation, seccomp_rule_add(filter.get(), action, number, 1, comparison));
+            check_negative_errno(operation, seccomp_rule_add(filter.get(), action, number, 1, comparison));
     }
     // libseccomp 2.5 exports to a descriptor only: a memory file, read back whole.
     Fd program(::memfd_create("seccomp-program", MFD_CLOEXEC));
     if (!program) throw Error::from_errno("memfd_create", errno);
-    check_seccomp("export", seccomp_export_bpf(filter.get(), program.get()));
+    check_negative_errno("seccomp: export", seccomp_export_bpf(filter.get(), program.get()));
     off_t size = ::lseek(program.get(), 0, SEEK_END);
     if (size <= 0 || size % sizeof(sock_filter) != 0) throw Error(ErrorKind::Internal, "seccomp: odd-sized BPF program");
     std::vector<sock_filter> instructions(size_t(size) / sizeof(sock_filter));

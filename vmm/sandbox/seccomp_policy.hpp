@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/thread_role.hpp"
+#include "vmm/sandbox/thread_role.hpp"
 
 namespace glassvm::sandbox {
 

@@ -1,12 +1,12 @@
 // Names → ids through the colon-separated databases (passwd(5), group(5)).
-#include "sandbox/user_lookup.hpp"
+#include "vmm/sandbox/user_lookup.hpp"
 
 #include <charconv>
 #include <fstream>
 #include <optional>
 #include <vector>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::sandbox {
 

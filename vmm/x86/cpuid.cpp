@@ -1,7 +1,7 @@
 // Per-vCPU CPUID: KVM reports what it can virtualise; the VMM still has to say which CPU is
 // which (SDM vol. 2A, CPUID leaf 01H EBX[31:24] and leaf 0BH EDX: the APIC id), and how fast
 // the TSC runs (the hypervisor timing leaf).
-#include "x86/cpuid.hpp"
+#include "vmm/x86/cpuid.hpp"
 
 #include <algorithm>
 #include <cstring>

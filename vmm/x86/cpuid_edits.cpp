@@ -1,12 +1,12 @@
 // Parsing and applying CPUID masks; see cpuid_edits.hpp. Bit positions: Intel SDM vol. 2A,
 // CPUID, tables 3-10 and 3-11 (leaf 1), 3-8 (leaf 7, 0xD, 0x80000001).
-#include "x86/cpuid_edits.hpp"
+#include "vmm/x86/cpuid_edits.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,7 +1,7 @@
 // Encoding segment descriptors and writing the boot GDT.
-#include "x86/gdt.hpp"
+#include "vmm/x86/gdt.hpp"
 
-#include "x86/layout.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm::x86 {
 

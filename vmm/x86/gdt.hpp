@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kvm/guest_memory.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 namespace glassvm::x86 {
 

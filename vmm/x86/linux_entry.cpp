@@ -1,9 +1,9 @@
 // The bzImage 64-bit entry state; see linux_entry.hpp.
-#include "x86/linux_entry.hpp"
+#include "vmm/x86/linux_entry.hpp"
 
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
-#include "x86/long_mode.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/long_mode.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,10 +1,10 @@
 // Composes the long-mode register state for direct boot.
-#include "x86/long_mode.hpp"
+#include "vmm/x86/long_mode.hpp"
 
 #include <glassvm/abi.hpp>
 
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm::x86 {
 

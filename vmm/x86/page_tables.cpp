@@ -1,9 +1,9 @@
 // Builds the boot identity map described in page_tables.hpp.
-#include "x86/page_tables.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 #include <glassvm/abi.hpp>
 
-#include "x86/layout.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,7 +1,7 @@
 // 4-level page walk with 1 GiB, 2 MiB and 4 KiB pages.
-#include "x86/page_walk.hpp"
+#include "vmm/x86/page_walk.hpp"
 
-#include "x86/page_tables.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,8 +1,8 @@
 // The PVH entry state: 32-bit flat protected mode, paging off; see protected_mode.hpp.
-#include "x86/protected_mode.hpp"
+#include "vmm/x86/protected_mode.hpp"
 
-#include "x86/layout.hpp"
-#include "x86/long_mode.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/long_mode.hpp"
 
 namespace glassvm::x86 {
 

@@ -10,8 +10,8 @@
 
 #include <cstdint>
 
-#include "kvm/guest_memory.hpp"
-#include "x86/gdt.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/x86/gdt.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,5 +1,5 @@
 // The architectural reset state (SDM vol. 3A, Table 9-1); see reset_state.hpp.
-#include "x86/reset_state.hpp"
+#include "vmm/x86/reset_state.hpp"
 
 namespace glassvm::x86 {
 

@@ -1,5 +1,5 @@
 // The breakpoint table: int3 patching and debug-register slots.
-#include "debug/gdb/breakpoints.hpp"
+#include "vmm/debug/gdb/breakpoints.hpp"
 
 #include <algorithm>
 

@@ -8,8 +8,8 @@
 #include <map>
 #include <vector>
 
-#include "debug/gdb/guest_access.hpp"
-#include "debug/gdb/guest_debug.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
+#include "vmm/debug/gdb/guest_debug.hpp"
 
 namespace glassvm::gdb {
 

@@ -4,7 +4,7 @@
 // checks that each ends in the KVM_EXIT_DEBUG it should (Documentation/virt/kvm/api.rst,
 // KVM_SET_GUEST_DEBUG). The VM has no IDT, so an exception KVM fails to intercept reaches the
 // guest and triple-faults: a clear "no".
-#include "debug/gdb/debug_probe.hpp"
+#include "vmm/debug/gdb/debug_probe.hpp"
 
 #include <condition_variable>
 #include <cstring>
@@ -16,18 +16,18 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "debug/gdb/guest_debug.hpp"
-#include "kvm/guest_memory.hpp"
-#include "kvm/kvm_system.hpp"
-#include "kvm/vcpu.hpp"
-#include "kvm/vm.hpp"
-#include "run/vcpu_runner.hpp"
-#include "run/vm_exit.hpp"
-#include "x86/cpuid.hpp"
-#include "x86/gdt.hpp"
-#include "x86/layout.hpp"
-#include "x86/long_mode.hpp"
-#include "x86/page_tables.hpp"
+#include "vmm/debug/gdb/guest_debug.hpp"
+#include "vmm/accel/guest_memory.hpp"
+#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/vcpu.hpp"
+#include "vmm/kvm/vm.hpp"
+#include "vmm/run/vcpu_runner.hpp"
+#include "vmm/accel/vm_exit.hpp"
+#include "vmm/x86/cpuid.hpp"
+#include "vmm/x86/gdt.hpp"
+#include "vmm/x86/layout.hpp"
+#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm::gdb {
 

@@ -1,14 +1,14 @@
 // The connection's reader thread and the send side. Acknowledgements follow the gdb manual,
 // "Remote Protocol" → "Packet Acknowledgment"; interrupts, "Interrupts".
-#include "debug/gdb/gdb_connection.hpp"
+#include "vmm/debug/gdb/gdb_connection.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "core/error.hpp"
-#include "debug/gdb/hex.hpp"
+#include "base/error.hpp"
+#include "vmm/debug/gdb/hex.hpp"
 
 namespace glassvm::gdb {
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <thread>
 
-#include "core/fd.hpp"
-#include "debug/gdb/packet.hpp"
+#include "base/fd.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 
 namespace glassvm::gdb {
 

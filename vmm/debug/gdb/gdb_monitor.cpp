@@ -2,9 +2,9 @@
 // commands, for what gdb has no words for — VM exits, exit statistics, the VM itself.
 #include <fmt/format.h>
 
-#include "debug/exit_stats.hpp"
-#include "debug/gdb/gdb_stub.hpp"
-#include "x86/long_mode.hpp"
+#include "vmm/debug/exit_stats.hpp"
+#include "vmm/debug/gdb/gdb_stub.hpp"
+#include "vmm/x86/long_mode.hpp"
 
 namespace glassvm {
 

@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "debug/gdb/gdb_stub.hpp"
-#include "debug/gdb/hex.hpp"
-#include "debug/gdb/packet.hpp"
-#include "debug/gdb/requests.hpp"
-#include "debug/gdb/target_description.hpp"
+#include "vmm/debug/gdb/gdb_stub.hpp"
+#include "vmm/debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/requests.hpp"
+#include "vmm/debug/gdb/target_description.hpp"
 
 namespace glassvm {
 

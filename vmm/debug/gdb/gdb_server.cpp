@@ -1,5 +1,5 @@
 // Listening for gdb: address parsing, bind/listen, accept with a stop check.
-#include "debug/gdb/gdb_server.hpp"
+#include "vmm/debug/gdb/gdb_server.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -10,7 +10,7 @@
 
 #include <charconv>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::gdb {
 

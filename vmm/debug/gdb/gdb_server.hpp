@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/fd.hpp"
+#include "base/fd.hpp"
 
 namespace glassvm::gdb {
 

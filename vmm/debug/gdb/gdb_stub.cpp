@@ -1,6 +1,6 @@
 // The GDB stub's session: waiting for gdb, reporting stops, serving packets while the guest is
 // stopped, resuming, detaching, and what happens when the VM or the connection ends.
-#include "debug/gdb/gdb_stub.hpp"
+#include "vmm/debug/gdb/gdb_stub.hpp"
 
 #include <cstring>
 #include <functional>
@@ -11,8 +11,9 @@
 
 #include <glassvm/abi.hpp>
 
-#include "debug/exit_description.hpp"
-#include "run/vcpu_runner.hpp"
+#include "vmm/debug/exit_description.hpp"
+#include "vmm/run/vcpu_runner.hpp"
+#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -183,7 +184,7 @@ void GdbStub::kill(VcpuContext& context) {
         m_running = false;
     }
     m_connection.reset();
-    context.stop.request({StopReason::Stopped, abi::kExitStopped, "gdb killed the VM", {}});
+    context.stop.request({StopReason::Stopped, kExitStopped, "gdb killed the VM", {}});
 }
 
 void GdbStub::apply_guest_debug(VcpuContext& context, bool inject_breakpoint) {

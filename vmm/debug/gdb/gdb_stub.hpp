@@ -25,12 +25,12 @@
 #include <string>
 #include <string_view>
 
-#include "debug/gdb/breakpoints.hpp"
-#include "debug/gdb/debug_probe.hpp"
-#include "debug/gdb/gdb_connection.hpp"
-#include "debug/gdb/gdb_server.hpp"
-#include "debug/gdb/registers.hpp"
-#include "run/vcpu_observer.hpp"
+#include "vmm/debug/gdb/breakpoints.hpp"
+#include "vmm/debug/gdb/debug_probe.hpp"
+#include "vmm/debug/gdb/gdb_connection.hpp"
+#include "vmm/debug/gdb/gdb_server.hpp"
+#include "vmm/debug/gdb/registers.hpp"
+#include "vmm/run/vcpu_observer.hpp"
 
 namespace glassvm {
 

@@ -1,6 +1,6 @@
 // Guest-virtual memory access, one 4 KiB page at a time (a buffer may straddle pages that map
 // to unrelated physical frames).
-#include "debug/gdb/guest_access.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "kvm/guest_memory.hpp"
+#include "vmm/accel/guest_memory.hpp"
 
 namespace glassvm::gdb {
 

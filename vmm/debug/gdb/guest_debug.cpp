@@ -1,5 +1,5 @@
 // Building kvm_guest_debug: the control flags and, for hardware breakpoints, DR0–DR3 and DR7.
-#include "debug/gdb/guest_debug.hpp"
+#include "vmm/debug/gdb/guest_debug.hpp"
 
 namespace glassvm::gdb {
 

@@ -1,5 +1,5 @@
 // Hex encoding and decoding for the GDB remote protocol.
-#include "debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/hex.hpp"
 
 namespace glassvm::gdb {
 

@@ -1,9 +1,9 @@
 // RSP framing: checksums, escaping, run-length expansion and the incremental decoder.
-#include "debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 
 #include <fmt/format.h>
 
-#include "debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/hex.hpp"
 
 namespace glassvm::gdb {
 

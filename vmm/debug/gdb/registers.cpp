@@ -1,9 +1,9 @@
 // kvm_regs/kvm_sregs ↔ gdb's x86-64 register numbers and the g/G/p/P packets.
-#include "debug/gdb/registers.hpp"
+#include "vmm/debug/gdb/registers.hpp"
 
 #include <array>
 
-#include "debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/hex.hpp"
 
 namespace glassvm::gdb {
 

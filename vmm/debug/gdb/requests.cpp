@@ -1,8 +1,8 @@
 // Parsing the arguments of GDB requests; see requests.hpp.
-#include "debug/gdb/requests.hpp"
+#include "vmm/debug/gdb/requests.hpp"
 
-#include "debug/gdb/hex.hpp"
-#include "debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 
 namespace glassvm::gdb {
 

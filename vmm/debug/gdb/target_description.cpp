@@ -1,11 +1,11 @@
 // target.xml for an x86-64 guest, built from the register table (gdb manual, "Target
 // Description Format": <architecture>, <osabi>, <feature>, <flags>, <reg>).
-#include "debug/gdb/target_description.hpp"
+#include "vmm/debug/gdb/target_description.hpp"
 
 #include <fmt/format.h>
 
-#include "debug/gdb/packet.hpp"
-#include "debug/gdb/registers.hpp"
+#include "vmm/debug/gdb/packet.hpp"
+#include "vmm/debug/gdb/registers.hpp"
 
 namespace glassvm::gdb {
 

@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "sandbox/seccomp_policy.hpp"
+#include "base/file.hpp"
+#include "base/error.hpp"
+#include "vmm/sandbox/seccomp_policy.hpp"
 
 namespace {
 
