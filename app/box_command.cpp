@@ -8,13 +8,13 @@
 
 #include <fmt/format.h>
 
-#include "container/box_limits.hpp"
 #include "app/image_command.hpp"
+#include "base/error.hpp"
 #include "base/size.hpp"
 #include "container/box.hpp"
+#include "container/box_limits.hpp"
 #include "container/oci_bundle.hpp"
 #include "container/sealed_executable.hpp"
-#include "base/error.hpp"
 
 namespace glassvm {
 
@@ -22,8 +22,8 @@ namespace {
 
 // --pids' check, on the text, so that "0", "-1" and "many" get one clear line.
 CLI::Validator process_count_validator() {
-    return CLI::Validator([](std::string& text) { return parse_box_pids(text) ? std::string() : not_a_process_count(text); },
-                          "N");
+    return CLI::Validator(
+        [](std::string& text) { return parse_box_pids(text) ? std::string() : not_a_process_count(text); }, "N");
 }
 
 // --env-file: KEY=VALUE lines, as `docker run --env-file` reads them (no quoting; empty lines
@@ -43,15 +43,20 @@ CLI::App* add_box_command(CLI::App& app, BoxOptions& options) {
     CLI::App* box = app.add_subcommand("box", "Run a command in a container (namespaces + cgroups, the host's kernel)");
     box->require_subcommand(1);
     CLI::App* run = box->add_subcommand("run", "Run CMD in a new box and wait for it; exits with its status");
-    auto* rootfs = run->add_option("--rootfs", options.rootfs, "Directory to use as the box's / (see scripts/make-rootfs)");
-    auto* bundle = run->add_option("--bundle", options.bundle, "OCI runtime bundle (config.json + rootfs), as runc runs");
+    auto* rootfs =
+        run->add_option("--rootfs", options.rootfs, "Directory to use as the box's / (see scripts/make-rootfs)");
+    auto* bundle =
+        run->add_option("--bundle", options.bundle, "OCI runtime bundle (config.json + rootfs), as runc runs");
     rootfs->excludes(bundle);
-    auto* image = run->add_option("--image", options.image, "A stored image (glassvm images): its layers under a fresh upper directory");
+    auto* image = run->add_option("--image", options.image,
+                                  "A stored image (glassvm images): its layers under a fresh upper directory");
     image->excludes(rootfs)->excludes(bundle);
-    run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
+    run->add_option("--store", options.store,
+                    "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--hostname", options.hostname, "Hostname inside the box (default: glassvm-box)");
-    run->add_option("--workdir", options.workdir,
-                    "The workload's working directory inside the box, an absolute path (default: /, or the image's WORKDIR)");
+    run->add_option(
+        "--workdir", options.workdir,
+        "The workload's working directory inside the box, an absolute path (default: /, or the image's WORKDIR)");
     run->add_option("--memory", options.memory, "Memory limit, with K/M/G suffix (cgroup memory.max)");
     run->add_option("--pids", options.pids, "Most processes the box may have (cgroup pids.max)")
         ->check(process_count_validator());
@@ -85,14 +90,16 @@ container::ContainerConfig to_container_config(const BoxOptions& options) {
     if (config.args.empty()) throw_bad_input("glassvm box run: no command given (put it after --)");
     if (!options.hostname.empty()) config.hostname = options.hostname;
     if (!options.workdir.empty()) {
-        if (!options.workdir.starts_with('/')) throw_bad_input("--workdir: '{}' is not an absolute path", options.workdir);
+        if (!options.workdir.starts_with('/'))
+            throw_bad_input("--workdir: '{}' is not an absolute path", options.workdir);
         config.cwd = options.workdir;
     }
     for (const std::string& path : options.env_files) set_env_from_file(config.env, path);
     for (const std::string& assignment : options.env) set_env(config.env, assignment, "--env");
     if (options.user_namespace) config.namespaces |= CLONE_NEWUSER;
     if (options.memory)
-        config.resources.memory_bytes = checked_box_memory(parse_size(*options.memory, "--memory"), *options.memory, "--memory");
+        config.resources.memory_bytes =
+            checked_box_memory(parse_size(*options.memory, "--memory"), *options.memory, "--memory");
     if (options.pids) config.resources.pids = static_cast<uint64_t>(*options.pids);
     if (options.cpus) config.resources.cpu = box_cpu_quota(*options.cpus, "--cpus");
     return config;

@@ -19,7 +19,7 @@ struct BoxOptions {
     std::string image;  // --image NAME: an instance of a stored image (app/image_command.cpp)
     std::string store;  // --store DIR: the image store (with --image)
     std::string hostname;
-    std::string workdir;  // --workdir DIR: the workload's working directory inside the box
+    std::string workdir;                // --workdir DIR: the workload's working directory inside the box
     std::optional<std::string> memory;  // a size: 64M (given but empty is an error, not "no limit")
     std::optional<int64_t> pids;
     std::optional<double> cpus;

@@ -25,8 +25,8 @@
 
 #include "app/compare_report.hpp"
 #include "app/run_command.hpp"
-#include "base/subprocess.hpp"
 #include "base/error.hpp"
+#include "base/subprocess.hpp"
 
 namespace glassvm {
 
@@ -43,21 +43,23 @@ std::string probe_value(const std::string& text, const std::string& key) {
     return {};
 }
 
-
 // ── the peers ─────────────────────────────────────────────────────────────────────────────
 
 struct Peer {
     Peer(std::string name_, std::string isolation_, std::vector<std::string> argv_, int success_status_ = 0)
-        : name(std::move(name_)), isolation(std::move(isolation_)), argv(std::move(argv_)), success_status(success_status_) {}
+            : name(std::move(name_)),
+              isolation(std::move(isolation_)),
+              argv(std::move(argv_)),
+              success_status(success_status_) {}
 
     std::string name;
     std::string isolation;
     std::vector<std::string> argv;
     int success_status = 0;
-    std::string absent;  // why it is not run ("" = it is)
+    std::string absent;                          // why it is not run ("" = it is)
     std::vector<std::string> syscall_run_extra;  // appended to argv for the syscall runs only
-    std::vector<ProgramResult> short_runs;    // the probe with kShortCalls calls: start→exit and memory
-    std::vector<ProgramResult> syscall_runs;  // the probe with --calls calls: the cost of getppid
+    std::vector<ProgramResult> short_runs;       // the probe with kShortCalls calls: start→exit and memory
+    std::vector<ProgramResult> syscall_runs;     // the probe with --calls calls: the cost of getppid
 };
 
 // "@CALLS@" in a peer's argv stands for the probe's argument.
@@ -68,7 +70,8 @@ constexpr int kShortCalls = 10;
 
 std::vector<std::string> with_calls(std::vector<std::string> argv, int calls) {
     for (std::string& arg : argv)
-        if (size_t at = arg.find(kCalls); at != std::string::npos) arg.replace(at, kCalls.size(), std::to_string(calls));
+        if (size_t at = arg.find(kCalls); at != std::string::npos)
+            arg.replace(at, kCalls.size(), std::to_string(calls));
     return argv;
 }
 
@@ -104,7 +107,8 @@ private:
 
 // `runc spec`, with the probe as the process and no terminal (none to give under compare).
 std::string make_runc_bundle(const Scratch& scratch) {
-    ProgramResult spec = run_program({"runc", "spec", "--bundle", scratch.bundle().string()}, {.timeout = std::chrono::seconds(10)});
+    ProgramResult spec =
+        run_program({"runc", "spec", "--bundle", scratch.bundle().string()}, {.timeout = std::chrono::seconds(10)});
     if (spec.status != 0) return "runc spec failed: " + spec.err;
     json config = json::parse(std::ifstream(scratch.bundle() / "config.json"));
     config["process"]["args"] = {"/probe", "10"};  // measure() writes the count it needs
@@ -121,33 +125,59 @@ std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
     bool root = ::geteuid() == 0;
     std::vector<Peer> peers;
     peers.emplace_back("host process", "nothing: an ordinary process", std::vector<std::string>{probe.string(), calls});
-    Peer box{"glassvm box", "namespaces + cgroups + seccomp, shared kernel (container/)",
+    Peer box{"glassvm box",
+             "namespaces + cgroups + seccomp, shared kernel (container/)",
              {glassvm.string(), "box", "run", "--rootfs", scratch.rootfs().string(), "--", "/probe", calls}};
     if (!root) box.argv.insert(box.argv.begin() + 3, "--user");  // rootless
     peers.push_back(box);
-    Peer vm{"glassvm VM", "KVM hypervisor + the guest's own kernel (guest/)",
+    Peer vm{"glassvm VM",
+            "KVM hypervisor + the guest's own kernel (guest/)",
             {glassvm.string(), "run", "--init", probe.string(), "--cmdline", "-- " + calls}};
     // The syscall runs also report glassvm's exit statistics (on stderr), for the cost of one
     // exit to the VMM; the short runs that time start→exit stay unobserved.
     vm.syscall_run_extra = {"--exit-stats", "--json"};
     peers.push_back(vm);
 
-    Peer runc{"runc", "namespaces + cgroups, shared kernel (runc)", {"runc", "run", "--bundle", scratch.bundle().string(), ""}};
-    if (!installed("runc")) runc.absent = "not installed";
-    else if (!root) runc.absent = "needs root";
-    else runc.absent = make_runc_bundle(scratch);
+    Peer runc{"runc",
+              "namespaces + cgroups, shared kernel (runc)",
+              {"runc", "run", "--bundle", scratch.bundle().string(), ""}};
+    if (!installed("runc"))
+        runc.absent = "not installed";
+    else if (!root)
+        runc.absent = "needs root";
+    else
+        runc.absent = make_runc_bundle(scratch);
     peers.push_back(runc);
 
-    Peer bwrap{"bubblewrap", "namespaces, no cgroups, shared kernel (bwrap)",
+    Peer bwrap{"bubblewrap",
+               "namespaces, no cgroups, shared kernel (bwrap)",
                {"bwrap", "--unshare-all", "--die-with-parent", "--hostname", "bwrap", "--ro-bind",
                 scratch.rootfs().string(), "/", "--proc", "/proc", "--dev", "/dev", "/probe", calls}};
     if (!installed("bwrap")) bwrap.absent = "not installed";
     peers.push_back(bwrap);
 
-    Peer qemu{"QEMU microvm", "KVM hypervisor (QEMU) + the guest's own kernel",
-              {"qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm", "-cpu", "host", "-m", "64M",
-               "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio", "-device",
-               "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", kernel.string(), "-initrd", probe.string(), "-append",
+    Peer qemu{"QEMU microvm",
+              "KVM hypervisor (QEMU) + the guest's own kernel",
+              {"qemu-system-x86_64",
+               "-M",
+               "microvm,x-option-roms=off,rtc=off",
+               "-enable-kvm",
+               "-cpu",
+               "host",
+               "-m",
+               "64M",
+               "-nodefaults",
+               "-no-user-config",
+               "-nographic",
+               "-serial",
+               "stdio",
+               "-device",
+               "isa-debug-exit,iobase=0xf4,iosize=0x04",
+               "-kernel",
+               kernel.string(),
+               "-initrd",
+               probe.string(),
+               "-append",
                "-- " + calls},
               1};  // isa-debug-exit turns the guest's status S into (S << 1) | 1
     if (!installed("qemu-system-x86_64")) qemu.absent = "not installed";
@@ -221,11 +251,13 @@ json summarise(const Peer& peer, const HostMachine& machine) {
     }
     std::vector<ProgramResult> all = peer.short_runs;
     all.insert(all.end(), peer.syscall_runs.begin(), peer.syscall_runs.end());
-    auto failed = std::find_if(all.begin(), all.end(),
-                               [&](const ProgramResult& s) { return s.status != peer.success_status || probe_value(s.out, "sysname").empty(); });
+    auto failed = std::find_if(all.begin(), all.end(), [&](const ProgramResult& s) {
+        return s.status != peer.success_status || probe_value(s.out, "sysname").empty();
+    });
     if (failed != all.end()) {
         row["status"] = "failed";
-        row["reason"] = fmt::format("exit status {}: {}", failed->status, failed->err.substr(0, failed->err.find('\n')));
+        row["reason"] =
+            fmt::format("exit status {}: {}", failed->status, failed->err.substr(0, failed->err.find('\n')));
         return row;
     }
     std::vector<double> wall, rss, getppid;
@@ -236,8 +268,10 @@ json summarise(const Peer& peer, const HostMachine& machine) {
     }
     for (const ProgramResult& s : peer.syscall_runs) {
         std::string value = probe_value(s.out, "getppid_ns");
-        if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0]))) getppid.push_back(std::stod(value));
-        else getppid_text = value.empty() ? "missing" : value;
+        if (!value.empty() && std::isdigit(static_cast<unsigned char>(value[0])))
+            getppid.push_back(std::stod(value));
+        else
+            getppid_text = value.empty() ? "missing" : value;
     }
     const ProgramResult& first = peer.short_runs.front();
     std::string kernel = fmt::format("{} {}", probe_value(first.out, "sysname"), probe_value(first.out, "release"));
@@ -249,8 +283,10 @@ json summarise(const Peer& peer, const HostMachine& machine) {
     row["hostname"] = probe_value(first.out, "nodename");
     row["latency_ms"] = {{"median", median(wall)}, {"samples", wall}};
     row["peak_rss_kib"] = {{"median", median(rss)}, {"samples", rss}};
-    if (getppid_text.empty()) row["getppid_ns"] = {{"median", median(getppid)}, {"samples", getppid}};
-    else row["getppid_ns"] = {{"median", nullptr}, {"probe_said", getppid_text}};
+    if (getppid_text.empty())
+        row["getppid_ns"] = {{"median", median(getppid)}, {"samples", getppid}};
+    else
+        row["getppid_ns"] = {{"median", nullptr}, {"probe_said", getppid_text}};
     row["vm_exit_ns"] = vm_exit_ns(peer);
     return row;
 }
@@ -261,17 +297,23 @@ bool is_elf_executable(const fs::path& path) {
     std::ifstream file(path, std::ios::binary);
     char magic[4] = {};
     file.read(magic, sizeof magic);
-    return file && std::string_view(magic, sizeof magic) == "\x7f" "ELF";
+    return file && std::string_view(magic, sizeof magic) ==
+                       "\x7f"
+                       "ELF";
 }
 
 }  // namespace
 
 CLI::App* add_compare_command(CLI::App& app, CompareOptions& options) {
     CLI::App* compare = app.add_subcommand(
-        "compare", "Run the probe on the host, in a glassvm box, in a glassvm VM and in installed peers; print one table");
+        "compare",
+        "Run the probe on the host, in a glassvm box, in a glassvm VM and in installed peers; print one table");
     compare->add_option("--runs", options.runs, "Measured runs per peer (median; after one warm-up)")
-        ->check(CLI::Range(1, 1000))->capture_default_str();
-    compare->add_option("--calls", options.calls, "getppid calls the probe times")->check(CLI::Range(10, 10240))->capture_default_str();
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    compare->add_option("--calls", options.calls, "getppid calls the probe times")
+        ->check(CLI::Range(10, 10240))
+        ->capture_default_str();
     compare->add_flag("--json", options.json, "Print JSON (every row, with all samples) instead of the table");
     compare->add_option("--plot", options.plot, "Also draw latency and memory bars into FILE.png (gnuplot)");
     compare->add_option("--probe", options.probe, "The probe binary (default: workloads/probe next to glassvm)");
@@ -279,9 +321,10 @@ CLI::App* add_compare_command(CLI::App& app, CompareOptions& options) {
 }
 
 int execute_compare(const CompareOptions& options) {
-    fs::path probe = options.probe.empty() ? own_executable().parent_path() / "workloads" / "probe"
-                                           : fs::path(options.probe);
-    if (!fs::is_regular_file(probe)) throw_bad_input("probe {} not found (build glassvm, or pass --probe)", probe.string());
+    fs::path probe =
+        options.probe.empty() ? own_executable().parent_path() / "workloads" / "probe" : fs::path(options.probe);
+    if (!fs::is_regular_file(probe))
+        throw_bad_input("probe {} not found (build glassvm, or pass --probe)", probe.string());
     if (!is_elf_executable(probe))
         throw_bad_input("probe {} is not an executable ELF program (the probe runs as the VM's init and in the boxes)",
                         probe.string());
@@ -298,8 +341,12 @@ int execute_compare(const CompareOptions& options) {
     for (const Peer& peer : peers) rows.push_back(summarise(peer, machine));
     std::string caption_text = caption(machine, options.runs, kShortCalls, options.calls);
     if (options.json) {
-        json document = {{"machine", {{"cpu", machine.cpu}, {"kernel", machine.kernel}, {"nested_virtualization", machine.nested}}},
-                         {"runs", options.runs}, {"calls", options.calls}, {"caption", caption_text}, {"rows", rows}};
+        json document = {
+            {"machine", {{"cpu", machine.cpu}, {"kernel", machine.kernel}, {"nested_virtualization", machine.nested}}},
+            {"runs", options.runs},
+            {"calls", options.calls},
+            {"caption", caption_text},
+            {"rows", rows}};
         fmt::print("{}\n", document.dump(2));
     } else {
         print_table(rows, caption_text);

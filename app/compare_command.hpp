@@ -10,11 +10,11 @@
 namespace glassvm {
 
 struct CompareOptions {
-    int runs = 5;        // measured runs per peer (after one warm-up), interleaved
-    int calls = 1000;    // getppid calls the probe times
+    int runs = 5;      // measured runs per peer (after one warm-up), interleaved
+    int calls = 1000;  // getppid calls the probe times
     bool json = false;
-    std::string plot;    // PNG file for the latency and memory bars (gnuplot)
-    std::string probe;   // default: workloads/probe next to the glassvm binary
+    std::string plot;   // PNG file for the latency and memory bars (gnuplot)
+    std::string probe;  // default: workloads/probe next to the glassvm binary
 };
 
 CLI::App* add_compare_command(CLI::App& app, CompareOptions& options);

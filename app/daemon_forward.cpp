@@ -12,19 +12,21 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "base/subprocess.hpp"
 #include "base/fd.hpp"
+#include "base/subprocess.hpp"
 #include "daemon/socket_path.hpp"
 
 namespace glassvm {
 
 namespace {
 
-constexpr std::string_view kDaemonVerbs[] = {"daemon", "ps",   "create", "start",  "stop", "rm",
-                                             "logs",   "wait", "inspect", "info", "import", "rmi"};
+constexpr std::string_view kDaemonVerbs[] = {"daemon", "ps",   "create",  "start", "stop",   "rm",
+                                             "logs",   "wait", "inspect", "info",  "import", "rmi"};
 constexpr std::string_view kImageVerbs[] = {"images", "build"};  // local without a daemon
 
-bool one_of(std::string_view word, auto& list) { return std::find(std::begin(list), std::end(list), word) != std::end(list); }
+bool one_of(std::string_view word, auto& list) {
+    return std::find(std::begin(list), std::end(list), word) != std::end(list);
+}
 
 // The value of --socket PATH or --socket=PATH in argv, or "".
 std::string socket_option(int argc, char** argv) {
@@ -39,7 +41,8 @@ std::string socket_option(int argc, char** argv) {
 
 bool has_option(int argc, char** argv, std::string_view name) {
     for (int i = 1; i < argc; ++i)
-        if (std::string_view(argv[i]) == name || std::string_view(argv[i]).starts_with(std::string(name) + "=")) return true;
+        if (std::string_view(argv[i]) == name || std::string_view(argv[i]).starts_with(std::string(name) + "="))
+            return true;
     return false;
 }
 

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "app/run_command.hpp"
 #include "base/exit_status.hpp"
@@ -31,25 +31,26 @@ void reserve_standard_fds() {
 
 int main(int argc, char** argv) {
     reserve_standard_fds();
-    CLI::App app("glassvm: a small KVM hypervisor that boots its own tiny kernel, to see what a VM is",
-                 "glassvm");
+    CLI::App app("glassvm: a small KVM hypervisor that boots its own tiny kernel, to see what a VM is", "glassvm");
     app.set_version_flag("--version", "glassvm " GLASSVM_VERSION);
     app.require_subcommand(1);
     glassvm::RunOptions run_options;
     CLI::App* run = glassvm::add_run_command(app, run_options);
 #ifdef GLASSVM_HYPERVISOR_ONLY
-    app.footer("Subcommand: run (a VM with its own kernel); 'glassvm run --help'. This glassvm was built with "
-               "GLASSVM_HYPERVISOR_ONLY: no box, compare, images or daemon verbs.");
+    app.footer(
+        "Subcommand: run (a VM with its own kernel); 'glassvm run --help'. This glassvm was built with "
+        "GLASSVM_HYPERVISOR_ONLY: no box, compare, images or daemon verbs.");
 #else
     try {
         glassvm::forward_daemon_verbs(argc, argv);  // ps, create, start, …: glassvmd's (docs/API.md)
     } catch (const std::exception& error) {
         return glassvm::report_failure(error);
     }
-    app.footer("Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
-               "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md); "
-               "with glassvmd: daemon, ps, create, start, stop, rm, logs, wait, inspect, info (docs/API.md). "
-               "'glassvm SUBCOMMAND --help' for each.");
+    app.footer(
+        "Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
+        "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md); "
+        "with glassvmd: daemon, ps, create, start, stop, rm, logs, wait, inspect, info (docs/API.md). "
+        "'glassvm SUBCOMMAND --help' for each.");
     glassvm::BoxOptions box_options;
     CLI::App* box = glassvm::add_box_command(app, box_options);
     glassvm::CompareOptions compare_options;

@@ -4,18 +4,17 @@
 // Debian's cpp-httplib is a shared library and glassvm is a static executable.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
+#include <CLI/CLI.hpp>
 
 #include "base/error.hpp"
+#include "base/exit_status.hpp"
 #include "base/subprocess.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/client_commands.hpp"
 #include "daemon/shim.hpp"
 #include "daemon/socket_path.hpp"
 #include "image/image_store.hpp"
-#include "base/exit_status.hpp"
 
 namespace {
 
@@ -46,7 +45,8 @@ int main(int argc, char** argv) {
     CLI::App* daemon = app.add_subcommand("daemon", "Serve the API (the default when no verb is given)");
     for (CLI::App* command : {static_cast<CLI::App*>(&app), daemon}) {
         command->add_option("--socket", serve_options.socket, "UNIX socket to listen on (docs/API.md has the default)");
-        command->add_option("--root", serve_options.root, "State directory (default: GLASSVM_STORE, /var/lib/glassvm as root)");
+        command->add_option("--root", serve_options.root,
+                            "State directory (default: GLASSVM_STORE, /var/lib/glassvm as root)");
     }
     ShimOptions shim_options;
     CLI::App* shim = app.add_subcommand("shim", "(internal) supervise one instance for the daemon");

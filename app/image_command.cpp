@@ -6,11 +6,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "container/box.hpp"
+#include "base/error.hpp"
 #include "base/size.hpp"
+#include "container/box.hpp"
 #include "container/namespaces.hpp"
 #include "container/sealed_executable.hpp"
-#include "base/error.hpp"
 #include "image/build.hpp"
 #include "image/image_store.hpp"
 #include "image/layer_path.hpp"
@@ -25,7 +25,8 @@ using nlohmann::json;
 namespace {
 
 void add_store_option(CLI::App* command, ImageOptions& options) {
-    command->add_option("--store", options.store, "The image store's directory (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
+    command->add_option("--store", options.store,
+                        "The image store's directory (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
 }
 
 std::string short_id(const std::string& id) { return id.substr(7, 12); }
@@ -53,8 +54,9 @@ int build(const ImageOptions& options) {
     container::enter_private_mount_namespace();
     image::ImageStore store(image::store_root(options.store));
     std::ostream& progress = options.json ? std::cerr : std::cout;
-    std::uint64_t layer_limit = options.build->count("--layer-limit") > 0 ? parse_size(options.layer_limit, "--layer-limit")
-                                                                         : image::kDefaultLayerSizeLimit;
+    std::uint64_t layer_limit = options.build->count("--layer-limit") > 0
+                                    ? parse_size(options.layer_limit, "--layer-limit")
+                                    : image::kDefaultLayerSizeLimit;
     image::BuildResult result = image::build_image(store, options.directory, options.name, progress, layer_limit);
     if (!options.json) {
         fmt::print("built {} ({})\n", result.image.name.empty() ? "<none>" : result.image.name, result.image.id);
@@ -62,7 +64,10 @@ int build(const ImageOptions& options) {
     }
     json steps = json::array();
     for (const image::BuildStep& step : result.steps)
-        steps.push_back({{"instruction", step.instruction}, {"cache_key", step.cache_key}, {"layer", step.layer}, {"cached", step.cached}});
+        steps.push_back({{"instruction", step.instruction},
+                         {"cache_key", step.cache_key},
+                         {"layer", step.layer},
+                         {"cached", step.cached}});
     fmt::print("{}\n", json{{"image", image::to_json(result.image)}, {"steps", steps}}.dump(2));
     return 0;
 }
@@ -103,8 +108,9 @@ void add_image_commands(CLI::App& app, ImageOptions& options) {
     options.build->add_option("directory", options.directory, "The build directory (holds the Glassfile)")->required();
     options.build->add_option("-t,--tag", options.name, "The image's name (NAME or NAME:TAG)");
     options.build->add_flag("--json", options.json, "Print the image and each step's layer as JSON");
-    options.build->add_option("--layer-limit", options.layer_limit,
-                              "The largest layer tar a step may make, e.g. 2G (default 8G); a step over it ends the build");
+    options.build->add_option(
+        "--layer-limit", options.layer_limit,
+        "The largest layer tar a step may make, e.g. 2G (default 8G); a step over it ends the build");
     add_store_option(options.build, options);
 
     options.image_group = app.add_subcommand("image", "Import, remove, inspect images, find files in them");
@@ -119,7 +125,8 @@ void add_image_commands(CLI::App& app, ImageOptions& options) {
     for (CLI::App* command : {options.remove, options.inspect, options.path})
         command->add_option("image", options.image, "The image's name or id")->required();
     options.path->add_option("path", options.path_in_image, "An absolute path inside the image")->required();
-    for (CLI::App* command : {options.import, options.remove, options.inspect, options.path}) add_store_option(command, options);
+    for (CLI::App* command : {options.import, options.remove, options.inspect, options.path})
+        add_store_option(command, options);
 }
 
 bool image_command_chosen(const ImageOptions& options) {
@@ -142,7 +149,9 @@ int execute_image_box(const BoxOptions& options) {
     image::ImageStore store(image::store_root(options.store));
     image::Image image = store.get(options.image);
     if (image.config.kind != image::InstanceKind::Box)
-        throw_bad_input("image {} is a vm image: boot it with glassvm run --kernel/--init (glassvm image path finds them)", options.image);
+        throw_bad_input(
+            "image {} is a vm image: boot it with glassvm run --kernel/--init (glassvm image path finds them)",
+            options.image);
     std::vector<fs::path> lowers = store.layer_directories(image);
     // The overlay lives in a mount namespace of glassvm's own, which the box inherits: the host
     // never sees it, and it goes when glassvm and the box do, also after SIGKILL.
@@ -177,7 +186,8 @@ RunOptions with_vm_image(const RunOptions& options) {
     if (resolved.kernel.empty()) resolved.kernel = host_file(store, image, vm.kernel_layer_path);
     if (resolved.init.empty() && !vm.init_path.empty()) resolved.init = host_file(store, image, vm.init_path);
     if (resolved.command_line.empty()) resolved.command_line = vm.cmdline;
-    if (resolved.memory == RunOptions{}.memory && vm.memory_bytes != 0) resolved.memory = std::to_string(vm.memory_bytes);
+    if (resolved.memory == RunOptions{}.memory && vm.memory_bytes != 0)
+        resolved.memory = std::to_string(vm.memory_bytes);
     if (resolved.cpus == RunOptions{}.cpus) resolved.cpus = static_cast<int>(vm.cpus);
     return resolved;
 }

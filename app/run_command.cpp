@@ -10,8 +10,8 @@
 #ifndef GLASSVM_HYPERVISOR_ONLY
 #include "app/image_command.hpp"  // run --image
 #endif
-#include "base/size.hpp"
 #include "base/error.hpp"
+#include "base/size.hpp"
 #include "base/subprocess.hpp"
 #include "vmm/run/background_release.hpp"
 
@@ -55,9 +55,11 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                     "Hide CPUID features from the guest: -NAME or LEAF[.SUBLEAF].REG:BIT=0, comma-separated "
                     "(e.g. -cx16,-xsave or 1.ecx:13=0)");
     run->add_option("--init", options.init, "ELF64 program the guest kernel runs in ring 3 as init");
-    run->add_option("--image", options.image, "A vm image (glassvm build, KIND vm): its KERNEL, INIT, CMDLINE, MEMORY and CPUS "
-                                              "where the options above leave them unset");
-    run->add_option("--store", options.store, "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
+    run->add_option("--image", options.image,
+                    "A vm image (glassvm build, KIND vm): its KERNEL, INIT, CMDLINE, MEMORY and CPUS "
+                    "where the options above leave them unset");
+    run->add_option("--store", options.store,
+                    "The image store with --image (default: $GLASSVM_STORE, /var/lib/glassvm as root)");
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
         ->check(seconds_validator());
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
@@ -71,7 +73,8 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n"
         "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n"
         "  glassvm run --boot pvh --init build/workloads/probe   the same guest through its PVH entry\n"
-        "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 earlyprintk=serial,ttyS0,115200'\n"
+        "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 "
+        "earlyprintk=serial,ttyS0,115200'\n"
         "                                                boot a Linux bzImage (or vmlinux, through PVH)\n");
     return run;
 }
@@ -83,8 +86,8 @@ namespace {
 std::filesystem::path find_bundled_file(const std::string& subdirectory, const std::string& name) {
     std::error_code error;
     std::filesystem::path directory = own_executable().parent_path();
-    for (auto candidate : {directory / subdirectory / name, directory / ".." / "share" / "glassvm" / name,
-                           directory / name}) {
+    for (auto candidate :
+         {directory / subdirectory / name, directory / ".." / "share" / "glassvm" / name, directory / name}) {
         if (std::filesystem::is_regular_file(candidate, error)) return candidate.lexically_normal();
     }
     return directory / subdirectory / name;  // read_file will say it is missing
@@ -151,7 +154,8 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
 
 int execute_run(const RunOptions& given) {
 #ifdef GLASSVM_HYPERVISOR_ONLY
-    if (!given.image.empty()) throw_bad_input("--image: this glassvm was built without images (GLASSVM_HYPERVISOR_ONLY)");
+    if (!given.image.empty())
+        throw_bad_input("--image: this glassvm was built without images (GLASSVM_HYPERVISOR_ONLY)");
     const RunOptions& options = given;
 #else
     RunOptions options = given.image.empty() ? given : with_vm_image(given);

@@ -14,19 +14,19 @@ namespace glassvm {
 
 struct RunOptions {
     std::string boot = "direct";  // --boot direct|pvh|firmware|linux
-    std::string kernel;  // empty: the bundled guest
-    std::string initrd;  // --initrd (Linux): empty for none
-    std::string firmware;  // --firmware (with --boot firmware): empty for the bundled ROM
-    std::string cpuid;   // --cpuid: CPUID bits to hide, e.g. "-cx16,-xsave"
+    std::string kernel;           // empty: the bundled guest
+    std::string initrd;           // --initrd (Linux): empty for none
+    std::string firmware;         // --firmware (with --boot firmware): empty for the bundled ROM
+    std::string cpuid;            // --cpuid: CPUID bits to hide, e.g. "-cx16,-xsave"
     std::string memory = "64M";
     int cpus = 1;
     std::string command_line;
     std::string init;
-    std::string image;  // --image NAME: a vm image's kernel, init and boot settings (app/image_command.cpp)
-    std::string store;  // --store DIR: the image store (with --image)
+    std::string image;           // --image NAME: a vm image's kernel, init and boot settings (app/image_command.cpp)
+    std::string store;           // --store DIR: the image store (with --image)
     double timeout_seconds = 0;  // 0: none
     bool verbose = false;
-    WatchOptions watch;  // --trace-exits, --exit-stats, --step-exits, --gdb
+    WatchOptions watch;         // --trace-exits, --exit-stats, --step-exits, --gdb
     SandboxCliOptions sandbox;  // --no-sandbox, --uid, --gid
 };
 

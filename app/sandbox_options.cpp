@@ -11,9 +11,11 @@ namespace glassvm {
 void add_sandbox_options(CLI::App& run, SandboxCliOptions& options) {
     run.add_flag("--no-sandbox", options.no_sandbox,
                  "Do not confine glassvm (by default each thread gets a seccomp allowlist and no new privileges)");
-    run.add_option("--uid", options.uid,
-                   "When started as root, become this user (number or name) before the guest runs; /dev/kvm stays open");
-    run.add_option("--gid", options.gid, "With --uid (or alone), the group to become (default: the user's primary group)");
+    run.add_option(
+        "--uid", options.uid,
+        "When started as root, become this user (number or name) before the guest runs; /dev/kvm stays open");
+    run.add_option("--gid", options.gid,
+                   "With --uid (or alone), the group to become (default: the user's primary group)");
     // Hidden (no group): makes the main or vCPU 0 thread call openat once it is confined, so
     // tests can watch the sandbox end glassvm.
     run.add_option("--debug-forbidden-syscall", options.forbidden_call)->group("");
@@ -25,7 +27,8 @@ namespace {
 void resolve_drop(const SandboxCliOptions& options, sandbox::SandboxOptions& result) {
     if (options.uid.empty() && options.gid.empty()) return;
     if (!sandbox::kSandboxAvailable) throw_bad_input("--uid/--gid: this sanitizer build of glassvm has no sandbox");
-    if (options.no_sandbox) throw_bad_input("--uid/--gid: dropping privileges is part of the sandbox; leave out --no-sandbox");
+    if (options.no_sandbox)
+        throw_bad_input("--uid/--gid: dropping privileges is part of the sandbox; leave out --no-sandbox");
     if (::geteuid() != 0)
         throw_bad_input("--uid/--gid: only root can become another user, and glassvm runs as uid {}", ::geteuid());
     if (!options.uid.empty()) {

@@ -18,7 +18,8 @@ void add_watch_options(CLI::App& run, WatchOptions& options) {
         ->expected(0, 1)
         ->default_str("-");
     run.add_option("--trace-format", options.trace_format, "Trace format: text or jsonl")->capture_default_str();
-    run.add_flag("--exit-stats", options.exit_stats, "At the end, print where the time went per exit reason and device");
+    run.add_flag("--exit-stats", options.exit_stats,
+                 "At the end, print where the time went per exit reason and device");
     run.add_flag("--json", options.json, "Print the exit statistics as JSON (implies --exit-stats)");
     run.add_flag("--step-exits", options.step_exits,
                  "Stop before each VM exit and read commands from stdin ('help' lists them); "

@@ -15,15 +15,15 @@ namespace glassvm {
 
 // What kind of failure, so the top level can choose the process exit status.
 enum class ErrorKind {
-    System,     // a system call or ioctl failed
-    BadInput,   // a file or option the user gave is unusable (exit status 2)
-    Internal,   // anything else glassvm cannot go on from
+    System,    // a system call or ioctl failed
+    BadInput,  // a file or option the user gave is unusable (exit status 2)
+    Internal,  // anything else glassvm cannot go on from
 };
 
 class Error : public std::runtime_error {
 public:
     Error(ErrorKind kind, std::string message, int error_number = 0)
-        : std::runtime_error(std::move(message)), m_kind(kind), m_error_number(error_number) {}
+            : std::runtime_error(std::move(message)), m_kind(kind), m_error_number(error_number) {}
 
     ErrorKind kind() const { return m_kind; }
     // errno for ErrorKind::System, 0 otherwise.

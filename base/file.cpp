@@ -41,8 +41,7 @@ std::vector<uint8_t> read_file(const std::string& path, std::string_view role, u
     if (!S_ISREG(status.st_mode))
         throw_bad_input("{} {}: is {}, not a regular file", role, path, describe_file_type(status.st_mode));
     if (static_cast<uint64_t>(status.st_size) > max_bytes)
-        throw_bad_input("{} {}: {} bytes is larger than the {} glassvm accepts", role, path,
-                        status.st_size, max_bytes);
+        throw_bad_input("{} {}: {} bytes is larger than the {} glassvm accepts", role, path, status.st_size, max_bytes);
 
     std::vector<uint8_t> bytes(static_cast<size_t>(status.st_size));
     size_t done = 0;

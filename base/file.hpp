@@ -17,8 +17,7 @@ namespace glassvm {
 
 // Reads `path` completely. `role` names it in errors ("kernel", "init program"). A missing
 // file, a directory, an unreadable file or one larger than `max_bytes` is a BadInput Error.
-std::vector<uint8_t> read_file(const std::string& path, std::string_view role,
-                               uint64_t max_bytes = 1ull << 30);
+std::vector<uint8_t> read_file(const std::string& path, std::string_view role, uint64_t max_bytes = 1ull << 30);
 
 // Writes every byte to `fd`: retries short writes and EINTR, and waits in poll() when the fd is
 // non-blocking and full, so nothing the guest prints is dropped. Throws Error naming `what` on a

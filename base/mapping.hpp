@@ -16,16 +16,15 @@ public:
     Mapping() = default;
 
     // mmap(nullptr, length, protection, flags, fd, offset); throws Error naming `what`.
-    static Mapping create(std::string_view what, size_t length, int protection, int flags,
-                          int fd = -1, off_t offset = 0) {
+    static Mapping create(std::string_view what, size_t length, int protection, int flags, int fd = -1,
+                          off_t offset = 0) {
         void* address = ::mmap(nullptr, length, protection, flags, fd, offset);
         if (address == MAP_FAILED) throw Error::from_errno(what, errno);
         return Mapping(static_cast<uint8_t*>(address), length);
     }
 
     Mapping(Mapping&& other) noexcept
-        : m_address(std::exchange(other.m_address, nullptr)),
-          m_length(std::exchange(other.m_length, 0)) {}
+            : m_address(std::exchange(other.m_address, nullptr)), m_length(std::exchange(other.m_length, 0)) {}
     Mapping& operator=(Mapping&& other) noexcept {
         if (this != &other) {
             reset();

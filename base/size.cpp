@@ -22,10 +22,14 @@ uint64_t parse_size(std::string_view text, std::string_view option) {
     if (unit_first && (suffix.substr(1) == "IB" || suffix.substr(1) == "B")) suffix.resize(1);
 
     int shift = 0;
-    if (suffix == "K") shift = 10;
-    else if (suffix == "M") shift = 20;
-    else if (suffix == "G") shift = 30;
-    else if (suffix == "T") shift = 40;
+    if (suffix == "K")
+        shift = 10;
+    else if (suffix == "M")
+        shift = 20;
+    else if (suffix == "G")
+        shift = 30;
+    else if (suffix == "T")
+        shift = 40;
     else if (!suffix.empty() && suffix != "B")
         throw_bad_input("{}: unknown unit in '{}' (use K, M, G or T)", option, text);
     if (shift > 0 && value > (UINT64_MAX >> shift)) throw_bad_input("{}: '{}' is too large", option, text);

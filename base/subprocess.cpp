@@ -114,8 +114,7 @@ ProgramResult run_program(const std::vector<std::string>& argv, const ProgramRun
     }
     int status = 0;
     rusage usage{};
-    while (::wait4(child, &status, 0, &usage) < 0 && errno == EINTR) {
-    }
+    while (::wait4(child, &status, 0, &usage) < 0 && errno == EINTR) {}
     result.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     result.peak_rss_kib = usage.ru_maxrss;
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -38,6 +38,8 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
+#include "base/fd.hpp"
 #include "container/capabilities.hpp"
 #include "container/cgroups.hpp"
 #include "container/descriptors.hpp"
@@ -48,8 +50,6 @@
 #include "container/seccomp_filter.hpp"
 #include "container/setup_channel.hpp"
 #include "container/signals.hpp"
-#include "base/error.hpp"
-#include "base/fd.hpp"
 
 namespace glassvm::container {
 
@@ -75,14 +75,16 @@ void make_pipe(Fd& reader, Fd& writer) {
 
 void check_can_run(const ContainerConfig& config) {
     if (::geteuid() != 0 && !(config.namespaces & CLONE_NEWUSER))
-        throw_bad_input("glassvm box needs root to create namespaces and cgroups; run it as root, or add --user for "
-                        "a rootless box (a user namespace makes you root inside it only)");
+        throw_bad_input(
+            "glassvm box needs root to create namespaces and cgroups; run it as root, or add --user for "
+            "a rootless box (a user namespace makes you root inside it only)");
 }
 
 void check_rootfs(const fs::path& rootfs) {
     std::error_code error;
     if (!fs::exists(rootfs, error))
-        throw_bad_input("rootfs {} does not exist (make one with scripts/make-rootfs {})", rootfs.string(), rootfs.string());
+        throw_bad_input("rootfs {} does not exist (make one with scripts/make-rootfs {})", rootfs.string(),
+                        rootfs.string());
     if (!fs::is_directory(rootfs, error)) throw_bad_input("rootfs {} is not a directory", rootfs.string());
 }
 
@@ -122,14 +124,13 @@ int supervise(pid_t init) {
 void set_rlimits(const ContainerConfig& config) {
     for (const Rlimit& limit : config.rlimits) {
         rlimit value{limit.soft, limit.hard};
-        check_syscall(fmt::format("setrlimit {}", limit.resource), ::setrlimit(static_cast<__rlimit_resource>(limit.resource), &value));
+        check_syscall(fmt::format("setrlimit {}", limit.resource),
+                      ::setrlimit(static_cast<__rlimit_resource>(limit.resource), &value));
     }
     if (config.umask) ::umask(*config.umask);
 }
 
-void set_no_new_privileges() {
-    check_syscall("prctl PR_SET_NO_NEW_PRIVS", ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-}
+void set_no_new_privileges() { check_syscall("prctl PR_SET_NO_NEW_PRIVS", ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)); }
 
 [[noreturn]] void exec_workload(const ContainerConfig& config, SetupChannel& setup) {
     std::vector<char*> argv, envp;
@@ -304,14 +305,16 @@ std::string describe_ending(const BoxOutcome& outcome, const ContainerConfig& co
     if (outcome.workload_wait_status && WIFSIGNALED(*outcome.workload_wait_status)) {
         sentence = fmt::format("the workload was killed by {}", signal_name(WTERMSIG(*outcome.workload_wait_status)));
     } else if (outcome.init_signal) {
-        sentence = fmt::format("the box's init was killed by {}, and the box with it", signal_name(*outcome.init_signal));
+        sentence =
+            fmt::format("the box's init was killed by {}, and the box with it", signal_name(*outcome.init_signal));
     }
     if (outcome.oom_kills > 0) {
         std::string limit = config.resources.memory_bytes
                                 ? fmt::format("its memory limit ({} MiB)", *config.resources.memory_bytes >> 20)
                                 : std::string("its memory limit");
-        std::string oom = fmt::format("out of memory: the box reached {} and the kernel's OOM killer ended {} process{}",
-                                      limit, outcome.oom_kills, outcome.oom_kills == 1 ? "" : "es");
+        std::string oom =
+            fmt::format("out of memory: the box reached {} and the kernel's OOM killer ended {} process{}", limit,
+                        outcome.oom_kills, outcome.oom_kills == 1 ? "" : "es");
         sentence = sentence.empty() ? oom : sentence + "; " + oom;
     }
     return sentence;

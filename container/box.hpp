@@ -11,10 +11,10 @@
 namespace glassvm::container {
 
 struct BoxOutcome {
-    int exit_status = 0;        // what glassvm exits with: the workload's status, 128 + signal
-    std::optional<int> workload_wait_status;  // raw wait status, when the box's init reported it
-    std::optional<int> init_signal;           // the box's init itself was killed by this signal
-    uint64_t oom_kills = 0;                   // processes the OOM killer ended in the box
+    int exit_status = 0;                        // what glassvm exits with: the workload's status, 128 + signal
+    std::optional<int> workload_wait_status;    // raw wait status, when the box's init reported it
+    std::optional<int> init_signal;             // the box's init itself was killed by this signal
+    uint64_t oom_kills = 0;                     // processes the OOM killer ended in the box
     std::optional<uint64_t> peak_memory_bytes;  // the box cgroup's high-water mark
 };
 

@@ -1,11 +1,11 @@
 // Capabilities: the name table, the default set, and dropping the rest with prctl/capset.
 #include "container/capabilities.hpp"
 
+#include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include <array>
 #include <fstream>
@@ -19,16 +19,47 @@ namespace glassvm::container {
 namespace {
 
 // <linux/capability.h>, in number order.
-constexpr std::array<std::string_view, 41> kNames = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
+constexpr std::array<std::string_view, 41> kNames = {"CAP_CHOWN",
+                                                     "CAP_DAC_OVERRIDE",
+                                                     "CAP_DAC_READ_SEARCH",
+                                                     "CAP_FOWNER",
+                                                     "CAP_FSETID",
+                                                     "CAP_KILL",
+                                                     "CAP_SETGID",
+                                                     "CAP_SETUID",
+                                                     "CAP_SETPCAP",
+                                                     "CAP_LINUX_IMMUTABLE",
+                                                     "CAP_NET_BIND_SERVICE",
+                                                     "CAP_NET_BROADCAST",
+                                                     "CAP_NET_ADMIN",
+                                                     "CAP_NET_RAW",
+                                                     "CAP_IPC_LOCK",
+                                                     "CAP_IPC_OWNER",
+                                                     "CAP_SYS_MODULE",
+                                                     "CAP_SYS_RAWIO",
+                                                     "CAP_SYS_CHROOT",
+                                                     "CAP_SYS_PTRACE",
+                                                     "CAP_SYS_PACCT",
+                                                     "CAP_SYS_ADMIN",
+                                                     "CAP_SYS_BOOT",
+                                                     "CAP_SYS_NICE",
+                                                     "CAP_SYS_RESOURCE",
+                                                     "CAP_SYS_TIME",
+                                                     "CAP_SYS_TTY_CONFIG",
+                                                     "CAP_MKNOD",
+                                                     "CAP_LEASE",
+                                                     "CAP_AUDIT_WRITE",
+                                                     "CAP_AUDIT_CONTROL",
+                                                     "CAP_SETFCAP",
+                                                     "CAP_MAC_OVERRIDE",
+                                                     "CAP_MAC_ADMIN",
+                                                     "CAP_SYSLOG",
+                                                     "CAP_WAKE_ALARM",
+                                                     "CAP_BLOCK_SUSPEND",
+                                                     "CAP_AUDIT_READ",
+                                                     "CAP_PERFMON",
+                                                     "CAP_BPF",
+                                                     "CAP_CHECKPOINT_RESTORE"};
 
 constexpr uint64_t bit(int capability) { return uint64_t{1} << capability; }
 
@@ -59,9 +90,8 @@ uint64_t default_capability_mask() {
     // ends up with no device policy at all (no devices cgroup it could use) still cannot make
     // a host disk's node in its rootfs, which is not nodev. overlayfs whiteouts (rm of a lower
     // file in a RUN step) are made with the mounter's credentials, so builds do not need it.
-    return bit(CAP_CHOWN) | bit(CAP_DAC_OVERRIDE) | bit(CAP_FSETID) | bit(CAP_FOWNER) |
-           bit(CAP_NET_RAW) | bit(CAP_SETGID) | bit(CAP_SETUID) |
-           bit(CAP_SETFCAP) | bit(CAP_SETPCAP) | bit(CAP_NET_BIND_SERVICE) |
+    return bit(CAP_CHOWN) | bit(CAP_DAC_OVERRIDE) | bit(CAP_FSETID) | bit(CAP_FOWNER) | bit(CAP_NET_RAW) |
+           bit(CAP_SETGID) | bit(CAP_SETUID) | bit(CAP_SETFCAP) | bit(CAP_SETPCAP) | bit(CAP_NET_BIND_SERVICE) |
            bit(CAP_SYS_CHROOT) | bit(CAP_KILL) | bit(CAP_AUDIT_WRITE);
 }
 
@@ -99,8 +129,7 @@ void apply_capabilities(const CapabilitySets& sets) {
     }
     check_syscall("capset", static_cast<int>(::syscall(SYS_capset, &header, data)));
 
-    check_syscall("prctl PR_CAP_AMBIENT_CLEAR_ALL",
-                  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+    check_syscall("prctl PR_CAP_AMBIENT_CLEAR_ALL", ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
     // The kernel raises an ambient capability only if it is permitted and inheritable; like
     // runc, skip the others (runc's own `runc spec` lists ambient ones that are not inheritable).
     uint64_t raisable = sets.ambient & sets.permitted & sets.inheritable;

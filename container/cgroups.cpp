@@ -18,8 +18,8 @@
 
 #include <fmt/format.h>
 
-#include "container/device_policy.hpp"
 #include "base/error.hpp"
+#include "container/device_policy.hpp"
 
 namespace glassvm::container {
 
@@ -59,9 +59,17 @@ std::string unescape_octal(std::string_view text) {
 }
 
 bool is_controller_option(const std::string& option) {
-    static const std::set<std::string> not_controllers = {
-        "rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods",
-        "nsdelegate", "memory_recursiveprot", "memory_localevents", "memory_hugetlb_accounting"};
+    static const std::set<std::string> not_controllers = {"rw",
+                                                          "ro",
+                                                          "xattr",
+                                                          "noprefix",
+                                                          "clone_children",
+                                                          "cpuset_v2_mode",
+                                                          "favordynmods",
+                                                          "nsdelegate",
+                                                          "memory_recursiveprot",
+                                                          "memory_localevents",
+                                                          "memory_hugetlb_accounting"};
     if (option.starts_with("name=")) return true;  // a named tree, e.g. name=systemd
     return option.find('=') == std::string::npos && !not_controllers.contains(option);
 }
@@ -91,9 +99,10 @@ void write_cgroup_file(const fs::path& path, const std::string& value) {
 }
 
 std::optional<fs::path> cgroup_directory(const CgroupMount& mount, const CgroupMembership& membership) {
-    bool same_tree = mount.version == CgroupVersion::V2
-                         ? membership.controllers.empty()
-                         : !membership.controllers.empty() && sorted(membership.controllers) == sorted(mount.controllers);
+    bool same_tree =
+        mount.version == CgroupVersion::V2
+            ? membership.controllers.empty()
+            : !membership.controllers.empty() && sorted(membership.controllers) == sorted(mount.controllers);
     std::string root = mount.root == "/" ? "" : mount.root;
     if (!same_tree || !membership.path.starts_with(root)) return std::nullopt;
     return (mount.mount_point / fs::path(membership.path.substr(root.size())).relative_path()).lexically_normal();
@@ -196,7 +205,8 @@ BoxCgroup& BoxCgroup::operator=(BoxCgroup&& other) noexcept {
 
 const BoxCgroup::Directory* BoxCgroup::directory_for(std::string_view controller) const {
     for (const Directory& directory : m_directories)
-        if (std::find(directory.controllers.begin(), directory.controllers.end(), controller) != directory.controllers.end())
+        if (std::find(directory.controllers.begin(), directory.controllers.end(), controller) !=
+            directory.controllers.end())
             return &directory;
     return nullptr;
 }
@@ -238,13 +248,15 @@ std::vector<Placement> find_placements() {
                 if (!parent) continue;
                 bool known = std::any_of(placements.begin(), placements.end(),
                                          [&](const Placement& p) { return p.parent == *parent; });
-                if (!known) placements.push_back({CgroupVersion::V1, mount.mount_point.filename(), *parent, mount.controllers});
+                if (!known)
+                    placements.push_back({CgroupVersion::V1, mount.mount_point.filename(), *parent, mount.controllers});
             }
             break;
         }
         if (!found) for_v2.emplace_back(wanted);
     }
-    auto v2_mount = std::find_if(mounts.begin(), mounts.end(), [](const CgroupMount& m) { return m.version == CgroupVersion::V2; });
+    auto v2_mount =
+        std::find_if(mounts.begin(), mounts.end(), [](const CgroupMount& m) { return m.version == CgroupVersion::V2; });
     auto v2_membership = std::find_if(memberships.begin(), memberships.end(),
                                       [](const CgroupMembership& m) { return m.controllers.empty(); });
     if (for_v2.empty() || v2_mount == mounts.end() || v2_membership == memberships.end()) return placements;
@@ -254,7 +266,8 @@ std::vector<Placement> find_placements() {
     // cannot get controllers below it; it becomes a sibling instead (below the root, a child).
     bool at_root = fs::weakly_canonical(*own) == fs::weakly_canonical(v2_mount->mount_point);
     fs::path parent = at_root ? *own : own->parent_path();
-    std::vector<std::string> available = split(read_cgroup_text(at_root ? parent / "cgroup.controllers" : *own / "cgroup.controllers"), ' ');
+    std::vector<std::string> available =
+        split(read_cgroup_text(at_root ? parent / "cgroup.controllers" : *own / "cgroup.controllers"), ' ');
     for (std::string& name : available)
         while (!name.empty() && (name.back() == '\n')) name.pop_back();
     // "devices" is no controller on v2 (so never in cgroup.controllers): its policy is a BPF
@@ -262,7 +275,8 @@ std::vector<Placement> find_placements() {
     // are not on a v1 tree, even where no controller is delegated to glassvm.
     std::vector<std::string> usable;
     for (const std::string& name : for_v2)
-        if (name == "devices" || std::find(available.begin(), available.end(), name) != available.end()) usable.push_back(name);
+        if (name == "devices" || std::find(available.begin(), available.end(), name) != available.end())
+            usable.push_back(name);
     if (usable.empty()) return placements;
     if (at_root)
         for (const std::string& name : usable) {
@@ -302,8 +316,8 @@ BoxCgroup BoxCgroup::create(const std::string& name, const ResourceLimits& limit
             return std::find(p.controllers.begin(), p.controllers.end(), controller) != p.controllers.end();
         });
         if (!placed && limit_needs(limits, controller))
-            throw Error(ErrorKind::System,
-                        fmt::format("{}: this host has no {} cgroup controller glassvm can use", option_for(controller), controller));
+            throw Error(ErrorKind::System, fmt::format("{}: this host has no {} cgroup controller glassvm can use",
+                                                       option_for(controller), controller));
     }
     for (const Placement& placement : placements) {
         remove_stale_box_cgroups(placement.parent);
@@ -315,7 +329,9 @@ BoxCgroup BoxCgroup::create(const std::string& name, const ResourceLimits& limit
                     throw Error(ErrorKind::System,
                                 fmt::format("{} needs a cgroup: mkdir {}: {}{}", option_for(controller), path.string(),
                                             std::strerror(error),
-                                            ::geteuid() != 0 ? " (a rootless box gets limits only in a cgroup delegated to its user)" : ""),
+                                            ::geteuid() != 0
+                                                ? " (a rootless box gets limits only in a cgroup delegated to its user)"
+                                                : ""),
                                 error);
             if (error == EACCES || error == EPERM || error == EROFS) continue;  // rootless, no limit asked
             throw Error::from_errno(fmt::format("mkdir {}", path.string()), error);
@@ -324,7 +340,8 @@ BoxCgroup BoxCgroup::create(const std::string& name, const ResourceLimits& limit
     }
     for (const Directory& directory : cgroup.m_directories) {
         for (const CgroupFileWrite& write : limit_writes(limits, directory.version)) {
-            if (std::find(directory.controllers.begin(), directory.controllers.end(), write.controller) == directory.controllers.end())
+            if (std::find(directory.controllers.begin(), directory.controllers.end(), write.controller) ==
+                directory.controllers.end())
                 continue;
             fs::path file = directory.path / write.file;
             if (write.optional && !fs::exists(file)) continue;
@@ -357,13 +374,15 @@ void BoxCgroup::add_process(pid_t pid) const {
 uint64_t BoxCgroup::oom_kills() const {
     const Directory* memory = directory_for("memory");
     if (!memory) return 0;
-    return parse_oom_kills(read_cgroup_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.oom_control" : "memory.events")));
+    return parse_oom_kills(read_cgroup_text(
+        memory->path / (memory->version == CgroupVersion::V1 ? "memory.oom_control" : "memory.events")));
 }
 
 std::optional<uint64_t> BoxCgroup::peak_memory_bytes() const {
     const Directory* memory = directory_for("memory");
     if (!memory) return std::nullopt;
-    std::string text = read_cgroup_text(memory->path / (memory->version == CgroupVersion::V1 ? "memory.max_usage_in_bytes" : "memory.peak"));
+    std::string text = read_cgroup_text(
+        memory->path / (memory->version == CgroupVersion::V1 ? "memory.max_usage_in_bytes" : "memory.peak"));
     if (text.empty()) return std::nullopt;
     return std::stoull(text);
 }

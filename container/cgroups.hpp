@@ -25,7 +25,10 @@
 
 namespace glassvm::container {
 
-enum class CgroupVersion { V1, V2 };
+enum class CgroupVersion {
+    V1,
+    V2
+};
 
 // A cgroup filesystem mounted on this host (one line of /proc/self/mountinfo).
 struct CgroupMount {

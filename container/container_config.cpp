@@ -34,9 +34,9 @@ ContainerConfig default_container_config() {
         {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
     };
     // Also runc's: kernel files that leak host information or let root poke the host kernel.
-    config.masked_paths = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                           "/proc/sched_debug", "/sys/firmware", "/proc/scsi"};
+    config.masked_paths = {"/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+                           "/sys/firmware",       "/proc/scsi"};
     config.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
     config.capabilities = default_capability_sets();
     config.no_new_privileges = true;

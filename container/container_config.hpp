@@ -63,9 +63,9 @@ struct ContainerConfig {
     std::optional<uint32_t> umask;
 
     // Isolation.
-    int namespaces = 0;  // CLONE_NEW* flags
+    int namespaces = 0;                                 // CLONE_NEW* flags
     std::vector<IdMapping> uid_mappings, gid_mappings;  // empty with CLONE_NEWUSER: root → caller
-    std::string hostname;  // empty: keep the (new, copied) UTS namespace's name
+    std::string hostname;                               // empty: keep the (new, copied) UTS namespace's name
     std::vector<MountSpec> mounts;
     std::vector<std::string> masked_paths, readonly_paths;
     CapabilitySets capabilities;

@@ -29,7 +29,8 @@ void for_each_open_descriptor(const std::vector<int>& keep, Action action) {
     while (dirent* entry = ::readdir(directory)) {
         char* end = nullptr;
         long fd = std::strtol(entry->d_name, &end, 10);
-        if (*end == '\0' && end != entry->d_name && fd >= kFirst && fd != ::dirfd(directory)) open.push_back(static_cast<int>(fd));
+        if (*end == '\0' && end != entry->d_name && fd >= kFirst && fd != ::dirfd(directory))
+            open.push_back(static_cast<int>(fd));
     }
     ::closedir(directory);
     for (int fd : open)

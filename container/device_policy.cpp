@@ -37,9 +37,13 @@ bpf_insn instruction(uint8_t code, uint8_t dst, uint8_t src, int16_t offset, int
 }
 
 // dst = *(u32 *)(src + offset)
-bpf_insn load_word(uint8_t dst, uint8_t src, int16_t offset) { return instruction(BPF_LDX | BPF_MEM | BPF_W, dst, src, offset, 0); }
+bpf_insn load_word(uint8_t dst, uint8_t src, int16_t offset) {
+    return instruction(BPF_LDX | BPF_MEM | BPF_W, dst, src, offset, 0);
+}
 // 32-bit ALU with an immediate (the upper half of dst becomes 0)
-bpf_insn alu32(uint8_t operation, uint8_t dst, int32_t immediate) { return instruction(BPF_ALU | operation | BPF_K, dst, 0, 0, immediate); }
+bpf_insn alu32(uint8_t operation, uint8_t dst, int32_t immediate) {
+    return instruction(BPF_ALU | operation | BPF_K, dst, 0, 0, immediate);
+}
 // dst = src (32-bit)
 bpf_insn move32(uint8_t dst, uint8_t src) { return instruction(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
 // if dst != immediate: skip `offset` instructions
@@ -103,8 +107,8 @@ Fd load_program(const std::vector<bpf_insn>& program) {
         std::string log(1 << 16, '\0');
         if (attempt(log.data(), static_cast<uint32_t>(log.size())) < 0) {
             log.resize(std::strlen(log.c_str()));
-            throw Error(ErrorKind::Internal, fmt::format("bpf BPF_PROG_LOAD (device policy): {}: {}", std::strerror(error), log),
-                        error);
+            throw Error(ErrorKind::Internal,
+                        fmt::format("bpf BPF_PROG_LOAD (device policy): {}: {}", std::strerror(error), log), error);
         }
     }
     throw Error::from_errno("bpf BPF_PROG_LOAD (device policy)", error);
@@ -114,21 +118,23 @@ Fd load_program(const std::vector<bpf_insn>& program) {
 
 const std::vector<DeviceRule>& allowed_devices() {
     static const std::vector<DeviceRule> rules = {
-        {'c', 1, 3, "rwm"},             // /dev/null
-        {'c', 1, 5, "rwm"},             // /dev/zero
-        {'c', 1, 7, "rwm"},             // /dev/full
-        {'c', 1, 8, "rwm"},             // /dev/random
-        {'c', 1, 9, "rwm"},             // /dev/urandom
-        {'c', 5, 0, "rwm"},             // /dev/tty
-        {'c', 5, 1, "rwm"},             // /dev/console
-        {'c', 5, 2, "rwm"},             // /dev/ptmx
+        {'c', 1, 3, "rwm"},               // /dev/null
+        {'c', 1, 5, "rwm"},               // /dev/zero
+        {'c', 1, 7, "rwm"},               // /dev/full
+        {'c', 1, 8, "rwm"},               // /dev/random
+        {'c', 1, 9, "rwm"},               // /dev/urandom
+        {'c', 5, 0, "rwm"},               // /dev/tty
+        {'c', 5, 1, "rwm"},               // /dev/console
+        {'c', 5, 2, "rwm"},               // /dev/ptmx
         {'c', 136, std::nullopt, "rwm"},  // /dev/pts/* (the box's own devpts)
     };
     return rules;
 }
 
 std::string device_rule_text(const DeviceRule& rule) {
-    auto number = [](const std::optional<uint32_t>& value) { return value ? std::to_string(*value) : std::string("*"); };
+    auto number = [](const std::optional<uint32_t>& value) {
+        return value ? std::to_string(*value) : std::string("*");
+    };
     return fmt::format("{} {}:{} {}", rule.type, number(rule.major), number(rule.minor), rule.access);
 }
 
@@ -152,7 +158,8 @@ std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules
 
 void attach_device_filter(const fs::path& cgroup, const std::vector<DeviceRule>& rules) {
     Fd program = load_program(device_filter_program(rules));
-    Fd directory(check_syscall(fmt::format("open {}", cgroup.string()), ::open(cgroup.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC)));
+    Fd directory(check_syscall(fmt::format("open {}", cgroup.string()),
+                               ::open(cgroup.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC)));
     bpf_attr attributes{};
     attributes.target_fd = static_cast<uint32_t>(directory.get());
     attributes.attach_bpf_fd = static_cast<uint32_t>(program.get());

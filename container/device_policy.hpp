@@ -27,7 +27,7 @@ struct DeviceRule {
     char type = 'c';                // 'c' character, 'b' block
     std::optional<uint32_t> major;  // nullopt: any ("*")
     std::optional<uint32_t> minor;
-    std::string access = "rwm";     // r read, w write, m mknod
+    std::string access = "rwm";  // r read, w write, m mknod
 };
 
 // The allow-list above.

@@ -27,25 +27,41 @@ struct FlagOption {
 };
 
 constexpr std::array<FlagOption, 24> kFlagOptions = {{
-    {"ro", MS_RDONLY, false}, {"rw", MS_RDONLY, true},
-    {"nosuid", MS_NOSUID, false}, {"suid", MS_NOSUID, true},
-    {"nodev", MS_NODEV, false}, {"dev", MS_NODEV, true},
-    {"noexec", MS_NOEXEC, false}, {"exec", MS_NOEXEC, true},
-    {"sync", MS_SYNCHRONOUS, false}, {"async", MS_SYNCHRONOUS, true},
-    {"dirsync", MS_DIRSYNC, false}, {"remount", MS_REMOUNT, false},
-    {"noatime", MS_NOATIME, false}, {"atime", MS_NOATIME, true},
-    {"nodiratime", MS_NODIRATIME, false}, {"diratime", MS_NODIRATIME, true},
-    {"relatime", MS_RELATIME, false}, {"norelatime", MS_RELATIME, true},
-    {"strictatime", MS_STRICTATIME, false}, {"nostrictatime", MS_STRICTATIME, true},
-    {"bind", MS_BIND, false}, {"rbind", MS_BIND | MS_REC, false},
-    {"mand", MS_MANDLOCK, false}, {"nomand", MS_MANDLOCK, true},
+    {"ro", MS_RDONLY, false},
+    {"rw", MS_RDONLY, true},
+    {"nosuid", MS_NOSUID, false},
+    {"suid", MS_NOSUID, true},
+    {"nodev", MS_NODEV, false},
+    {"dev", MS_NODEV, true},
+    {"noexec", MS_NOEXEC, false},
+    {"exec", MS_NOEXEC, true},
+    {"sync", MS_SYNCHRONOUS, false},
+    {"async", MS_SYNCHRONOUS, true},
+    {"dirsync", MS_DIRSYNC, false},
+    {"remount", MS_REMOUNT, false},
+    {"noatime", MS_NOATIME, false},
+    {"atime", MS_NOATIME, true},
+    {"nodiratime", MS_NODIRATIME, false},
+    {"diratime", MS_NODIRATIME, true},
+    {"relatime", MS_RELATIME, false},
+    {"norelatime", MS_RELATIME, true},
+    {"strictatime", MS_STRICTATIME, false},
+    {"nostrictatime", MS_STRICTATIME, true},
+    {"bind", MS_BIND, false},
+    {"rbind", MS_BIND | MS_REC, false},
+    {"mand", MS_MANDLOCK, false},
+    {"nomand", MS_MANDLOCK, true},
 }};
 
 constexpr std::array<std::pair<std::string_view, unsigned long>, 8> kPropagationOptions = {{
-    {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED}, {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE}, {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},
+    {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},
+    {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},
+    {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE},
+    {"runbindable", MS_UNBINDABLE | MS_REC},
 }};
 
 constexpr std::string_view kDeviceNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -91,7 +107,8 @@ fs::path bind_target(const fs::path& root, const std::string& destination, const
 void mount_bind(const fs::path& root, const MountSpec& spec, const MountOptions& options, const MountContext& context) {
     fs::path source = spec.source;
     if (source.is_relative()) source = context.bundle / source;
-    if (!fs::exists(source)) throw_bad_input("mount {}: bind source {} does not exist", spec.destination, source.string());
+    if (!fs::exists(source))
+        throw_bad_input("mount {}: bind source {} does not exist", spec.destination, source.string());
     fs::path target = bind_target(root, spec.destination, source);
     do_mount(source, target, "", MS_BIND | (options.flags & MS_REC), "");
     unsigned long extra = options.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -99,7 +116,8 @@ void mount_bind(const fs::path& root, const MountSpec& spec, const MountOptions&
 }
 
 // The box's own cgroup directories, read-only: one bind on v2, a tmpfs of per-tree binds on v1.
-void mount_cgroups(const fs::path& root, const MountSpec& spec, const MountOptions& options, const MountContext& context) {
+void mount_cgroups(const fs::path& root, const MountSpec& spec, const MountOptions& options,
+                   const MountContext& context) {
     fs::path target = path_in_root(root, spec.destination);
     unsigned long flags = (options.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_RDONLY;
     bool unified = context.cgroup_sources.size() == 1 && context.cgroup_sources[0].first.empty();
@@ -128,8 +146,7 @@ void mount_one(const fs::path& root, const MountSpec& spec, const MountContext& 
         fs::path target = path_in_root(root, spec.destination);
         do_mount(spec.source, target, spec.type, options.flags, options.data);
     }
-    if (options.propagation != 0)
-        do_mount("", path_in_root(root, spec.destination), "", options.propagation, "");
+    if (options.propagation != 0) do_mount("", path_in_root(root, spec.destination), "", options.propagation, "");
 }
 
 }  // namespace
@@ -139,10 +156,13 @@ bool MountOptions::bind() const { return (flags & MS_BIND) != 0; }
 MountOptions parse_mount_options(const std::vector<std::string>& options) {
     MountOptions result;
     for (const std::string& option : options) {
-        auto flag = std::find_if(kFlagOptions.begin(), kFlagOptions.end(), [&](const FlagOption& f) { return f.name == option; });
+        auto flag = std::find_if(kFlagOptions.begin(), kFlagOptions.end(),
+                                 [&](const FlagOption& f) { return f.name == option; });
         if (flag != kFlagOptions.end()) {
-            if (flag->clear) result.flags &= ~flag->flag;
-            else result.flags |= flag->flag;
+            if (flag->clear)
+                result.flags &= ~flag->flag;
+            else
+                result.flags |= flag->flag;
             continue;
         }
         auto propagation = std::find_if(kPropagationOptions.begin(), kPropagationOptions.end(),
@@ -190,9 +210,11 @@ void create_device_nodes(const fs::path& root) {
         ensure_file(node);
         do_mount(host, node, "", MS_BIND, "");
     }
-    const std::pair<const char*, const char*> links[] = {
-        {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}};
+    const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                         {"/proc/self/fd/0", "stdin"},
+                                                         {"/proc/self/fd/1", "stdout"},
+                                                         {"/proc/self/fd/2", "stderr"},
+                                                         {"pts/ptmx", "ptmx"}};
     for (const auto& [target, name] : links) {
         if (std::string_view(name) == "ptmx" && !fs::exists(dev / "pts" / "ptmx")) continue;
         if (::symlink(target, (dev / name).c_str()) != 0 && errno != EEXIST)

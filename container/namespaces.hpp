@@ -27,8 +27,7 @@ pid_t clone_into_namespaces(int flags);
 // The id maps of a child created with CLONE_NEWUSER. Empty lists map root inside to the
 // caller's own uid/gid (rootless). Writes "deny" to setgroups first when the caller is not
 // root (the kernel requires it for an unprivileged gid_map).
-void write_id_maps(pid_t child, const std::vector<IdMapping>& uid_mappings,
-                   const std::vector<IdMapping>& gid_mappings);
+void write_id_maps(pid_t child, const std::vector<IdMapping>& uid_mappings, const std::vector<IdMapping>& gid_mappings);
 
 // unshare(CLONE_NEWCGROUP): the current cgroup becomes this process's cgroup root.
 void enter_cgroup_namespace();

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.hpp"
 #include "container/capabilities.hpp"
 #include "container/namespaces.hpp"
-#include "base/error.hpp"
 
 namespace glassvm::container {
 
@@ -38,7 +38,8 @@ const std::map<std::string, std::string>& refusal_reasons() {
 // A JSON value and where it is, for messages.
 class Field {
 public:
-    Field(const json& value, std::string path, std::string_view file) : m_value(value), m_path(std::move(path)), m_file(file) {}
+    Field(const json& value, std::string path, std::string_view file)
+            : m_value(value), m_path(std::move(path)), m_file(file) {}
 
     const std::string& path() const { return m_path; }
     const json& value() const { return m_value; }
@@ -71,7 +72,8 @@ public:
     std::vector<Field> array() const {
         if (!m_value.is_array()) fail("must be an array");
         std::vector<Field> items;
-        for (size_t i = 0; i < m_value.size(); ++i) items.emplace_back(m_value[i], fmt::format("{}[{}]", m_path, i), m_file);
+        for (size_t i = 0; i < m_value.size(); ++i)
+            items.emplace_back(m_value[i], fmt::format("{}[{}]", m_path, i), m_file);
         return items;
     }
     std::string string() const {
@@ -98,7 +100,9 @@ public:
     }
 
 private:
-    std::string child_path(std::string_view key) const { return m_path.empty() ? std::string(key) : m_path + "." + std::string(key); }
+    std::string child_path(std::string_view key) const {
+        return m_path.empty() ? std::string(key) : m_path + "." + std::string(key);
+    }
 
     const json& m_value;
     std::string m_path;
@@ -116,13 +120,22 @@ uint64_t capability_mask(const Field& list) {
 }
 
 int rlimit_resource(const Field& type) {
-    static const std::map<std::string, int> resources = {
-        {"RLIMIT_AS", RLIMIT_AS}, {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_CPU", RLIMIT_CPU},
-        {"RLIMIT_DATA", RLIMIT_DATA}, {"RLIMIT_FSIZE", RLIMIT_FSIZE}, {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-        {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC}, {"RLIMIT_RSS", RLIMIT_RSS},
-        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME}, {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-        {"RLIMIT_STACK", RLIMIT_STACK}};
+    static const std::map<std::string, int> resources = {{"RLIMIT_AS", RLIMIT_AS},
+                                                         {"RLIMIT_CORE", RLIMIT_CORE},
+                                                         {"RLIMIT_CPU", RLIMIT_CPU},
+                                                         {"RLIMIT_DATA", RLIMIT_DATA},
+                                                         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+                                                         {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+                                                         {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+                                                         {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+                                                         {"RLIMIT_NICE", RLIMIT_NICE},
+                                                         {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+                                                         {"RLIMIT_NPROC", RLIMIT_NPROC},
+                                                         {"RLIMIT_RSS", RLIMIT_RSS},
+                                                         {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+                                                         {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+                                                         {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+                                                         {"RLIMIT_STACK", RLIMIT_STACK}};
     auto found = resources.find(type.string());
     if (found == resources.end()) type.fail(fmt::format("names an unknown resource '{}'", type.string()));
     return found->second;
@@ -207,10 +220,13 @@ void read_namespaces(const Field& namespaces, ContainerConfig& config) {
     for (const Field& entry : namespaces.array()) {
         entry.only({"type"});  // "path" (joining an existing namespace) is refused here
         std::optional<int> flag = namespace_flag(entry["type"].string());
-        if (!flag) entry["type"].fail(fmt::format("names a namespace glassvm box cannot create: '{}'", entry["type"].string()));
+        if (!flag)
+            entry["type"].fail(
+                fmt::format("names a namespace glassvm box cannot create: '{}'", entry["type"].string()));
         config.namespaces |= *flag;
     }
-    if (!(config.namespaces & CLONE_NEWNS)) namespaces.fail("must include a mount namespace (glassvm box uses pivot_root)");
+    if (!(config.namespaces & CLONE_NEWNS))
+        namespaces.fail("must include a mount namespace (glassvm box uses pivot_root)");
 }
 
 void read_resources(const Field& resources, ContainerConfig& config) {
@@ -224,7 +240,8 @@ void read_resources(const Field& resources, ContainerConfig& config) {
     if (resources.has("pids")) {
         Field pids = resources["pids"];
         pids.only({"limit"});
-        if (pids.has("limit") && pids["limit"].integer() > 0) config.resources.pids = static_cast<uint64_t>(pids["limit"].integer());
+        if (pids.has("limit") && pids["limit"].integer() > 0)
+            config.resources.pids = static_cast<uint64_t>(pids["limit"].integer());
     }
     if (resources.has("cpu")) {
         Field cpu = resources["cpu"];
@@ -262,7 +279,8 @@ json parse_json(std::string_view text, std::string_view file) {
     } catch (const json::parse_error& error) {
         // error.byte is 1-based: the byte at which parsing failed.
         size_t offset = std::min<size_t>(error.byte > 0 ? error.byte - 1 : 0, text.size());
-        size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
+        size_t line =
+            1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
         size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
         size_t column = offset - (line_start == std::string_view::npos || offset == 0 ? 0 : line_start + 1) + 1;
         std::string reason = error.what();
@@ -312,7 +330,8 @@ ContainerConfig load_oci_bundle(const fs::path& bundle) {
     if (fs::exists(file, error) && !fs::is_regular_file(file, error))  // a directory, or a FIFO that would block
         throw_bad_input("{}: is not a regular file (an OCI bundle's config.json is a JSON file)", file.string());
     std::ifstream stream(file);
-    if (!stream) throw_bad_input("{}: cannot be read (an OCI bundle has a config.json; `runc spec` writes one)", file.string());
+    if (!stream)
+        throw_bad_input("{}: cannot be read (an OCI bundle has a config.json; `runc spec` writes one)", file.string());
     std::stringstream text;
     text << stream.rdbuf();
     return parse_oci_config(text.str(), fs::absolute(bundle), file.string());

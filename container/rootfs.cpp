@@ -3,17 +3,17 @@
 #include "container/rootfs.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "container/mounts.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "container/mounts.hpp"
 
 namespace glassvm::container {
 
@@ -51,11 +51,12 @@ void enter_working_directory(const std::string& cwd) {
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     long fd = ::syscall(SYS_openat2, root.get(), cwd.c_str(), &how, sizeof how);
     if (fd < 0 && errno == ELOOP)
-        throw Error(ErrorKind::BadInput,
-                    fmt::format("{}: a /proc magic link (like /proc/self/fd/N) or too many symlinks; glassvm resolves the "
-                                "working directory inside the box and does not follow those",
-                                where),
-                    ELOOP);
+        throw Error(
+            ErrorKind::BadInput,
+            fmt::format("{}: a /proc magic link (like /proc/self/fd/N) or too many symlinks; glassvm resolves the "
+                        "working directory inside the box and does not follow those",
+                        where),
+            ELOOP);
     if (fd < 0 && errno != ENOSYS) throw Error::from_errno(where, errno);
     if (fd >= 0) {
         Fd directory(static_cast<int>(fd));

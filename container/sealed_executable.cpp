@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <errno.h>  // program_invocation_short_name
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <errno.h>  // program_invocation_short_name
 #include <fstream>
 #include <iterator>
 #include <string>

@@ -19,9 +19,8 @@ namespace {
 using Filter = std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, decltype(&seccomp_release)>;
 
 // Every CLONE_NEW* flag: clone(2) with any of them would make a namespace.
-constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
-                                     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
-
+constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                     CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 // personality(2) may only set what Docker's profile lets through: 0 (PER_LINUX), 8
 // (PER_LINUX32), 0x20000 (UNAME26), 0x20008 (both) and 0xffffffff (a query). Anything else —
@@ -41,7 +40,8 @@ void deny_personality_changes(scmp_filter_ctx filter) {
     for (const PersonalityDenial& denial : personality_denials()) {
         scmp_arg_cmp compare = denial.above_32_bits ? SCMP_A0(SCMP_CMP_GT, 0xffffffffULL)
                                                     : SCMP_A0(SCMP_CMP_MASKED_EQ, denial.mask, denial.value);
-        check_negative_errno("seccomp: deny personality", seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1, compare));
+        check_negative_errno("seccomp: deny personality",
+                             seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1, compare));
     }
 }
 
@@ -71,21 +71,66 @@ bool personality_allowed(uint64_t persona) {
 const std::vector<std::string_view>& denied_syscalls() {
     static const std::vector<std::string_view> names = {
         // rebooting into or loading another kernel, kernel modules
-        "kexec_load", "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
-        "create_module", "query_module", "get_kernel_syms",
+        "kexec_load",
+        "kexec_file_load",
+        "reboot",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "create_module",
+        "query_module",
+        "get_kernel_syms",
         // keyrings (not namespaced), bpf, performance counters, tracing other processes
-        "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "ptrace",
-        "process_vm_readv", "process_vm_writev", "kcmp",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "bpf",
+        "perf_event_open",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "kcmp",
         // filesystems: mounting (old and new API), swap, quotas, handles that escape a chroot
-        "mount", "umount", "umount2", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick",
-        "open_tree", "move_mount", "mount_setattr", "swapon", "swapoff", "quotactl",
-        "quotactl_fd", "open_by_handle_at", "name_to_handle_at", "nfsservctl", "uselib",
-        "sysfs", "_sysctl", "ustat", "lookup_dcookie",
+        "mount",
+        "umount",
+        "umount2",
+        "pivot_root",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "open_tree",
+        "move_mount",
+        "mount_setattr",
+        "swapon",
+        "swapoff",
+        "quotactl",
+        "quotactl_fd",
+        "open_by_handle_at",
+        "name_to_handle_at",
+        "nfsservctl",
+        "uselib",
+        "sysfs",
+        "_sysctl",
+        "ustat",
+        "lookup_dcookie",
         // namespaces
-        "unshare", "setns",
+        "unshare",
+        "setns",
         // the clock (not namespaced), accounting, NUMA and I/O privilege, old vm86 mode
-        "settimeofday", "stime", "clock_settime", "clock_adjtime", "adjtimex", "acct",
-        "iopl", "ioperm", "vm86", "vm86old", "mbind", "set_mempolicy", "move_pages",
+        "settimeofday",
+        "stime",
+        "clock_settime",
+        "clock_adjtime",
+        "adjtimex",
+        "acct",
+        "iopl",
+        "ioperm",
+        "vm86",
+        "vm86old",
+        "mbind",
+        "set_mempolicy",
+        "move_pages",
         "userfaultfd",
         // What Docker's default profile (moby's profiles/seccomp/default.json; io_uring since
         // Docker 25, as containerd's) also refuses a container without CAP_SYS_ADMIN,
@@ -94,10 +139,25 @@ const std::vector<std::string_view>& denied_syscalls() {
         // record of kernel bugs), the kernel log, another process's descriptors and memory
         // advice, NUMA policy, hostnames, fanotify, hanging up the terminal, and the calls no
         // kernel implements.
-        "io_uring_setup", "io_uring_enter", "io_uring_register", "syslog", "pidfd_getfd",
-        "process_madvise", "get_mempolicy", "set_mempolicy_home_node", "migrate_pages",
-        "sethostname", "setdomainname", "fanotify_init", "vhangup",
-        "afs_syscall", "getpmsg", "putpmsg", "security", "tuxcall", "vserver",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "syslog",
+        "pidfd_getfd",
+        "process_madvise",
+        "get_mempolicy",
+        "set_mempolicy_home_node",
+        "migrate_pages",
+        "sethostname",
+        "setdomainname",
+        "fanotify_init",
+        "vhangup",
+        "afs_syscall",
+        "getpmsg",
+        "putpmsg",
+        "security",
+        "tuxcall",
+        "vserver",
     };
     return names;
 }
@@ -125,15 +185,17 @@ void install_seccomp_filter() {
     for (uint64_t flag = 1; flag != 0; flag <<= 1) {
         if (!(kNamespaceFlags & flag)) continue;
         check_negative_errno("seccomp: deny clone with CLONE_NEW*",
-                      seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                       SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)));
+                             seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                              SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)));
     }
-    check_negative_errno("seccomp: clone3", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0));
+    check_negative_errno("seccomp: clone3",
+                         seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0));
     deny_personality_changes(filter.get());
     // Docker's profile allows socket(2) for every family but AF_VSOCK (the hypervisor's sockets,
     // a way to the host's or a guest's services); it allows AF_ALG, and so does this filter.
-    check_negative_errno("seccomp: deny socket AF_VSOCK", seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-                                                           SCMP_A0(SCMP_CMP_EQ, 40 /* AF_VSOCK */)));
+    check_negative_errno("seccomp: deny socket AF_VSOCK",
+                         seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                                          SCMP_A0(SCMP_CMP_EQ, 40 /* AF_VSOCK */)));
     check_negative_errno("seccomp: load", seccomp_load(filter.get()));
 }
 

@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace glassvm::container {
@@ -52,8 +52,8 @@ SetupChannel::SetupChannel() {
 
 void SetupChannel::report(const SetupFailure& failure) noexcept {
     // Message first into one buffer: a single write(2) below PIPE_BUF is atomic.
-    RecordHeader header{static_cast<int32_t>(failure.stage), static_cast<int32_t>(failure.kind),
-                        failure.error_number, static_cast<uint32_t>(std::min<size_t>(failure.message.size(), 3000))};
+    RecordHeader header{static_cast<int32_t>(failure.stage), static_cast<int32_t>(failure.kind), failure.error_number,
+                        static_cast<uint32_t>(std::min<size_t>(failure.message.size(), 3000))};
     char buffer[sizeof header + 3000];
     std::memcpy(buffer, &header, sizeof header);
     std::memcpy(buffer + sizeof header, failure.message.data(), header.message_length);

@@ -13,7 +13,10 @@
 namespace glassvm::container {
 
 struct SetupFailure {
-    enum class Stage { SetUp, Exec } stage = Stage::SetUp;
+    enum class Stage {
+        SetUp,
+        Exec
+    } stage = Stage::SetUp;
     ErrorKind kind = ErrorKind::System;
     int error_number = 0;
     std::string message;

@@ -29,7 +29,8 @@ json ApiClient::answer(const httplib::Result& result, const std::string& what) {
                                 what, m_socket.string(), httplib::to_string(result.error())));
     json body = result->body.empty() ? json(nullptr) : json::parse(result->body, nullptr, false);
     if (result->status >= 400) {
-        std::string message = body.is_object() && body.contains("message") ? body["message"].get<std::string>() : result->body;
+        std::string message =
+            body.is_object() && body.contains("message") ? body["message"].get<std::string>() : result->body;
         throw Error(result->status < 500 ? ErrorKind::BadInput : ErrorKind::Internal, message);
     }
     return body;
@@ -51,10 +52,16 @@ void ApiClient::stream(const std::string& path, const std::function<void(const c
     std::string error_body;
     int status = 0;
     auto result = m_client.Get(
-        path, [&](const httplib::Response& response) { status = response.status; return true; },
+        path,
+        [&](const httplib::Response& response) {
+            status = response.status;
+            return true;
+        },
         [&](const char* data, size_t length) {
-            if (status >= 400) error_body.append(data, length);
-            else receive(data, length);
+            if (status >= 400)
+                error_body.append(data, length);
+            else
+                receive(data, length);
             return true;
         });
     if (!result || status >= 400) {
@@ -75,20 +82,23 @@ bool daemon_answers(const std::filesystem::path& socket) {
 void check_socket_owner(const std::filesystem::path& socket) {
     uid_t user = ::geteuid();
     auto refuse = [&](const std::string& what, uid_t owner) {
-        throw_bad_input("refusing the daemon socket {}: {} is owned by uid {}, who is neither you (uid {}) nor root "
-                        "and could have put a listener of their own there",
-                        socket.string(), what, owner, user);
+        throw_bad_input(
+            "refusing the daemon socket {}: {} is owned by uid {}, who is neither you (uid {}) nor root "
+            "and could have put a listener of their own there",
+            socket.string(), what, owner, user);
     };
     std::filesystem::path directory = socket.has_parent_path() ? socket.parent_path() : ".";
     struct stat status {};
     if (::stat(directory.c_str(), &status) != 0) return;
     if (status.st_uid != user && status.st_uid != 0) refuse("its directory " + directory.string(), status.st_uid);
     if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (status.st_mode & S_ISVTX) == 0)
-        throw_bad_input("refusing the daemon socket {}: other users may write its directory {}, and could put a "
-                        "listener of their own there",
-                        socket.string(), directory.string());
+        throw_bad_input(
+            "refusing the daemon socket {}: other users may write its directory {}, and could put a "
+            "listener of their own there",
+            socket.string(), directory.string());
     if (::lstat(socket.c_str(), &status) != 0) return;
-    if (!S_ISSOCK(status.st_mode)) throw_bad_input("refusing the daemon socket {}: it is not a socket", socket.string());
+    if (!S_ISSOCK(status.st_mode))
+        throw_bad_input("refusing the daemon socket {}: it is not a socket", socket.string());
     if (status.st_uid != user && status.st_uid != 0) refuse("it", status.st_uid);
 }
 

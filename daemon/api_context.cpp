@@ -21,7 +21,8 @@ void reply_error(httplib::Response& response, int status, const std::string& mes
 LongRequest::LongRequest(ApiContext& context) : m_context(context) {
     if (!context.long_requests.try_acquire())
         throw ApiError(503, fmt::format("{} waits and log follows are under way, the most the daemon serves at once: "
-                                        "try again later", kMaxLongRequests));
+                                        "try again later",
+                                        kMaxLongRequests));
 }
 
 json json_body(const httplib::Request& request) {

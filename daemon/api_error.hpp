@@ -12,7 +12,8 @@ namespace glassvm::daemon {
 
 class ApiError : public std::runtime_error {
 public:
-    ApiError(int http_status, std::string message) : std::runtime_error(std::move(message)), m_http_status(http_status) {}
+    ApiError(int http_status, std::string message)
+            : std::runtime_error(std::move(message)), m_http_status(http_status) {}
     int http_status() const { return m_http_status; }
 
 private:

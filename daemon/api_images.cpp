@@ -15,9 +15,9 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "base/file.hpp"
+#include "base/subprocess.hpp"
 #include "daemon/api_context.hpp"
 #include "daemon/api_error.hpp"
-#include "base/subprocess.hpp"
 
 namespace glassvm::daemon {
 
@@ -73,7 +73,8 @@ public:
         std::string pattern = (root / "tmp" / (std::string(kImportPrefix) + "XXXXXX.tar")).string();
         Fd fd(check_syscall("mkstemps " + pattern, ::mkostemps(pattern.data(), 4, O_CLOEXEC)));
         m_path = pattern;
-        write_all(fd.get(), std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "write " + m_path.string());
+        write_all(fd.get(), std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                  "write " + m_path.string());
     }
     ~ImportTar() {
         std::error_code ignored;
@@ -104,7 +105,8 @@ void build_image(ApiContext& context, const httplib::Request& request, httplib::
     std::string directory = body.at("context").get<std::string>();
     std::string name = body.value("name", "");
     if (!fs::path(directory).is_absolute()) throw_bad_input("context must be an absolute directory path");
-    std::vector<std::string> argv = {context.glassvm_program.string(), "build", "--store", context.root.string(), "--json"};
+    std::vector<std::string> argv = {context.glassvm_program.string(), "build", "--store", context.root.string(),
+                                     "--json"};
     if (!name.empty()) argv.insert(argv.end(), {"-t", name});
     argv.push_back(directory);
     std::lock_guard lock(context.images_mutex);
@@ -141,24 +143,24 @@ void remove_stale_imports(const fs::path& root) {
 
 void add_image_routes(httplib::Server& server, ApiContext& context) {
     server.Get("/images", guarded([&context](const httplib::Request&, httplib::Response& response) {
-        json list = json::array();
-        std::lock_guard lock(context.images_mutex);
-        for (const image::Image& image : context.images.list()) list.push_back(image::to_json(image));
-        reply_json(response, list);
-    }));
+                   json list = json::array();
+                   std::lock_guard lock(context.images_mutex);
+                   for (const image::Image& image : context.images.list()) list.push_back(image::to_json(image));
+                   reply_json(response, list);
+               }));
     // A name may hold '/' ("library/busybox"): everything after /images/ is the name or id.
     server.Get("/images/(.+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        reply_json(response, image::to_json(find_image(context, request.matches[1])));
-    }));
+                   reply_json(response, image::to_json(find_image(context, request.matches[1])));
+               }));
     server.Post("/images/import", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        import_image(context, request, response);
-    }));
+                    import_image(context, request, response);
+                }));
     server.Post("/images/build", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        build_image(context, request, response);
-    }));
+                    build_image(context, request, response);
+                }));
     server.Delete("/images/(.+)", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        remove_image(context, request.matches[1], response);
-    }));
+                      remove_image(context, request.matches[1], response);
+                  }));
 }
 
 }  // namespace glassvm::daemon

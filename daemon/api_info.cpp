@@ -39,12 +39,12 @@ std::string cgroup_mode() {
 
 void add_info_routes(httplib::Server& server, ApiContext& context) {
     server.Get("/info", guarded([&context](const httplib::Request&, httplib::Response& response) {
-        reply_json(response, {{"version", GLASSVM_VERSION},
-                              {"kvm", kvm_info()},
-                              {"cgroup", cgroup_mode()},
-                              {"root", context.root.string()},
-                              {"socket", context.socket.string()}});
-    }));
+                   reply_json(response, {{"version", GLASSVM_VERSION},
+                                         {"kvm", kvm_info()},
+                                         {"cgroup", cgroup_mode()},
+                                         {"root", context.root.string()},
+                                         {"socket", context.socket.string()}});
+               }));
 }
 
 }  // namespace glassvm::daemon

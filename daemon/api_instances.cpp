@@ -15,9 +15,9 @@
 #include <cmath>
 #include <thread>
 
-#include "base/file.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/file.hpp"
 #include "daemon/api_context.hpp"
 
 namespace glassvm::daemon {
@@ -44,8 +44,7 @@ std::chrono::milliseconds stop_grace(const httplib::Request& request) {
         size_t used = 0;
         seconds = std::stod(text, &used);
         if (used != text.size()) seconds = -1;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     if (!(seconds >= 0 && seconds <= 3600)) throw_bad_input("t={} is not a number of seconds from 0 to 3600", text);
     return std::chrono::milliseconds(std::lround(seconds * 1000));
 }
@@ -61,8 +60,11 @@ bool flag(const httplib::Request& request, const char* name) {
 class LogFollower {
 public:
     LogFollower(ApiContext& context, std::string id, std::filesystem::path path)
-        : m_place(context), m_instances(context.instances), m_stop(context.stopping.get_token()), m_id(std::move(id)),
-          m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+            : m_place(context),
+              m_instances(context.instances),
+              m_stop(context.stopping.get_token()),
+              m_id(std::move(id)),
+              m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
 
     bool provide(httplib::DataSink& sink) {
         if (m_stop.stop_requested()) return false;
@@ -95,29 +97,32 @@ void logs(ApiContext& context, const httplib::Request& request, httplib::Respons
         return;
     }
     auto follower = std::make_shared<LogFollower>(context, instance.id, path);
-    response.set_chunked_content_provider("text/plain", [follower](size_t, httplib::DataSink& sink) {
-        return follower->provide(sink);
-    });
+    response.set_chunked_content_provider(
+        "text/plain", [follower](size_t, httplib::DataSink& sink) { return follower->provide(sink); });
 }
 
 void add_verbs(httplib::Server& server, ApiContext& context) {
     auto& instances = context.instances;
-    server.Post("/instances/([^/]+)/start", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        instances.start(request.matches[1]);
-        response.status = 204;
-    }));
-    server.Post("/instances/([^/]+)/stop", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        instances.stop(request.matches[1], stop_grace(request));
-        response.status = 204;
-    }));
-    server.Post("/instances/([^/]+)/wait", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        LongRequest place(context);
-        std::optional<int> status = context.instances.wait(request.matches[1], context.stopping.get_token());
-        reply_json(response, {{"status", status ? json(*status) : json(nullptr)}});
-    }));
-    server.Get("/instances/([^/]+)/logs", guarded([&context](const httplib::Request& request, httplib::Response& response) {
-        logs(context, request, response);
-    }));
+    server.Post("/instances/([^/]+)/start",
+                guarded([&instances](const httplib::Request& request, httplib::Response& response) {
+                    instances.start(request.matches[1]);
+                    response.status = 204;
+                }));
+    server.Post("/instances/([^/]+)/stop",
+                guarded([&instances](const httplib::Request& request, httplib::Response& response) {
+                    instances.stop(request.matches[1], stop_grace(request));
+                    response.status = 204;
+                }));
+    server.Post(
+        "/instances/([^/]+)/wait", guarded([&context](const httplib::Request& request, httplib::Response& response) {
+            LongRequest place(context);
+            std::optional<int> status = context.instances.wait(request.matches[1], context.stopping.get_token());
+            reply_json(response, {{"status", status ? json(*status) : json(nullptr)}});
+        }));
+    server.Get("/instances/([^/]+)/logs",
+               guarded([&context](const httplib::Request& request, httplib::Response& response) {
+                   logs(context, request, response);
+               }));
 }
 
 }  // namespace
@@ -125,22 +130,25 @@ void add_verbs(httplib::Server& server, ApiContext& context) {
 void add_instance_routes(httplib::Server& server, ApiContext& context) {
     auto& instances = context.instances;
     server.Get("/instances", guarded([&instances](const httplib::Request&, httplib::Response& response) {
-        json list = json::array();
-        for (const auto& [instance, state] : instances.list()) list.push_back(describe(instance, state));
-        reply_json(response, list);
-    }));
+                   json list = json::array();
+                   for (const auto& [instance, state] : instances.list()) list.push_back(describe(instance, state));
+                   reply_json(response, list);
+               }));
     server.Post("/instances", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        Instance instance = instances.create(create_request_from_json(json_body(request)));
-        reply_json(response, describe(instance, InstanceState{}), 201);
-    }));
-    server.Get("/instances/([^/]+)", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        auto [instance, state] = instances.inspect(request.matches[1]);
-        reply_json(response, describe(instance, state));
-    }));
-    server.Delete("/instances/([^/]+)", guarded([&instances](const httplib::Request& request, httplib::Response& response) {
-        instances.remove(request.matches[1], flag(request, "force") ? RemoveMode::KillRunning : RemoveMode::RefuseRunning);
-        response.status = 204;
-    }));
+                    Instance instance = instances.create(create_request_from_json(json_body(request)));
+                    reply_json(response, describe(instance, InstanceState{}), 201);
+                }));
+    server.Get("/instances/([^/]+)",
+               guarded([&instances](const httplib::Request& request, httplib::Response& response) {
+                   auto [instance, state] = instances.inspect(request.matches[1]);
+                   reply_json(response, describe(instance, state));
+               }));
+    server.Delete("/instances/([^/]+)",
+                  guarded([&instances](const httplib::Request& request, httplib::Response& response) {
+                      instances.remove(request.matches[1],
+                                       flag(request, "force") ? RemoveMode::KillRunning : RemoveMode::RefuseRunning);
+                      response.status = 204;
+                  }));
     add_verbs(server, context);
 }
 

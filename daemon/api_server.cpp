@@ -45,9 +45,9 @@ namespace {
 
 constexpr std::size_t kMaxConnections = 2 * kMaxLongRequests;
 constexpr auto kRequestHeadDeadline = std::chrono::seconds(5);
-constexpr std::uint64_t kMinUploadBytesPerSecond = 8 << 20;  // a 1 GiB image tar gets 128 s more
-constexpr auto kReadTimeout = std::chrono::seconds(5);       // for each read, within the deadline
-constexpr auto kWriteTimeout = std::chrono::seconds(10);     // for each write of the answer
+constexpr std::uint64_t kMinUploadBytesPerSecond = 8 << 20;    // a 1 GiB image tar gets 128 s more
+constexpr auto kReadTimeout = std::chrono::seconds(5);         // for each read, within the deadline
+constexpr auto kWriteTimeout = std::chrono::seconds(10);       // for each write of the answer
 constexpr std::size_t kMaxUploadBytes = std::size_t{1} << 30;  // an image tar
 
 // A thread for each connection, kMaxConnections at most: enqueue() waits for one to end before
@@ -140,8 +140,7 @@ private:
     bool wait_for(short events, std::chrono::milliseconds timeout) const {
         pollfd waiting{m_fd, events, 0};
         int ready;
-        while ((ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()))) < 0 && errno == EINTR) {
-        }
+        while ((ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()))) < 0 && errno == EINTR) {}
         return ready > 0;
     }
 
@@ -190,8 +189,10 @@ void prepare_socket_path(const fs::path& socket_path) {
     // As root, /run/glassvm stays reachable by the group glassvm; a user's own (the fallback
     // /tmp/glassvm-UID) is theirs alone, as the client checks.
     if (!directory.empty() && !fs::exists(directory)) {
-        if (::geteuid() == 0) fs::create_directories(directory);
-        else make_private_directory(directory);
+        if (::geteuid() == 0)
+            fs::create_directories(directory);
+        else
+            make_private_directory(directory);
     }
     check_socket_owner(socket_path);  // not in a directory another user could swap it in
     if (fs::exists(fs::symlink_status(socket_path))) {
@@ -210,9 +211,7 @@ void restrict_socket(const fs::path& socket_path) {
 // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built
 // the library); a UNIX socket refuses connections beyond it at once (EAGAIN), so twenty clients
 // connecting together would see failures. Listening again on the bound socket raises it.
-void widen_backlog(int listening_fd) {
-    check_syscall("listen (a longer backlog)", ::listen(listening_fd, SOMAXCONN));
-}
+void widen_backlog(int listening_fd) { check_syscall("listen (a longer backlog)", ::listen(listening_fd, SOMAXCONN)); }
 
 void configure(httplib::Server& server, int& listening_fd) {
     server.set_socket_options([&listening_fd](int socket) {
@@ -224,9 +223,10 @@ void configure(httplib::Server& server, int& listening_fd) {
     server.set_read_timeout(kReadTimeout);    // set on each accepted socket (SO_RCVTIMEO, SO_SNDTIMEO),
     server.set_write_timeout(kWriteTimeout);  // which DeadlineStream polls before it reads or writes
     server.set_payload_max_length(kMaxUploadBytes);
-    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& response) {
+    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
+                                                                     httplib::Response& response) {
         if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string message = response.status == 404 ? "no such route"
+        std::string message = response.status == 404   ? "no such route"
                               : response.status == 413 ? "the request body is too large"
                                                        : fmt::format("the request failed (HTTP {})", response.status);
         reply_error(response, response.status, message);
@@ -240,8 +240,7 @@ void configure(httplib::Server& server, int& listening_fd) {
             std::rethrow_exception(thrown);
         } catch (const std::exception& error) {
             message = error.what();
-        } catch (...) {
-        }
+        } catch (...) {}
         reply_error(response, 500, message);
     });
 }

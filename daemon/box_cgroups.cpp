@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "container/cgroups.hpp"
 #include "base/error.hpp"
+#include "container/cgroups.hpp"
 
 namespace glassvm::daemon {
 
@@ -40,7 +40,8 @@ bool kill_members(const fs::path& cgroup) {
     std::string members = container::read_cgroup_text(cgroup / "cgroup.procs");
     if (members.find_first_not_of(" \n") == std::string::npos) return true;
     if (fs::exists(cgroup / "cgroup.kill")) {
-        container::write_cgroup_file(cgroup / "cgroup.kill", "1");  // v2 (Linux 5.14): the kernel kills the whole subtree
+        container::write_cgroup_file(cgroup / "cgroup.kill",
+                                     "1");  // v2 (Linux 5.14): the kernel kills the whole subtree
         return false;
     }
     // v1 has no cgroup.kill, and the box's cgroups are not in the freezer tree: kill each member,
@@ -55,13 +56,15 @@ bool kill_members(const fs::path& cgroup) {
 
 std::vector<std::string> box_cgroup_candidates(pid_t box_run) {
     std::string name = fmt::format("glassvm-box-{}", box_run);
-    std::vector<container::CgroupMount> mounts = container::parse_cgroup_mounts(container::read_cgroup_text("/proc/self/mountinfo"));
+    std::vector<container::CgroupMount> mounts =
+        container::parse_cgroup_mounts(container::read_cgroup_text("/proc/self/mountinfo"));
     std::vector<std::string> candidates;
     auto add = [&](const fs::path& parent) {
         std::string path = (parent / name).string();
         if (std::find(candidates.begin(), candidates.end(), path) == candidates.end()) candidates.push_back(path);
     };
-    for (const container::CgroupMembership& membership : container::parse_proc_cgroup(container::read_cgroup_text("/proc/self/cgroup")))
+    for (const container::CgroupMembership& membership :
+         container::parse_proc_cgroup(container::read_cgroup_text("/proc/self/cgroup")))
         for (const container::CgroupMount& mount : mounts) {
             auto own = container::cgroup_directory(mount, membership);
             if (!own) continue;

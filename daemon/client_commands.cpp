@@ -38,23 +38,25 @@ std::string join(const json& words) {
 
 std::string status_text(const json& state) {
     std::string status = state["status"];
-    if (status == "exited") return state["lost"].get<bool>() ? "exited (?)" : fmt::format("exited ({})", state["exit_status"].get<int>());
+    if (status == "exited")
+        return state["lost"].get<bool>() ? "exited (?)" : fmt::format("exited ({})", state["exit_status"].get<int>());
     return status;
 }
 
 void print_instances(const json& list) {
     fmt::print("{:<13} {:<16} {:<4} {:<12} {:<13} {}\n", "ID", "NAME", "KIND", "STATUS", "IMAGE", "COMMAND");
     for (const json& instance : list)
-        fmt::print("{:<13} {:<16} {:<4} {:<12} {:<13} {}\n", short_id(instance["id"]), instance["name"].get<std::string>(),
-                   instance["kind"].get<std::string>(), status_text(instance["state"]), short_id(instance["image"]),
-                   join(instance["command"]));
+        fmt::print("{:<13} {:<16} {:<4} {:<12} {:<13} {}\n", short_id(instance["id"]),
+                   instance["name"].get<std::string>(), instance["kind"].get<std::string>(),
+                   status_text(instance["state"]), short_id(instance["image"]), join(instance["command"]));
 }
 
 void print_images(const json& list) {
     fmt::print("{:<13} {:<24} {:<4} {:<6} {}\n", "ID", "NAME", "KIND", "LAYERS", "CREATED");
     for (const json& image : list)
         fmt::print("{:<13} {:<24} {:<4} {:<6} {}\n", short_id(image["id"]), image["name"].get<std::string>(),
-                   image["config"]["kind"].get<std::string>(), image["layers"].size(), image["created"].get<std::string>());
+                   image["config"]["kind"].get<std::string>(), image["layers"].size(),
+                   image["created"].get<std::string>());
 }
 
 json create_body(const CreateOptions& create, const std::string& image) {
@@ -88,20 +90,27 @@ struct Verbs {
 
     ApiClient client() const { return ApiClient(socket_path(options.socket)); }
     void output(const json& body, const std::function<void(const json&)>& human) const {
-        if (options.json) fmt::print("{}\n", body.dump(2));
-        else human(body);
+        if (options.json)
+            fmt::print("{}\n", body.dump(2));
+        else
+            human(body);
     }
     CLI::App* add(const char* name, const char* help) const {
         CLI::App* command = app.add_subcommand(name, help);
-        command->add_option("--socket", options.socket, "The daemon's socket (default: GLASSVM_SOCKET or the system one)");
+        command->add_option("--socket", options.socket,
+                            "The daemon's socket (default: GLASSVM_SOCKET or the system one)");
         command->add_flag("--json", options.json, "Print the daemon's JSON answer");
         return command;
     }
 };
 
 void add_listing_verbs(const Verbs& verbs) {
-    verbs.add("ps", "List instances")->callback([verbs] { verbs.output(verbs.client().get("/instances"), print_instances); });
-    verbs.add("images", "List images")->callback([verbs] { verbs.output(verbs.client().get("/images"), print_images); });
+    verbs.add("ps", "List instances")->callback([verbs] {
+        verbs.output(verbs.client().get("/instances"), print_instances);
+    });
+    verbs.add("images", "List images")->callback([verbs] {
+        verbs.output(verbs.client().get("/images"), print_images);
+    });
     verbs.add("info", "The daemon's version, KVM and cgroup mode")->callback([verbs] {
         verbs.output(verbs.client().get("/info"), [](const json& body) { fmt::print("{}\n", body.dump(2)); });
     });
@@ -133,7 +142,9 @@ void add_lifecycle_verbs(const Verbs& verbs) {
     auto ids = std::make_shared<std::vector<std::string>>();
     CLI::App* start = verbs.add("start", "Start instances");
     start->add_option("id", *ids)->required();
-    start->callback([verbs, ids] { for (auto& id : *ids) verbs.client().post("/instances/" + id + "/start"); });
+    start->callback([verbs, ids] {
+        for (auto& id : *ids) verbs.client().post("/instances/" + id + "/start");
+    });
     auto seconds = std::make_shared<double>(10);
     CLI::App* stop = verbs.add("stop", "Stop instances: SIGTERM, then SIGKILL after -t seconds");
     stop->add_option("-t,--time", *seconds, "Grace period in seconds")->capture_default_str();
@@ -157,10 +168,11 @@ void add_output_verbs(const Verbs& verbs) {
     logs->add_flag("-f,--follow", *follow, "Keep printing until it exits");
     logs->add_option("id", *id)->required();
     logs->callback([verbs, id, follow] {
-        verbs.client().stream("/instances/" + *id + "/logs" + (*follow ? "?follow=1" : ""), [](const char* data, size_t length) {
-            std::fwrite(data, 1, length, stdout);
-            std::fflush(stdout);
-        });
+        verbs.client().stream("/instances/" + *id + "/logs" + (*follow ? "?follow=1" : ""),
+                              [](const char* data, size_t length) {
+                                  std::fwrite(data, 1, length, stdout);
+                                  std::fflush(stdout);
+                              });
     });
     CLI::App* wait = verbs.add("wait", "Wait for an instance to exit; exits with its status");
     wait->add_option("id", *id)->required();
@@ -180,28 +192,29 @@ void add_image_verbs(const Verbs& verbs) {
     auto tar = std::make_shared<std::string>();
     auto config = std::make_shared<std::string>();
     CLI::App* import = verbs.add("import", "Import a root filesystem tar as a one-layer image");
-    import->add_option("--config", *config, R"(Image config JSON: {"kind","command","env","vm":{"kernel","init","cmdline"}})");
+    import->add_option("--config", *config,
+                       R"(Image config JSON: {"kind","command","env","vm":{"kernel","init","cmdline"}})");
     import->add_option("tar", *tar)->required();
     import->add_option("name", *name, "name:tag");
     import->callback([verbs, tar, config, name] {
         std::string path = "/images/import?name=" + encode(*name) + "&config=" + encode(*config);
-        verbs.output(verbs.client().post_file(path, read_whole_file(*tar), "application/x-tar"),
-                     [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
-    });
+    verbs.output(verbs.client().post_file(path, read_whole_file(*tar), "application/x-tar"),
+                 [](const json& body) { fmt::print("{}\n", body["id"].get<std::string>()); });
+});
 
-    auto context = std::make_shared<std::string>();
-    CLI::App* build = verbs.add("build", "Build an image from DIR/Glassfile");
-    build->add_option("-t,--tag", *name, "name:tag");
-    build->add_option("context", *context, "The directory holding the Glassfile")->required();
-    build->callback([verbs, name, context] {
-        json body = {{"context", std::filesystem::absolute(*context).string()}, {"name", *name}};
-        verbs.output(verbs.client().post("/images/build", body), [](const json& answer) {
-            fmt::print("{}{}\n", answer["progress"].get<std::string>(), answer["image"]["id"].get<std::string>());
-        });
+auto context = std::make_shared<std::string>();
+CLI::App* build = verbs.add("build", "Build an image from DIR/Glassfile");
+build->add_option("-t,--tag", *name, "name:tag");
+build->add_option("context", *context, "The directory holding the Glassfile")->required();
+build->callback([verbs, name, context] {
+    json body = {{"context", std::filesystem::absolute(*context).string()}, {"name", *name}};
+    verbs.output(verbs.client().post("/images/build", body), [](const json& answer) {
+        fmt::print("{}{}\n", answer["progress"].get<std::string>(), answer["image"]["id"].get<std::string>());
     });
-}
-
+});
 }  // namespace
+
+}  // namespace glassvm::daemon
 
 void add_client_commands(CLI::App& app, ClientOptions& options) {
     Verbs verbs{app, options};

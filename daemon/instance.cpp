@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "container/box_limits.hpp"
-#include "base/size.hpp"
 #include "base/error.hpp"
+#include "base/size.hpp"
+#include "container/box_limits.hpp"
 
 namespace glassvm::daemon {
 
@@ -38,9 +38,12 @@ InstanceLimits limits_from_json(const json& object) {
     require_known_fields(object, {"memory", "pids", "cpus"}, "limits");
     InstanceLimits limits;
     if (auto memory = object.find("memory"); memory != object.end()) {
-        if (memory->is_number_unsigned()) limits.memory_bytes = memory->get<std::uint64_t>();
-        else if (memory->is_string()) limits.memory_bytes = parse_size(memory->get<std::string>(), "limits.memory");
-        else throw_bad_input("limits.memory must be a number of bytes or a size such as \"64M\"");
+        if (memory->is_number_unsigned())
+            limits.memory_bytes = memory->get<std::uint64_t>();
+        else if (memory->is_string())
+            limits.memory_bytes = parse_size(memory->get<std::string>(), "limits.memory");
+        else
+            throw_bad_input("limits.memory must be a number of bytes or a size such as \"64M\"");
     }
     if (auto pids = object.find("pids"); pids != object.end()) {
         // What `glassvm box run --pids` takes, or 0 for no limit: -5 must not wrap to 4294967291
@@ -56,21 +59,23 @@ InstanceLimits limits_from_json(const json& object) {
 }
 
 json to_json(const Instance& instance) {
-    return {{"id", instance.id},
-            {"name", instance.name},
-            {"image", instance.image},
-            {"kind", image::kind_name(instance.kind)},
-            {"command", instance.command},
-            {"limits", {{"memory", instance.limits.memory_bytes}, {"pids", instance.limits.pids}, {"cpus", instance.limits.cpus}}},
-            {"created", instance.created},
-            {"launch", instance.launch},
-            {"lower_layers", instance.lower_layers}};
+    return {
+        {"id", instance.id},
+        {"name", instance.name},
+        {"image", instance.image},
+        {"kind", image::kind_name(instance.kind)},
+        {"command", instance.command},
+        {"limits",
+         {{"memory", instance.limits.memory_bytes}, {"pids", instance.limits.pids}, {"cpus", instance.limits.cpus}}},
+        {"created", instance.created},
+        {"launch", instance.launch},
+        {"lower_layers", instance.lower_layers}};
 }
 
 Instance instance_from_json(const json& object) {
     const std::string what = "instance.json";
-    require_known_fields(object, {"id", "name", "image", "kind", "command", "limits", "created", "launch", "lower_layers"},
-                         what);
+    require_known_fields(
+        object, {"id", "name", "image", "kind", "command", "limits", "created", "launch", "lower_layers"}, what);
     Instance instance;
     instance.id = field<std::string>(object, "id", what);
     instance.name = field<std::string>(object, "name", what);

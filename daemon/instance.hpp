@@ -21,11 +21,11 @@ struct InstanceLimits {
 };
 
 struct Instance {
-    std::string id;                         // 64 hex digits
-    std::string name;                       // unique among instances; may be empty
-    std::string image;                      // the image's id ("sha256:…")
+    std::string id;     // 64 hex digits
+    std::string name;   // unique among instances; may be empty
+    std::string image;  // the image's id ("sha256:…")
     image::InstanceKind kind = image::InstanceKind::Box;
-    std::vector<std::string> command;       // what runs: the box's command, or the VM's init and its arguments
+    std::vector<std::string> command;  // what runs: the box's command, or the VM's init and its arguments
     InstanceLimits limits;
     std::string created;                    // RFC 3339 UTC
     std::vector<std::string> launch;        // the argv the shim executes (glassvm box run … / glassvm run …)

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "container/box_limits.hpp"
 #include "base/error.hpp"
+#include "container/box_limits.hpp"
 #include "image/layer_path.hpp"
 #include "vmm/run/machine.hpp"
 
@@ -52,13 +52,19 @@ std::string env_file(const image::Image& image, const LaunchContext& context) {
 std::vector<std::string> box_launch(const Instance& instance, const image::Image& image, const LaunchContext& context,
                                     bool with_env_file) {
     const InstanceLimits& limits = instance.limits;
-    if (limits.memory_bytes != 0) checked_box_memory(limits.memory_bytes, std::to_string(limits.memory_bytes), "limits.memory");
+    if (limits.memory_bytes != 0)
+        checked_box_memory(limits.memory_bytes, std::to_string(limits.memory_bytes), "limits.memory");
     if (limits.cpus != 0) box_cpu_quota(limits.cpus, "limits.cpus");
-    std::vector<std::string> argv = {context.glassvm_program.string(), "box", "run", "--rootfs",
-                                     (context.instance_directory / "rootfs").string(), "--hostname",
+    std::vector<std::string> argv = {context.glassvm_program.string(),
+                                     "box",
+                                     "run",
+                                     "--rootfs",
+                                     (context.instance_directory / "rootfs").string(),
+                                     "--hostname",
                                      instance.name.empty() ? instance.id.substr(0, 12) : instance.name};
     if (image.config.working_dir != "/") argv.insert(argv.end(), {"--workdir", image.config.working_dir});
-    if (instance.limits.memory_bytes != 0) argv.insert(argv.end(), {"--memory", std::to_string(instance.limits.memory_bytes)});
+    if (instance.limits.memory_bytes != 0)
+        argv.insert(argv.end(), {"--memory", std::to_string(instance.limits.memory_bytes)});
     if (instance.limits.pids != 0) argv.insert(argv.end(), {"--pids", std::to_string(instance.limits.pids)});
     if (instance.limits.cpus != 0) argv.insert(argv.end(), {"--cpus", fmt::format("{}", instance.limits.cpus)});
     if (with_env_file) argv.insert(argv.end(), {"--env-file", (context.instance_directory / kEnvFileName).string()});
@@ -87,7 +93,8 @@ std::vector<std::string> vm_launch(const Instance& instance, const image::Image&
     std::uint64_t memory = instance.limits.memory_bytes != 0 ? instance.limits.memory_bytes : vm.memory_bytes;
     // A fraction of a CPU is a whole vCPU; a count no int holds is refused below as too many.
     double wanted_cpus = instance.limits.cpus != 0 ? std::ceil(instance.limits.cpus) : vm.cpus;
-    int cpus = wanted_cpus < std::numeric_limits<int>::max() ? static_cast<int>(wanted_cpus) : std::numeric_limits<int>::max();
+    int cpus =
+        wanted_cpus < std::numeric_limits<int>::max() ? static_cast<int>(wanted_cpus) : std::numeric_limits<int>::max();
     MachineConfig machine;  // glassvm run's defaults, and what it checks
     if (memory != 0) machine.memory_bytes = memory;
     machine.cpus = cpus;

@@ -23,10 +23,10 @@ namespace glassvm::daemon {
 constexpr const char* kEnvFileName = "env";  // in the instance directory
 
 struct LaunchContext {
-    std::filesystem::path glassvm_program;             // the glassvm executable
+    std::filesystem::path glassvm_program;  // the glassvm executable
     std::filesystem::path instance_directory;
     std::vector<std::filesystem::path> layer_directories;  // the image's, bottom first
-    std::vector<std::string> extra_env;                // the request's "KEY=value"s
+    std::vector<std::string> extra_env;                    // the request's "KEY=value"s
 };
 
 // Throws a BadInput Error naming `field` unless `assignment` is KEY=VALUE that an env file can

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "base/file.hpp"
 #include "base/error.hpp"
+#include "base/file.hpp"
 #include "daemon/api_error.hpp"
 #include "daemon/box_cgroups.hpp"
 #include "daemon/instance_launch.hpp"
@@ -75,7 +75,10 @@ CreateRequest create_request_from_json(const json& object) {
 }
 
 InstanceManager::InstanceManager(fs::path root, image::ImageStore& images, std::mutex& images_mutex, Programs programs)
-    : m_instances_root(root / "instances"), m_images(images), m_images_mutex(images_mutex), m_programs(std::move(programs)) {
+        : m_instances_root(root / "instances"),
+          m_images(images),
+          m_images_mutex(images_mutex),
+          m_programs(std::move(programs)) {
     make_private_directory(m_instances_root);
     load_existing();
 }
@@ -142,7 +145,8 @@ Instance InstanceManager::create(const CreateRequest& request) {
     std::lock_guard lock(m_mutex);
     if (!instance.name.empty())
         for (const auto& [id, existing] : m_instances)
-            if (existing.name == instance.name) throw_conflict("the name {} is taken by instance {}", instance.name, id.substr(0, 12));
+            if (existing.name == instance.name)
+                throw_conflict("the name {} is taken by instance {}", instance.name, id.substr(0, 12));
     make_private_directory(directory(instance.id));
     if (!env.empty()) write_file_atomically(directory(instance.id) / kEnvFileName, env, 0600);
     write_file_atomically(directory(instance.id) / "instance.json", to_json(instance).dump(2) + "\n", 0600);
@@ -204,7 +208,8 @@ bool InstanceManager::wait_until_stopped(const Instance& instance, std::chrono::
 // Signals the workload (not the shim, which stays to record how it ended).
 void InstanceManager::send_signal(const Instance& instance, int signal_number) const {
     InstanceState state = read_instance_state(directory(instance.id));
-    if (state.status == RunStatus::Running && is_alive(state.shim->workload)) ::kill(state.shim->workload.pid, signal_number);
+    if (state.status == RunStatus::Running && is_alive(state.shim->workload))
+        ::kill(state.shim->workload.pid, signal_number);
 }
 
 void InstanceManager::signal_and_wait(const Instance& instance, std::chrono::milliseconds grace) {
@@ -222,8 +227,10 @@ void InstanceManager::end_leftovers(const Instance& instance) const {
     if (!state.shim || state.status == RunStatus::Running) return;  // a running shim ends its box itself
     const ShimRecord& record = *state.shim;
     bool ours = is_alive(record.workload);
-    if (ours) ::kill(record.workload.pid, SIGKILL);  // its box's init dies with it (PR_SET_PDEATHSIG)
-    else if (is_glassvm(record.workload.pid)) return;  // the pid is another glassvm's now, and so is that cgroup name
+    if (ours)
+        ::kill(record.workload.pid, SIGKILL);  // its box's init dies with it (PR_SET_PDEATHSIG)
+    else if (is_glassvm(record.workload.pid))
+        return;  // the pid is another glassvm's now, and so is that cgroup name
     end_box_cgroups(record.box_cgroups, kKillTimeout);
 }
 
@@ -260,10 +267,12 @@ std::optional<int> InstanceManager::wait(const std::string& key, std::stop_token
         if (stop.stop_requested()) throw ApiError(503, "the daemon is stopping");
         {
             std::lock_guard lock(m_mutex);
-            if (!m_instances.contains(instance.id)) throw_not_found("instance {} was removed", instance.id.substr(0, 12));
+            if (!m_instances.contains(instance.id))
+                throw_not_found("instance {} was removed", instance.id.substr(0, 12));
         }
         InstanceState state = read_instance_state(directory(instance.id));
-        if (state.status == RunStatus::Created) throw_conflict("instance {} has not been started", instance.id.substr(0, 12));
+        if (state.status == RunStatus::Created)
+            throw_conflict("instance {} has not been started", instance.id.substr(0, 12));
         if (state.status == RunStatus::Exited) return state.exit_status;
         std::this_thread::sleep_for(kPollInterval);
     }

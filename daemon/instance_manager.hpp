@@ -35,13 +35,16 @@ struct CreateRequest {
     std::string image;
     std::optional<image::InstanceKind> kind;  // the image's kind when absent
     std::string name;
-    std::vector<std::string> command;         // the image's CMD when empty
+    std::vector<std::string> command;  // the image's CMD when empty
     std::vector<std::string> env;
     InstanceLimits limits;
 };
 CreateRequest create_request_from_json(const nlohmann::json& json);
 
-enum class RemoveMode { RefuseRunning, KillRunning };
+enum class RemoveMode {
+    RefuseRunning,
+    KillRunning
+};
 
 class InstanceManager {
 public:
@@ -81,7 +84,8 @@ private:
     Programs m_programs;
     mutable std::mutex m_mutex;  // guards the two maps below
     std::map<std::string, Instance> m_instances;
-    std::map<std::string, std::shared_ptr<std::mutex>> m_operation_locks;  // one start/stop/remove at a time per instance
+    std::map<std::string, std::shared_ptr<std::mutex>>
+        m_operation_locks;  // one start/stop/remove at a time per instance
 };
 
 }  // namespace glassvm::daemon

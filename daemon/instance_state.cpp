@@ -1,8 +1,8 @@
 // Reading and writing an instance's shim.json and exit.json (see instance_state.hpp).
 #include "daemon/instance_state.hpp"
 
-#include "base/file.hpp"
 #include "base/error.hpp"
+#include "base/file.hpp"
 #include "daemon/instance.hpp"
 
 namespace glassvm::daemon {
@@ -73,9 +73,12 @@ InstanceState read_instance_state(const fs::path& directory) {
 
 std::string status_name(RunStatus status) {
     switch (status) {
-        case RunStatus::Created: return "created";
-        case RunStatus::Running: return "running";
-        case RunStatus::Exited: return "exited";
+        case RunStatus::Created:
+            return "created";
+        case RunStatus::Running:
+            return "running";
+        case RunStatus::Exited:
+            return "exited";
     }
     return "unknown";
 }

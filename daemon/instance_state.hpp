@@ -19,17 +19,21 @@ namespace glassvm::daemon {
 
 struct ShimRecord {
     ProcessIdentity shim;
-    ProcessIdentity workload;  // glassvm box run / glassvm run, the shim's child
-    std::string started;       // RFC 3339 UTC
+    ProcessIdentity workload;              // glassvm box run / glassvm run, the shim's child
+    std::string started;                   // RFC 3339 UTC
     std::vector<std::string> box_cgroups;  // where the box's cgroup can be (box_cgroups.hpp); none for a VM
 };
 
 struct ExitRecord {
-    int status = 0;            // exit status, or 128 + signal
-    std::string finished;      // RFC 3339 UTC
+    int status = 0;        // exit status, or 128 + signal
+    std::string finished;  // RFC 3339 UTC
 };
 
-enum class RunStatus { Created, Running, Exited };
+enum class RunStatus {
+    Created,
+    Running,
+    Exited
+};
 
 struct InstanceState {
     RunStatus status = RunStatus::Created;

@@ -19,7 +19,8 @@ void make_private_directory(const std::filesystem::path& directory) {
     // mkdir with 0700: the umask can only take bits away, so the directory is never wider, not
     // even for a moment. An existing one keeps its own mode: it is checked and tightened below,
     // through a descriptor (O_NOFOLLOW: a symlink planted in its place is refused, not followed).
-    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) throw Error::from_errno("mkdir " + directory.string(), errno);
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
+        throw Error::from_errno("mkdir " + directory.string(), errno);
     Fd fd(check_syscall("open " + directory.string(),
                         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)));
     struct stat status {};

@@ -15,9 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "base/file.hpp"
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/file.hpp"
 #include "daemon/box_cgroups.hpp"
 #include "daemon/instance.hpp"
 #include "daemon/instance_state.hpp"
@@ -109,7 +109,8 @@ int run_shim(const fs::path& directory, int ready_fd) {
     std::vector<std::string> box_cgroups = root_filesystem ? box_cgroup_candidates(child) : std::vector<std::string>{};
     write_shim_record(directory, {*shim, *workload, image::now_rfc3339(), box_cgroups});
     char byte = 1;
-    if (::write(ready.get(), &byte, 1) != 1) { /* the daemon is gone: the instance runs on regardless */ }
+    if (::write(ready.get(), &byte, 1) != 1) { /* the daemon is gone: the instance runs on regardless */
+    }
     ready.reset();
 
     int status = supervise(child, signals);

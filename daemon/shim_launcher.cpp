@@ -25,8 +25,10 @@ constexpr int kReadyFd = 3;  // the shim finds the pipe here (--ready-fd 3)
 [[noreturn]] void become_shim(const char* program, const char* directory, int write_end) {
     ::setsid();
     if (::fork() != 0) ::_exit(0);  // the middle process ends; init (or a subreaper) adopts the shim
-    if (write_end == kReadyFd) ::fcntl(kReadyFd, F_SETFD, 0);
-    else ::dup2(write_end, kReadyFd);  // dup2 clears FD_CLOEXEC on the copy
+    if (write_end == kReadyFd)
+        ::fcntl(kReadyFd, F_SETFD, 0);
+    else
+        ::dup2(write_end, kReadyFd);  // dup2 clears FD_CLOEXEC on the copy
     ::close_range(kReadyFd + 1, ~0u, 0);
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);  // only its copy on stdin outlives the exec
     if (null >= 0) ::dup2(null, STDIN_FILENO);
@@ -52,8 +54,8 @@ void launch_shim(const std::filesystem::path& program, const std::filesystem::pa
     int ready = check_syscall("poll", ::poll(&waiting, 1, kShimStartTimeoutMs));
     char byte = 0;
     if (ready == 0 || ::read(read_end.get(), &byte, 1) != 1)
-        throw Error(ErrorKind::Internal, "the shim for " + directory.filename().string() +
-                                             " did not start (its log file says why)");
+        throw Error(ErrorKind::Internal,
+                    "the shim for " + directory.filename().string() + " did not start (its log file says why)");
 }
 
 }  // namespace glassvm::daemon

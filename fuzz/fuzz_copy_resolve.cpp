@@ -46,7 +46,8 @@ void make_entry(const Fd& context, const std::string& kind, const std::string& p
     if (relative.is_absolute() || relative.empty()) return;
     for (const fs::path& part : relative)
         if (part == ".." || part == ".") return;
-    Fd parent(image::open_beneath(context.get(), relative.parent_path().string(), O_PATH | O_DIRECTORY, image::Symlinks::Refuse));
+    Fd parent(image::open_beneath(context.get(), relative.parent_path().string(), O_PATH | O_DIRECTORY,
+                                  image::Symlinks::Refuse));
     if (!parent) return;
     std::string name = relative.filename().string();
     if (kind == "d") {
@@ -62,15 +63,16 @@ void make_entry(const Fd& context, const std::string& kind, const std::string& p
 // Whether any regular file below `directory` holds the secret (nothing followed on the way).
 bool holds_secret(const fs::path& directory) {
     std::error_code error;
-    for (auto entry = fs::recursive_directory_iterator(directory, error); !error && entry != fs::recursive_directory_iterator();
-         entry.increment(error)) {
+    for (auto entry = fs::recursive_directory_iterator(directory, error);
+         !error && entry != fs::recursive_directory_iterator(); entry.increment(error)) {
         // symlink_status, not is_regular_file(): a copied symlink may point at the bait, and
         // following it here would be the harness touching the host (the oracle caught that).
         if (!fs::is_regular_file(entry->symlink_status(error)) || error) continue;
         Fd file(::open(entry->path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         std::string content;
         char buffer[4096];
-        for (ssize_t count; file && (count = ::read(file.get(), buffer, sizeof buffer)) > 0;) content.append(buffer, static_cast<size_t>(count));
+        for (ssize_t count; file && (count = ::read(file.get(), buffer, sizeof buffer)) > 0;)
+            content.append(buffer, static_cast<size_t>(count));
         if (content.find(kSecret) != std::string::npos) return true;
     }
     return false;
@@ -102,8 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             image::copy_context_source(source, host.work("out") / std::to_string(copies++),
                                        argument == "/" ? image::IntoDirectory::Yes : image::IntoDirectory::No);
         } catch (const glassvm::Error&) {
-        } catch (const fs::filesystem_error&) {
-        }
+        } catch (const fs::filesystem_error&) {}
     }
     host.after_input();
     if (holds_secret(host.work("out"))) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vmm/accel/guest_memory.hpp"
 #include "vmm/debug/gdb/breakpoints.hpp"
 #include "vmm/debug/gdb/guest_access.hpp"
 #include "vmm/debug/gdb/hex.hpp"
@@ -19,7 +20,6 @@
 #include "vmm/debug/gdb/registers.hpp"
 #include "vmm/debug/gdb/requests.hpp"
 #include "vmm/debug/gdb/target_description.hpp"
-#include "vmm/accel/guest_memory.hpp"
 
 namespace gdb = glassvm::gdb;
 

@@ -84,39 +84,55 @@ std::string tar_from_script(const std::string& script) {
         std::string data;
         la_int64_t size = 0;
         switch (kind[0]) {
-        case 'd': archive_entry_set_filetype(entry.get(), AE_IFDIR); archive_entry_set_perm(entry.get(), parse_mode(third, 0755)); break;
-        case 'f':
-            archive_entry_set_filetype(entry.get(), AE_IFREG);
-            archive_entry_set_perm(entry.get(), parse_mode(fourth, 0644));
-            data = third;
-            size = static_cast<la_int64_t>(data.size());
-            break;
-        case 's': {
-            size = std::min<la_int64_t>(std::strtoll(third.c_str(), nullptr, 10), 64 << 20);
-            if (size <= 0) continue;
-            archive_entry_set_filetype(entry.get(), AE_IFREG);
-            archive_entry_set_perm(entry.get(), 0644);
-            archive_entry_set_size(entry.get(), size);
-            archive_entry_sparse_add_entry(entry.get(), size - 1, 1);
-            break;
-        }
-        case 'l': archive_entry_set_filetype(entry.get(), AE_IFLNK); archive_entry_set_symlink(entry.get(), third.c_str()); break;
-        case 'h':
-            archive_entry_set_filetype(entry.get(), AE_IFREG);
-            archive_entry_set_perm(entry.get(), parse_mode(fourth, 0644));
-            archive_entry_set_hardlink(entry.get(), third.c_str());
-            break;
-        case 'c': archive_entry_set_filetype(entry.get(), AE_IFCHR); archive_entry_set_rdev(entry.get(), makedev(1, 3)); break;
-        case 'b': archive_entry_set_filetype(entry.get(), AE_IFBLK); archive_entry_set_rdev(entry.get(), makedev(7, 0)); break;
-        case 'p': archive_entry_set_filetype(entry.get(), AE_IFIFO); break;
-        default: continue;
+            case 'd':
+                archive_entry_set_filetype(entry.get(), AE_IFDIR);
+                archive_entry_set_perm(entry.get(), parse_mode(third, 0755));
+                break;
+            case 'f':
+                archive_entry_set_filetype(entry.get(), AE_IFREG);
+                archive_entry_set_perm(entry.get(), parse_mode(fourth, 0644));
+                data = third;
+                size = static_cast<la_int64_t>(data.size());
+                break;
+            case 's': {
+                size = std::min<la_int64_t>(std::strtoll(third.c_str(), nullptr, 10), 64 << 20);
+                if (size <= 0) continue;
+                archive_entry_set_filetype(entry.get(), AE_IFREG);
+                archive_entry_set_perm(entry.get(), 0644);
+                archive_entry_set_size(entry.get(), size);
+                archive_entry_sparse_add_entry(entry.get(), size - 1, 1);
+                break;
+            }
+            case 'l':
+                archive_entry_set_filetype(entry.get(), AE_IFLNK);
+                archive_entry_set_symlink(entry.get(), third.c_str());
+                break;
+            case 'h':
+                archive_entry_set_filetype(entry.get(), AE_IFREG);
+                archive_entry_set_perm(entry.get(), parse_mode(fourth, 0644));
+                archive_entry_set_hardlink(entry.get(), third.c_str());
+                break;
+            case 'c':
+                archive_entry_set_filetype(entry.get(), AE_IFCHR);
+                archive_entry_set_rdev(entry.get(), makedev(1, 3));
+                break;
+            case 'b':
+                archive_entry_set_filetype(entry.get(), AE_IFBLK);
+                archive_entry_set_rdev(entry.get(), makedev(7, 0));
+                break;
+            case 'p':
+                archive_entry_set_filetype(entry.get(), AE_IFIFO);
+                break;
+            default:
+                continue;
         }
         if (kind[0] != 's') archive_entry_set_size(entry.get(), size);
         if (archive_write_header(archive.get(), entry.get()) < ARCHIVE_WARN) break;
         if (kind[0] == 's') {
             static const std::string zeros(1 << 20, '\0');
             for (la_int64_t done = 0; done < size - 1;) {
-                size_t chunk = static_cast<size_t>(std::min<la_int64_t>(static_cast<la_int64_t>(zeros.size()), size - 1 - done));
+                size_t chunk =
+                    static_cast<size_t>(std::min<la_int64_t>(static_cast<la_int64_t>(zeros.size()), size - 1 - done));
                 archive_write_data(archive.get(), zeros.data(), chunk);
                 done += static_cast<la_int64_t>(chunk);
             }

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "container/oci_bundle.hpp"
 #include "base/error.hpp"
+#include "container/oci_bundle.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -42,7 +42,7 @@ std::string describe(const struct stat& status) {
 }  // namespace
 
 HostOracle::HostOracle(fs::path scratch, std::vector<std::string> work, std::string secret)
-    : m_scratch(std::move(scratch)), m_work(std::move(work)), m_work_names(m_work.begin(), m_work.end()) {
+        : m_scratch(std::move(scratch)), m_work(std::move(work)), m_work_names(m_work.begin(), m_work.end()) {
     fs::remove_all(m_scratch);
     fs::create_directories(m_scratch / "outside-dir");
     for (const std::string& name : m_work) fs::create_directory(m_scratch / name);
@@ -53,9 +53,11 @@ HostOracle::HostOracle(fs::path scratch, std::vector<std::string> work, std::str
     fs::create_directory_symlink("outside-dir", m_scratch / "link-dir");
     fs::create_directory_symlink(m_scratch / "outside-dir", m_scratch / "absolute-link");
     // Old, distinct times, so a change to any of them shows (atime too: a read is caught).
-    for (const char* name : {"outside-file", "outside-dir/inner", "outside-dir", "link-file", "link-dir", "absolute-link"}) {
+    for (const char* name :
+         {"outside-file", "outside-dir/inner", "outside-dir", "link-file", "link-dir", "absolute-link"}) {
         struct timespec times[2] = {{1111, 0}, {2222, 0}};
-        if (::utimensat(AT_FDCWD, (m_scratch / name).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) fail("utimensat " + std::string(name));
+        if (::utimensat(AT_FDCWD, (m_scratch / name).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+            fail("utimensat " + std::string(name));
     }
     m_inotify.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (!m_inotify) fail("inotify_init1");
@@ -78,7 +80,8 @@ HostOracle::Snapshot HostOracle::take(const fs::path& path) const {
         int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
         if (fd < 0) fail("open " + path.string());
         char buffer[4096];
-        for (ssize_t count; (count = ::read(fd, buffer, sizeof buffer)) > 0;) shot.content.append(buffer, static_cast<size_t>(count));
+        for (ssize_t count; (count = ::read(fd, buffer, sizeof buffer)) > 0;)
+            shot.content.append(buffer, static_cast<size_t>(count));
         ::close(fd);
     } else if (S_ISDIR(shot.status.st_mode)) {
         int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
@@ -96,14 +99,16 @@ HostOracle::Snapshot HostOracle::take(const fs::path& path) const {
     for (ssize_t at = 0; at < length; at += static_cast<ssize_t>(std::strlen(names + at)) + 1) {
         char value[256] = {};
         ssize_t size = ::lgetxattr(path.c_str(), names + at, value, sizeof value);
-        shot.xattrs += std::string(names + at) + "=" + std::string(value, size > 0 ? static_cast<size_t>(size) : 0) + ";";
+        shot.xattrs +=
+            std::string(names + at) + "=" + std::string(value, size > 0 ? static_cast<size_t>(size) : 0) + ";";
     }
     return shot;
 }
 
 std::map<std::string, HostOracle::Snapshot> HostOracle::snapshot_all() const {
     std::map<std::string, Snapshot> shots;
-    for (const char* name : {"outside-file", "outside-dir", "outside-dir/inner", "link-file", "link-dir", "absolute-link"})
+    for (const char* name :
+         {"outside-file", "outside-dir", "outside-dir/inner", "link-file", "link-dir", "absolute-link"})
         shots[name] = take(m_scratch / name);
     Snapshot scratch = take(m_scratch);  // its times change with the work directories: only its names count
     shots["."].names = scratch.names;
@@ -125,7 +130,8 @@ std::vector<std::string> HostOracle::drain_events() {
             // In the scratch directory itself, the work directories are the target's to use.
             if (m_watches[event->wd] == m_scratch.string() && m_work_names.contains(name)) continue;
             std::ostringstream text;
-            text << m_watches[event->wd] << (name.empty() ? "" : "/" + name) << ": inotify mask 0x" << std::hex << event->mask;
+            text << m_watches[event->wd] << (name.empty() ? "" : "/" + name) << ": inotify mask 0x" << std::hex
+                 << event->mask;
             events.push_back(text.str());
         }
     }
@@ -148,15 +154,17 @@ void HostOracle::after_input() {
     std::map<std::string, Snapshot> now = snapshot_all();
     for (const auto& [name, before] : m_baseline) {
         const Snapshot& after = now[name];
-        bool same_status = name == "." || (before.status.st_mode == after.status.st_mode && before.status.st_uid == after.status.st_uid &&
-                                           before.status.st_gid == after.status.st_gid && before.status.st_nlink == after.status.st_nlink &&
-                                           before.status.st_size == after.status.st_size && before.status.st_ino == after.status.st_ino &&
-                                           before.status.st_mtim.tv_sec == after.status.st_mtim.tv_sec &&
-                                           before.status.st_mtim.tv_nsec == after.status.st_mtim.tv_nsec &&
-                                           before.status.st_ctim.tv_sec == after.status.st_ctim.tv_sec &&
-                                           before.status.st_ctim.tv_nsec == after.status.st_ctim.tv_nsec &&
-                                           before.status.st_atim.tv_sec == after.status.st_atim.tv_sec &&
-                                           before.status.st_atim.tv_nsec == after.status.st_atim.tv_nsec);
+        bool same_status =
+            name == "." ||
+            (before.status.st_mode == after.status.st_mode && before.status.st_uid == after.status.st_uid &&
+             before.status.st_gid == after.status.st_gid && before.status.st_nlink == after.status.st_nlink &&
+             before.status.st_size == after.status.st_size && before.status.st_ino == after.status.st_ino &&
+             before.status.st_mtim.tv_sec == after.status.st_mtim.tv_sec &&
+             before.status.st_mtim.tv_nsec == after.status.st_mtim.tv_nsec &&
+             before.status.st_ctim.tv_sec == after.status.st_ctim.tv_sec &&
+             before.status.st_ctim.tv_nsec == after.status.st_ctim.tv_nsec &&
+             before.status.st_atim.tv_sec == after.status.st_atim.tv_sec &&
+             before.status.st_atim.tv_nsec == after.status.st_atim.tv_nsec);
         if (!same_status) fail(name + " changed: was " + describe(before.status) + ", is " + describe(after.status));
         if (before.content != after.content) fail(name + " changed its content");
         if (before.names != after.names) fail(name + " gained or lost entries");

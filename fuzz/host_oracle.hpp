@@ -39,9 +39,9 @@ public:
 private:
     struct Snapshot {
         struct stat status {};
-        std::string content;              // a file's bytes
-        std::vector<std::string> names;   // a directory's entries
-        std::string xattrs;               // names and values
+        std::string content;             // a file's bytes
+        std::vector<std::string> names;  // a directory's entries
+        std::string xattrs;              // names and values
     };
     Snapshot take(const std::filesystem::path& path) const;
     std::map<std::string, Snapshot> snapshot_all() const;

@@ -12,7 +12,6 @@ namespace {
 // The kernel's copy: the loader's may lie where init is about to be loaded.
 constinit abi::BootInfo boot_info{};
 
-
 // xen/include/public/arch-x86/hvm/start_info.h. Fields after rsdp_address exist from version 1.
 struct HvmStartInfo {
     uint32_t magic;
@@ -70,8 +69,7 @@ uint64_t tsc_khz_from_cpuid() {
     uint32_t highest_leaf = x86::cpuid(0).eax;
     if (highest_leaf >= 0x15) {
         x86::CpuidResult tsc = x86::cpuid(0x15);
-        if (tsc.eax != 0 && tsc.ebx != 0 && tsc.ecx != 0)
-            return uint64_t{tsc.ecx} * tsc.ebx / tsc.eax / 1000;
+        if (tsc.eax != 0 && tsc.ebx != 0 && tsc.ecx != 0) return uint64_t{tsc.ecx} * tsc.ebx / tsc.eax / 1000;
     }
     if (highest_leaf >= 0x16) {
         uint32_t mhz = x86::cpuid(0x16).eax & 0xffff;
@@ -106,8 +104,7 @@ extern "C" [[noreturn]] void boot_pvh(const HvmStartInfo* start) {
     boot_info.memory_bytes = memory_end(*start);
     if (start->cmdline_address != 0) {
         boot_info.cmdline_address = start->cmdline_address;
-        boot_info.cmdline_length =
-            string_length(reinterpret_cast<const char*>(start->cmdline_address));
+        boot_info.cmdline_length = string_length(reinterpret_cast<const char*>(start->cmdline_address));
     }
     if (start->module_count > 0 && start->modules_address != 0) {
         auto* init = reinterpret_cast<const HvmModule*>(start->modules_address);

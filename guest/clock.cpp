@@ -8,9 +8,9 @@
 namespace glassvm::guest {
 namespace {
 
-uint64_t tsc_khz;        // 0 = unknown
-uint64_t tsc_start;      // the TSC when the clock started
-volatile uint64_t ticks; // the boot CPU's timer interrupts since its timer started
+uint64_t tsc_khz;         // 0 = unknown
+uint64_t tsc_start;       // the TSC when the clock started
+volatile uint64_t ticks;  // the boot CPU's timer interrupts since its timer started
 
 }  // namespace
 

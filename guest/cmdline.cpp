@@ -24,9 +24,7 @@ bool next_word(size_t& position, Word& word) {
     return true;
 }
 
-bool is_separator(const Word& word) {
-    return word.length == 2 && word.text[0] == '-' && word.text[1] == '-';
-}
+bool is_separator(const Word& word) { return word.length == 2 && word.text[0] == '-' && word.text[1] == '-'; }
 
 }  // namespace
 
@@ -45,8 +43,7 @@ Word cmdline_value(const char* key) {
     size_t position = 0;
     Word word;
     while (next_word(position, word) && !is_separator(word)) {
-        if (word.length > key_length && word.text[key_length] == '=' &&
-            memcmp(word.text, key, key_length) == 0)
+        if (word.length > key_length && word.text[key_length] == '=' && memcmp(word.text, key, key_length) == 0)
             return {word.text + key_length + 1, word.length - key_length - 1};
     }
     return {nullptr, 0};
@@ -64,8 +61,7 @@ bool cmdline_has(const char* flag) {
 size_t cmdline_init_arguments(Word* words, size_t capacity) {
     size_t position = 0;
     Word word;
-    while (next_word(position, word) && !is_separator(word)) {
-    }
+    while (next_word(position, word) && !is_separator(word)) {}
     size_t count = 0;
     while (count < capacity && next_word(position, word)) words[count++] = word;
     return count;

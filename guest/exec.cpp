@@ -29,8 +29,8 @@ constexpr uint16_t kExecutable = 2;  // ET_EXEC
 constexpr uint16_t kX86_64 = 62;     // EM_X86_64
 constexpr uint32_t kLoad = 1;        // PT_LOAD
 
-constexpr size_t kMaxArguments = 32;            // argv entries, argv[0] included
-constexpr uint64_t kStackSize = 256 * 1024;     // a task's stack, at the top of its window
+constexpr size_t kMaxArguments = 32;                          // argv entries, argv[0] included
+constexpr uint64_t kStackSize = 256 * 1024;                   // a task's stack, at the top of its window
 constexpr uint64_t kLargestWindow = 0x4000'0000 - kUserBase;  // the first page directory's reach
 
 struct Range {
@@ -55,8 +55,7 @@ Image program;  // the init module, checked by program_init
 
 ProgramHeader program_header(const Image& image, size_t index) {
     ProgramHeader header;
-    memcpy(&header, image.file + image.header.program_headers_offset + index * sizeof header,
-           sizeof header);
+    memcpy(&header, image.file + image.header.program_headers_offset + index * sizeof header, sizeof header);
     return header;
 }
 
@@ -70,16 +69,14 @@ void check_header(Image& image) {
     memcpy(&image.header, image.file, sizeof image.header);
     const ElfHeader& header = image.header;
     if (memcmp(header.ident, kElfMagic, sizeof kElfMagic) != 0) reject("not an ELF file");
-    if (header.ident[4] != kClass64 || header.ident[5] != kLittleEndian ||
-        header.ident[6] != kCurrentVersion)
+    if (header.ident[4] != kClass64 || header.ident[5] != kLittleEndian || header.ident[6] != kCurrentVersion)
         reject("not a little-endian ELF64 file");
     if (header.type != kExecutable) reject("not an ET_EXEC executable (static, non-PIE)");
     if (header.machine != kX86_64) reject("not an x86-64 program");
     if (header.program_header_size != sizeof(ProgramHeader) || header.program_header_count == 0)
         reject("no usable program headers");
     uint64_t table_size = uint64_t{header.program_header_count} * sizeof(ProgramHeader);
-    if (header.program_headers_offset > image.size ||
-        table_size > image.size - header.program_headers_offset)
+    if (header.program_headers_offset > image.size || table_size > image.size - header.program_headers_offset)
         reject("program headers lie outside the file");
 }
 
@@ -99,8 +96,7 @@ uint64_t check_segments(const Image& image) {
             reject("a segment lies outside user memory (2 MiB up to 1 GiB)");
         Range range{segment.address, segment.address + segment.memory_size};
         if (range.end > highest) highest = range.end;
-        if (image.header.entry >= range.begin && image.header.entry < range.end)
-            entry_loaded = true;
+        if (image.header.entry >= range.begin && image.header.entry < range.end) entry_loaded = true;
     }
     if (!entry_loaded) reject("the entry point is in no loadable segment");
     return highest;

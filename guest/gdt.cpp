@@ -59,26 +59,27 @@ void gdt_init(unsigned cpu, uint64_t stack_top, uint64_t fault_stack_top) {
     task_state.rsp[0] = stack_top;
     task_state.ist[0] = fault_stack_top;  // IST1, used by #DF (idt.cpp)
     task_state.io_map_base = sizeof(Tss);
-    uint64_t (&table)[kGdtEntries] = gdt[cpu];
+    uint64_t(&table)[kGdtEntries] = gdt[cpu];
     memcpy(table, kGdtTemplate, sizeof table);
     set_tss_descriptor(table, reinterpret_cast<uint64_t>(&task_state), sizeof(Tss) - 1);
 
     DescriptorTablePointer pointer{sizeof table - 1, reinterpret_cast<uint64_t>(table)};
     // Load the table, then reload every segment register from it: CS by a far return, the data
     // segments by moves, and the task register (which marks our TSS descriptor busy).
-    asm volatile("lgdt %0\n\t"
-                 "pushq %1\n\t"
-                 "leaq 1f(%%rip), %%rax\n\t"
-                 "pushq %%rax\n\t"
-                 "lretq\n"
-                 "1:\n\t"
-                 "mov %w2, %%ds\n\t"
-                 "mov %w2, %%es\n\t"
-                 "mov %w2, %%ss\n\t"
-                 "ltr %w3"
-                 :
-                 : "m"(pointer), "i"(kKernelCode), "r"(kKernelData), "r"(kTssSelector)
-                 : "rax", "memory");
+    asm volatile(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "mov %w2, %%ds\n\t"
+        "mov %w2, %%es\n\t"
+        "mov %w2, %%ss\n\t"
+        "ltr %w3"
+        :
+        : "m"(pointer), "i"(kKernelCode), "r"(kKernelData), "r"(kTssSelector)
+        : "rax", "memory");
 }
 
 // Each task has its own kernel stack: an interrupt from ring 3 must land on the running task's

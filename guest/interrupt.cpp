@@ -30,18 +30,18 @@ void interrupts_init(const abi::BootInfo& boot) {
 // switch to another task, and the local APIC must not keep this vector in service meanwhile.
 void interrupt_dispatch(TrapFrame& frame) {
     switch (frame.vector) {
-    case kTimerVector:
-        lapic_end_of_interrupt();
-        if (this_cpu().index == 0) clock_tick();
-        scheduler_tick((frame.cs & 3) == 3);
-        return;
-    case kSerialVector:
-        lapic_end_of_interrupt();
-        input_interrupt();
-        return;
-    default:
-        // kSpuriousVector needs no EOI (SDM Vol. 3A §11.9); no other vector is ever routed.
-        return;
+        case kTimerVector:
+            lapic_end_of_interrupt();
+            if (this_cpu().index == 0) clock_tick();
+            scheduler_tick((frame.cs & 3) == 3);
+            return;
+        case kSerialVector:
+            lapic_end_of_interrupt();
+            input_interrupt();
+            return;
+        default:
+            // kSpuriousVector needs no EOI (SDM Vol. 3A §11.9); no other vector is ever routed.
+            return;
     }
 }
 

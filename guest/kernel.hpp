@@ -54,8 +54,8 @@ inline constexpr size_t kTrapStubSize = 32;
 
 // --- idt.cpp: the interrupt descriptor table. ---------------------------------------------------
 inline constexpr unsigned kStubCount = 64;  // trap_entry.S: 0-31 exceptions, 32-63 interrupts
-void idt_init();  // builds the one IDT all CPUs share, and loads it
-void idt_load();  // loads it on another CPU
+void idt_init();                            // builds the one IDT all CPUs share, and loads it
+void idt_load();                            // loads it on another CPU
 void idt_set_interrupt_gate(uint8_t vector, void (*handler)());
 
 // --- trap.cpp: what an exception means (kernel panic, or the task killed). --------------------
@@ -82,8 +82,15 @@ void lapic_timer_start();  // each CPU: its own timer, periodic, on kTimerVector
 void lapic_timer_stop();
 // Interrupt command register (SDM Vol. 3A §11.6.1): delivery modes, and the destination: one
 // APIC id, or every CPU but the sender (the id is then unused).
-enum class IpiKind : uint32_t { Fixed = 0b000, Init = 0b101, Startup = 0b110 };
-enum class IpiTarget { One, AllExcludingSelf };
+enum class IpiKind : uint32_t {
+    Fixed = 0b000,
+    Init = 0b101,
+    Startup = 0b110
+};
+enum class IpiTarget {
+    One,
+    AllExcludingSelf
+};
 void lapic_send_ipi(IpiTarget target, uint32_t apic_id, IpiKind kind, uint8_t vector);
 
 // --- pit.cpp: the 8254 programmable interval timer, as a stopwatch. ----------------------------
@@ -188,20 +195,28 @@ uint64_t program_load(const Word* arguments, size_t count);
 inline constexpr size_t kMaxTasks = 8;
 // Starting: claimed, being built. Ready: running, or may run. Every state but Free is
 // changed only under task_lock (below).
-enum class TaskState { Free, Starting, Ready, Sleeping, WaitingInput, WaitingChild, Zombie };
+enum class TaskState {
+    Free,
+    Starting,
+    Ready,
+    Sleeping,
+    WaitingInput,
+    WaitingChild,
+    Zombie
+};
 struct Task {
     TaskState state;
-    uint32_t id;            // the pid; 0 while free
-    uint32_t cpu;           // the CPU it runs on, for its whole life (the scheduler's run queue)
-    Task* parent;           // who waits for it (the shell), or nullptr
-    uint64_t saved_rsp;     // its kernel stack while it is switched out
-    uint64_t stack_top;     // its kernel stack's top
+    uint32_t id;         // the pid; 0 while free
+    uint32_t cpu;        // the CPU it runs on, for its whole life (the scheduler's run queue)
+    Task* parent;        // who waits for it (the shell), or nullptr
+    uint64_t saved_rsp;  // its kernel stack while it is switched out
+    uint64_t stack_top;  // its kernel stack's top
     uint64_t cr3;
     uint64_t region;        // its user memory (0 for kernel tasks)
     void (*kernel_main)();  // a kernel task's body, or nullptr for a user task
     uint64_t user_entry, user_stack;
-    uint64_t wake_at_ns;    // while Sleeping
-    uint8_t exit_status;    // once a Zombie
+    uint64_t wake_at_ns;  // while Sleeping
+    uint8_t exit_status;  // once a Zombie
 };
 Task* task_table();  // kMaxTasks entries
 // The task table's states, every wait's condition (the console's input buffer, a child's end)
@@ -212,7 +227,7 @@ extern Spinlock task_lock;
 // nullptr when no slot or region is free. It stays Starting until task_make_ready.
 Task* task_spawn_user(const Word* arguments, size_t count, Task* parent, unsigned cpu);
 Task* task_spawn_kernel(void (*main)(), unsigned cpu);  // made ready at once
-void task_make_ready(Task* task);  // Starting → Ready; its CPU is woken for it
+void task_make_ready(Task* task);                       // Starting → Ready; its CPU is woken for it
 // Ends the running task. When no task is left, the VM ends with the status of task 1.
 [[noreturn]] void task_exit(uint8_t status);
 // Waits for `child` to end, frees it and returns its status.
@@ -220,7 +235,7 @@ uint8_t task_wait(Task* child);
 
 // --- scheduler.cpp: which task runs on each CPU: round robin over the tasks pinned to it,
 // switching on its timer tick; its idle loop when none can run. --------------------------------
-Task* current_task();  // this CPU's running task (nullptr in its idle loop)
+Task* current_task();               // this CPU's running task (nullptr in its idle loop)
 [[noreturn]] void scheduler_run();  // each CPU, on its idle stack: run its tasks, else idle
 // With task_lock held: the running task stops running as `state` says (Ready: a yield), the
 // lock is released, and this returns when the task runs again.
@@ -245,10 +260,10 @@ struct PerCpu {
     uint32_t apic_id;           // from its local APIC's ID register
     uint32_t online;            // set (release) once the CPU is ready
     // The scheduler's (scheduler.cpp), touched only by this CPU:
-    Task* running;              // nullptr while the CPU idles
-    uint64_t idle_rsp;          // the idle loop's stack pointer while a task runs
-    uint64_t next_wake_ns;      // the earliest deadline of a task sleeping on this CPU
-    size_t last_slot;           // round robin: the task table slot it ran last
+    Task* running;          // nullptr while the CPU idles
+    uint64_t idle_rsp;      // the idle loop's stack pointer while a task runs
+    uint64_t next_wake_ns;  // the earliest deadline of a task sleeping on this CPU
+    size_t last_slot;       // round robin: the task table slot it ran last
 };
 void cpu_init(unsigned index);  // GDT, TSS, IDT, SYSCALL MSRs, local APIC, for this CPU
 PerCpu& this_cpu();
@@ -256,7 +271,7 @@ PerCpu& cpu_record(unsigned index);
 void cpu_mark_online(unsigned index);
 bool cpu_is_online(unsigned index);
 uint32_t cpus_online();
-void cpu_wake(unsigned index);  // the wake-up IPI, unless `index` is this CPU
+void cpu_wake(unsigned index);          // the wake-up IPI, unless `index` is this CPU
 [[noreturn]] void cpu_halt_for_good();  // timer off, interrupts off, HLT (`haltall`)
 
 // --- smp.cpp, ap_trampoline.S: starting the other CPUs (Intel SDM Vol. 3A §8.4). -------------
@@ -275,7 +290,6 @@ unsigned smp_init_cpu();
 
 // --- main.cpp: the common boot path. -----------------------------------------------------------
 [[noreturn]] void kernel_main(const abi::BootInfo& boot);
-
 
 }  // namespace glassvm::guest
 

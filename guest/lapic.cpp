@@ -68,8 +68,7 @@ uint64_t calibrate(uint64_t& tsc_khz) {
     write(kInitialCount, 0xffff'ffff);
     uint64_t tsc_start = x86::read_tsc();
     if (tsc_khz != 0) {
-        while (x86::read_tsc() - tsc_start < tsc_khz * kTscWindowMs) {
-        }
+        while (x86::read_tsc() - tsc_start < tsc_khz * kTscWindowMs) {}
         return (0xffff'ffffull - read(kCurrentCount)) / kTscWindowMs;
     }
     if (pit_wait(kPitWindowMs)) {
@@ -122,8 +121,7 @@ void lapic_send_ipi(IpiTarget target, uint32_t apic_id, IpiKind kind, uint8_t ve
     uint32_t shorthand = target == IpiTarget::AllExcludingSelf ? kAllExcludingSelf : 0;
     write(kInterruptCommandHigh, apic_id << 24);
     write(kInterruptCommandLow, shorthand | kLevelAssert | (uint32_t(kind) << 8) | vector);
-    for (int polls = 0; polls < 1000 && (read(kInterruptCommandLow) & kSendPending); ++polls)
-        asm volatile("pause");
+    for (int polls = 0; polls < 1000 && (read(kInterruptCommandLow) & kSendPending); ++polls) asm volatile("pause");
 }
 
 }  // namespace glassvm::guest

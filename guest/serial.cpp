@@ -17,17 +17,17 @@ constexpr uint16_t kLineControl = 3;      // LCR
 constexpr uint16_t kModemControl = 4;     // MCR
 constexpr uint16_t kLineStatus = 5;       // LSR
 
-constexpr uint8_t kLcrWordLength8 = 0x03;  // 8 data bits, no parity, 1 stop bit (8N1)
-constexpr uint8_t kLcrDivisorLatch = 0x80; // DLAB: offsets 0 and 1 address the divisor
+constexpr uint8_t kLcrWordLength8 = 0x03;   // 8 data bits, no parity, 1 stop bit (8N1)
+constexpr uint8_t kLcrDivisorLatch = 0x80;  // DLAB: offsets 0 and 1 address the divisor
 constexpr uint8_t kFcrEnable = 0x01;
 constexpr uint8_t kFcrClearReceive = 0x02;
 constexpr uint8_t kFcrClearTransmit = 0x04;
 constexpr uint8_t kMcrDtr = 0x01;
 constexpr uint8_t kMcrRts = 0x02;
-constexpr uint8_t kMcrOut2 = 0x08;          // on a PC, connects the UART's interrupt to IRQ 4
-constexpr uint8_t kIerReceivedData = 0x01;  // ERBFI: interrupt while received data waits
-constexpr uint8_t kLsrDataReady = 0x01;     // DR: RBR (or the receive FIFO) holds a byte
-constexpr uint8_t kLsrTransmitEmpty = 0x20; // THRE: in FIFO mode, the transmit FIFO is empty
+constexpr uint8_t kMcrOut2 = 0x08;           // on a PC, connects the UART's interrupt to IRQ 4
+constexpr uint8_t kIerReceivedData = 0x01;   // ERBFI: interrupt while received data waits
+constexpr uint8_t kLsrDataReady = 0x01;      // DR: RBR (or the receive FIFO) holds a byte
+constexpr uint8_t kLsrTransmitEmpty = 0x20;  // THRE: in FIFO mode, the transmit FIFO is empty
 
 // Baud = 1.8432 MHz crystal / (16 × divisor); divisor 1 gives 115200.
 constexpr uint16_t kDivisor115200 = 1;
@@ -38,7 +38,6 @@ Spinlock transmit_lock;
 
 void write_register(uint16_t offset, uint8_t value) { x86::out8(kBase + offset, value); }
 uint8_t read_register(uint16_t offset) { return x86::in8(kBase + offset); }
-
 
 }  // namespace
 
@@ -78,8 +77,7 @@ void serial_write(const char* data, size_t length) {
         length -= burst;
         // `rep outsb`: the whole burst to THR in one instruction.
         asm volatile("rep outsb" : "+S"(data), "+c"(burst) : "d"(kBase + kData) : "memory");
-        while ((x86::in8(kBase + kLineStatus) & kLsrTransmitEmpty) == 0) {
-        }
+        while ((x86::in8(kBase + kLineStatus) & kLsrTransmitEmpty) == 0) {}
     }
 }
 

@@ -57,11 +57,14 @@ extern "C" [[noreturn]] void ap_main(uint32_t index) {
 // --- The boot processor starts the others. -----------------------------------------------------
 namespace {
 
-enum class StartMode { Broadcast, OneByOne };
+enum class StartMode {
+    Broadcast,
+    OneByOne
+};
 struct StartPlan {
     StartMode mode;
-    uint64_t init_delay_us;   // after INIT
-    uint64_t sipi_delay_us;   // between the two SIPIs
+    uint64_t init_delay_us;  // after INIT
+    uint64_t sipi_delay_us;  // between the two SIPIs
 };
 constexpr uint64_t kArrivalTimeoutUs = 1'000'000;
 
@@ -77,8 +80,8 @@ bool word_is(Word word, const char* text) {
 StartPlan start_plan() {
     constexpr uint32_t kHypervisorPresent = 1u << 31;
     Word delays = cmdline_value("smpdelay");
-    bool spec_delays = word_is(delays, "spec") ||
-                       (!word_is(delays, "none") && !(x86::cpuid(1).ecx & kHypervisorPresent));
+    bool spec_delays =
+        word_is(delays, "spec") || (!word_is(delays, "none") && !(x86::cpuid(1).ecx & kHypervisorPresent));
     StartMode mode = word_is(cmdline_value("smpboot"), "serial") ? StartMode::OneByOne : StartMode::Broadcast;
     return {mode, spec_delays ? 10'000u : 0u, spec_delays ? 200u : 0u};
 }

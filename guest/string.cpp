@@ -7,12 +7,13 @@ extern "C" void* memcpy(void* destination, const void* source, size_t size) {
     void* result = destination;
     size_t words = size / 8;
     size_t bytes = size % 8;
-    asm volatile("rep movsq\n\t"
-                 "mov %3, %%rcx\n\t"
-                 "rep movsb"
-                 : "+D"(destination), "+S"(source), "+c"(words)
-                 : "r"(bytes)
-                 : "memory");
+    asm volatile(
+        "rep movsq\n\t"
+        "mov %3, %%rcx\n\t"
+        "rep movsb"
+        : "+D"(destination), "+S"(source), "+c"(words)
+        : "r"(bytes)
+        : "memory");
     return result;
 }
 
@@ -23,12 +24,13 @@ extern "C" void* memmove(void* destination, const void* source, size_t size) {
     // Overlapping with the destination above the source: copy backwards (DF = 1).
     to += size - 1;
     from += size - 1;
-    asm volatile("std\n\t"
-                 "rep movsb\n\t"
-                 "cld"
-                 : "+D"(to), "+S"(from), "+c"(size)
-                 :
-                 : "memory");
+    asm volatile(
+        "std\n\t"
+        "rep movsb\n\t"
+        "cld"
+        : "+D"(to), "+S"(from), "+c"(size)
+        :
+        : "memory");
     return destination;
 }
 
@@ -37,12 +39,13 @@ extern "C" void* memset(void* destination, int value, size_t size) {
     uint64_t pattern = uint8_t(value) * 0x0101'0101'0101'0101ull;
     size_t words = size / 8;
     size_t bytes = size % 8;
-    asm volatile("rep stosq\n\t"
-                 "mov %3, %%rcx\n\t"
-                 "rep stosb"
-                 : "+D"(destination), "+c"(words)
-                 : "a"(pattern), "r"(bytes)
-                 : "memory");
+    asm volatile(
+        "rep stosq\n\t"
+        "mov %3, %%rcx\n\t"
+        "rep stosb"
+        : "+D"(destination), "+c"(words)
+        : "a"(pattern), "r"(bytes)
+        : "memory");
     return result;
 }
 

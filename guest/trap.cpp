@@ -11,44 +11,66 @@ namespace {
 // SDM Vol. 3A, "Exception and Interrupt Reference" (Table "Protected-Mode Exceptions and
 // Interrupts").
 constexpr const char* kExceptionNames[32] = {
-    "divide error (#DE)",        "debug (#DB)",
-    "NMI",                       "breakpoint (#BP)",
-    "overflow (#OF)",            "bound range exceeded (#BR)",
-    "invalid opcode (#UD)",      "device not available (#NM)",
-    "double fault (#DF)",        "coprocessor segment overrun",
-    "invalid TSS (#TS)",         "segment not present (#NP)",
-    "stack fault (#SS)",         "general protection (#GP)",
-    "page fault (#PF)",          "reserved vector 15",
-    "x87 FPU error (#MF)",       "alignment check (#AC)",
-    "machine check (#MC)",       "SIMD floating-point (#XM)",
-    "virtualization (#VE)",      "control protection (#CP)",
-    "reserved vector 22",        "reserved vector 23",
-    "reserved vector 24",        "reserved vector 25",
-    "reserved vector 26",        "reserved vector 27",
-    "hypervisor injection (#HV)", "VMM communication (#VC)",
-    "security (#SX)",            "reserved vector 31",
+    "divide error (#DE)",
+    "debug (#DB)",
+    "NMI",
+    "breakpoint (#BP)",
+    "overflow (#OF)",
+    "bound range exceeded (#BR)",
+    "invalid opcode (#UD)",
+    "device not available (#NM)",
+    "double fault (#DF)",
+    "coprocessor segment overrun",
+    "invalid TSS (#TS)",
+    "segment not present (#NP)",
+    "stack fault (#SS)",
+    "general protection (#GP)",
+    "page fault (#PF)",
+    "reserved vector 15",
+    "x87 FPU error (#MF)",
+    "alignment check (#AC)",
+    "machine check (#MC)",
+    "SIMD floating-point (#XM)",
+    "virtualization (#VE)",
+    "control protection (#CP)",
+    "reserved vector 22",
+    "reserved vector 23",
+    "reserved vector 24",
+    "reserved vector 25",
+    "reserved vector 26",
+    "reserved vector 27",
+    "hypervisor injection (#HV)",
+    "VMM communication (#VC)",
+    "security (#SX)",
+    "reserved vector 31",
 };
 
-constexpr uint64_t kDivideError = 0, kInvalidOpcode = 6, kGeneralProtection = 13,
-                   kPageFault = 14, kFpuError = 16, kSimdError = 19;
+constexpr uint64_t kDivideError = 0, kInvalidOpcode = 6, kGeneralProtection = 13, kPageFault = 14, kFpuError = 16,
+                   kSimdError = 19;
 
 // The signal Linux would send for the exception (arch/x86/kernel/traps.c): arithmetic faults
 // are SIGFPE, #UD is SIGILL, and everything else (#PF, #GP, #SS, #AC, ...) ends as SIGSEGV.
 uint8_t signal_for(uint64_t vector) {
     switch (vector) {
-    case kDivideError:
-    case kFpuError:
-    case kSimdError: return abi::kSignalFpe;
-    case kInvalidOpcode: return abi::kSignalIll;
-    default: return abi::kSignalSegv;
+        case kDivideError:
+        case kFpuError:
+        case kSimdError:
+            return abi::kSignalFpe;
+        case kInvalidOpcode:
+            return abi::kSignalIll;
+        default:
+            return abi::kSignalSegv;
     }
 }
 
 const char* signal_name(uint8_t signal) {
     switch (signal) {
-    case abi::kSignalFpe: return "SIGFPE";
-    case abi::kSignalIll: return "SIGILL";
-    default: return "SIGSEGV";
+        case abi::kSignalFpe:
+            return "SIGFPE";
+        case abi::kSignalIll:
+            return "SIGILL";
+        default:
+            return "SIGSEGV";
     }
 }
 
@@ -105,10 +127,9 @@ void print_register(const char* name, uint64_t value) {
         const char* name;
         uint64_t value;
     } registers[] = {
-        {"rax", frame.rax}, {"rbx", frame.rbx}, {"rcx", frame.rcx}, {"rdx", frame.rdx},
-        {"rsi", frame.rsi}, {"rdi", frame.rdi}, {"rbp", frame.rbp}, {"r8", frame.r8},
-        {"r9", frame.r9},   {"r10", frame.r10}, {"r11", frame.r11}, {"r12", frame.r12},
-        {"r13", frame.r13}, {"r14", frame.r14}, {"r15", frame.r15},
+        {"rax", frame.rax}, {"rbx", frame.rbx}, {"rcx", frame.rcx}, {"rdx", frame.rdx}, {"rsi", frame.rsi},
+        {"rdi", frame.rdi}, {"rbp", frame.rbp}, {"r8", frame.r8},   {"r9", frame.r9},   {"r10", frame.r10},
+        {"r11", frame.r11}, {"r12", frame.r12}, {"r13", frame.r13}, {"r14", frame.r14}, {"r15", frame.r15},
     };
     for (size_t i = 0; i < sizeof registers / sizeof registers[0]; ++i) {
         if (i % 4 == 0) print("\n ");

@@ -5,9 +5,7 @@
 
 namespace glassvm::guest::x86 {
 
-inline void out8(uint16_t port, uint8_t value) {
-    asm volatile("outb %0, %1" : : "a"(value), "Nd"(port));
-}
+inline void out8(uint16_t port, uint8_t value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
 
 inline uint8_t in8(uint16_t port) {
     uint8_t value;
@@ -22,7 +20,7 @@ inline constexpr uint32_t kMsrLstar = 0xC000'0082;
 inline constexpr uint32_t kMsrFmask = 0xC000'0084;
 inline constexpr uint32_t kMsrKernelGsBase = 0xC000'0102;  // swapped into GS.base by SWAPGS
 inline constexpr uint32_t kMsrTscAux = 0xC000'0103;        // what RDTSCP returns in ECX
-inline constexpr uint64_t kEferSce = 1u << 0;  // SYSCALL/SYSRET enable
+inline constexpr uint64_t kEferSce = 1u << 0;              // SYSCALL/SYSRET enable
 
 inline uint64_t read_msr(uint32_t msr) {
     uint32_t low, high;
@@ -66,12 +64,8 @@ inline uint64_t read_cr3() {
 inline void write_cr3(uint64_t value) { asm volatile("mov %0, %%cr3" : : "r"(value) : "memory"); }
 
 // Device registers: 32-bit loads and stores the compiler must neither merge nor drop.
-inline uint32_t read_mmio32(uint64_t address) {
-    return *reinterpret_cast<volatile uint32_t*>(address);
-}
-inline void write_mmio32(uint64_t address, uint32_t value) {
-    *reinterpret_cast<volatile uint32_t*>(address) = value;
-}
+inline uint32_t read_mmio32(uint64_t address) { return *reinterpret_cast<volatile uint32_t*>(address); }
+inline void write_mmio32(uint64_t address, uint32_t value) { *reinterpret_cast<volatile uint32_t*>(address) = value; }
 
 // Waits for an interrupt with interrupts enabled, and disables them again after it was handled.
 // STI's one-instruction shadow (SDM Vol. 2B, STI) makes `sti; hlt` safe: an interrupt pending

@@ -11,12 +11,12 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/file.hpp"
 #include "base/size.hpp"
 #include "container/box.hpp"
 #include "container/container_config.hpp"
-#include "base/file.hpp"
-#include "base/error.hpp"
-#include "base/fd.hpp"
 #include "image/context_source.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"
@@ -40,7 +40,9 @@ struct BuildState {
 
 std::string read_glassfile(const Fd& context, const fs::path& context_dir) {
     std::optional<std::string> text = read_context_file(context, "Glassfile");
-    if (!text) throw_bad_input("{} does not exist (glassvm build DIR reads DIR/Glassfile)", (context_dir / "Glassfile").string());
+    if (!text)
+        throw_bad_input("{} does not exist (glassvm build DIR reads DIR/Glassfile)",
+                        (context_dir / "Glassfile").string());
     return *text;
 }
 
@@ -65,10 +67,12 @@ void in_image(const fs::path& root, const GlassfileStep& step, const std::functi
     }
     int status = 0;
     check_syscall("waitpid", ::waitpid(child, &status, 0));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw_bad_input("Glassfile:{}: {} failed", step.line, step.text);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw_bad_input("Glassfile:{}: {} failed", step.line, step.text);
 }
 
-void copy_into(const ContextSource& source, const fs::path& merged, const BuildState& state, const GlassfileStep& step) {
+void copy_into(const ContextSource& source, const fs::path& merged, const BuildState& state,
+               const GlassfileStep& step) {
     const std::string& destination = step.arguments[1];
     fs::path target = (fs::path(state.config.working_dir) / destination).lexically_normal();
     IntoDirectory into = destination.ends_with('/') ? IntoDirectory::Yes : IntoDirectory::No;
@@ -113,32 +117,48 @@ void apply_config(BuildState& state, const GlassfileStep& step) {
     const std::string& argument = step.arguments.front();
     ImageConfig& config = state.config;
     switch (step.instruction) {
-    case Instruction::Cmd: config.command = step.arguments; break;
-    case Instruction::Env: {
-        std::string key = argument.substr(0, argument.find('=') + 1);
-        std::erase_if(config.env, [&](const std::string& existing) { return existing.starts_with(key); });
-        config.env.push_back(argument);
-        break;
-    }
-    case Instruction::Workdir: config.working_dir = (fs::path(config.working_dir) / argument).lexically_normal().string(); break;
-    case Instruction::Kind: config.kind = parse_kind(argument); break;
-    case Instruction::Kernel: config.vm.kernel_layer_path = argument; break;
-    case Instruction::Init: config.vm.init_path = argument; break;
-    case Instruction::Cmdline: config.vm.cmdline = argument; break;
-    case Instruction::Memory: config.vm.memory_bytes = parse_size(argument, fmt::format("Glassfile:{}: MEMORY", step.line)); break;
-    case Instruction::Cpus:
-        if (argument.find_first_not_of("0123456789") != std::string::npos || argument.size() > 2 || std::stoul(argument) == 0)
-            throw_bad_input("Glassfile:{}: CPUS must be a whole number from 1, not '{}'", step.line, argument);
-        config.vm.cpus = static_cast<unsigned>(std::stoul(argument));
-        break;
-    default: break;
+        case Instruction::Cmd:
+            config.command = step.arguments;
+            break;
+        case Instruction::Env: {
+            std::string key = argument.substr(0, argument.find('=') + 1);
+            std::erase_if(config.env, [&](const std::string& existing) { return existing.starts_with(key); });
+            config.env.push_back(argument);
+            break;
+        }
+        case Instruction::Workdir:
+            config.working_dir = (fs::path(config.working_dir) / argument).lexically_normal().string();
+            break;
+        case Instruction::Kind:
+            config.kind = parse_kind(argument);
+            break;
+        case Instruction::Kernel:
+            config.vm.kernel_layer_path = argument;
+            break;
+        case Instruction::Init:
+            config.vm.init_path = argument;
+            break;
+        case Instruction::Cmdline:
+            config.vm.cmdline = argument;
+            break;
+        case Instruction::Memory:
+            config.vm.memory_bytes = parse_size(argument, fmt::format("Glassfile:{}: MEMORY", step.line));
+            break;
+        case Instruction::Cpus:
+            if (argument.find_first_not_of("0123456789") != std::string::npos || argument.size() > 2 ||
+                std::stoul(argument) == 0)
+                throw_bad_input("Glassfile:{}: CPUS must be a whole number from 1, not '{}'", step.line, argument);
+            config.vm.cpus = static_cast<unsigned>(std::stoul(argument));
+            break;
+        default:
+            break;
     }
 }
 
 class Builder {
 public:
     Builder(ImageStore& store, Fd context, std::uint64_t layer_size_limit)
-        : m_store(store), m_context(std::move(context)), m_layer_size_limit(layer_size_limit) {}
+            : m_store(store), m_context(std::move(context)), m_layer_size_limit(layer_size_limit) {}
 
     void start(const GlassfileStep& from) {
         const std::string& base = from.arguments[0];
@@ -147,7 +167,9 @@ public:
             return;
         }
         std::optional<Image> image = m_store.find(base);
-        if (!image) throw_bad_input("Glassfile:{}: FROM {}: no such image in the store at {}", from.line, base, m_store.root().string());
+        if (!image)
+            throw_bad_input("Glassfile:{}: FROM {}: no such image in the store at {}", from.line, base,
+                            m_store.root().string());
         m_state.layers = image->layers;
         m_state.config = image->config;
         m_state.chain_key = image->id;
@@ -193,7 +215,8 @@ public:
 private:
     void check_vm_files() {
         const VmSettings& vm = m_state.config.vm;
-        if (vm.kernel_layer_path.empty()) throw_bad_input("Glassfile: a vm image needs KERNEL (the guest kernel's path in the image)");
+        if (vm.kernel_layer_path.empty())
+            throw_bad_input("Glassfile: a vm image needs KERNEL (the guest kernel's path in the image)");
         std::vector<fs::path> layers = m_store.layer_directories(m_state.layers);
         for (const std::string& path : {vm.kernel_layer_path, vm.init_path}) {
             if (path.empty()) continue;
@@ -224,7 +247,9 @@ BuildResult build_image(ImageStore& store, const fs::path& context_dir, std::str
     for (size_t index = 1; index < steps.size(); ++index) {
         BuildStep done = builder.step(steps[index]);
         progress << fmt::format("step {}/{}: {}{}\n", index + 1, steps.size(), done.instruction,
-                                done.layer.empty() ? "" : fmt::format(" → {}{}", done.layer.substr(0, 19), done.cached ? " (cached)" : ""))
+                                done.layer.empty()
+                                    ? ""
+                                    : fmt::format(" → {}{}", done.layer.substr(0, 19), done.cached ? " (cached)" : ""))
                  << std::flush;
         result.steps.push_back(std::move(done));
     }

@@ -39,7 +39,8 @@ std::string shown_path(const ContextSource& source, const std::string& relative)
 // Opens `name` in `parent` without following a symlink, and checks that it is still the entry
 // fstatat saw: the context may change under a build, and what is read must be what was walked.
 Fd open_checked(int parent, const std::string& name, int flags, const struct stat& seen, const std::string& shown) {
-    Fd fd(check_syscall(fmt::format("open {}", shown), open_beneath(parent, name, flags | O_NOFOLLOW, Symlinks::Refuse)));
+    Fd fd(
+        check_syscall(fmt::format("open {}", shown), open_beneath(parent, name, flags | O_NOFOLLOW, Symlinks::Refuse)));
     struct stat status {};
     check_syscall(fmt::format("stat {}", shown), ::fstat(fd.get(), &status));
     if (status.st_dev != seen.st_dev || status.st_ino != seen.st_ino)
@@ -47,7 +48,8 @@ Fd open_checked(int parent, const std::string& name, int flags, const struct sta
     return fd;
 }
 
-void walk(const ContextSource& source, int parent, const std::string& name, const std::string& relative, SourceVisitor& visitor) {
+void walk(const ContextSource& source, int parent, const std::string& name, const std::string& relative,
+          SourceVisitor& visitor) {
     const std::string shown = shown_path(source, relative);
     struct stat status {};
     check_syscall(fmt::format("stat {}", shown), ::fstatat(parent, name.c_str(), &status, AT_SYMLINK_NOFOLLOW));
@@ -60,13 +62,17 @@ void walk(const ContextSource& source, int parent, const std::string& name, cons
         visitor.directory(relative, status);
         std::vector<std::string> names = directory_names(directory.get(), shown);
         std::sort(names.begin(), names.end());
-        for (const std::string& child : names) walk(source, directory.get(), child, relative == "." ? child : relative + "/" + child, visitor);
+        for (const std::string& child : names)
+            walk(source, directory.get(), child, relative == "." ? child : relative + "/" + child, visitor);
     } else {
-        throw_bad_input("COPY {}: {} is a device, FIFO or socket; COPY takes files, directories and symlinks", source.shown, shown);
+        throw_bad_input("COPY {}: {} is a device, FIFO or socket; COPY takes files, directories and symlinks",
+                        source.shown, shown);
     }
 }
 
-void walk(const ContextSource& source, SourceVisitor& visitor) { walk(source, source.parent.get(), source.name, ".", visitor); }
+void walk(const ContextSource& source, SourceVisitor& visitor) {
+    walk(source, source.parent.get(), source.name, ".", visitor);
+}
 
 class DigestVisitor : public SourceVisitor {
 public:
@@ -75,7 +81,8 @@ public:
         add_entry(relative, status);
         std::vector<char> buffer(1 << 16);
         for (off_t offset = 0;;) {
-            ssize_t count = check_syscall(fmt::format("read {}", relative), ::pread(file.get(), buffer.data(), buffer.size(), offset));
+            ssize_t count = check_syscall(fmt::format("read {}", relative),
+                                          ::pread(file.get(), buffer.data(), buffer.size(), offset));
             if (count == 0) break;
             m_sha.add(buffer.data(), static_cast<size_t>(count));
             offset += count;
@@ -101,7 +108,7 @@ private:
 class CopyVisitor : public SourceVisitor {
 public:
     CopyVisitor(const ContextSource& source, fs::path target, IntoDirectory into)
-        : m_source(source), m_target(std::move(target)), m_into(into) {}
+            : m_source(source), m_target(std::move(target)), m_into(into) {}
 
     void directory(const std::string& relative, const struct stat& status) override {
         if (relative == ".") {
@@ -188,9 +195,10 @@ ContextSource resolve_context_source(const Fd& context, const std::string& argum
     if (relative.empty() || relative == ".." || relative.starts_with("../"))
         throw_bad_input("{}: COPY source '{}' is outside the build directory", where, argument);
     auto missing = [&] {
-        throw_bad_input("{}: COPY source '{}' does not exist in the build directory (symlinks on its way resolve "
-                        "inside the build directory, never out of it)",
-                        where, argument);
+        throw_bad_input(
+            "{}: COPY source '{}' does not exist in the build directory (symlinks on its way resolve "
+            "inside the build directory, never out of it)",
+            where, argument);
     };
     size_t slash = relative.rfind('/');
     std::string directory = slash == std::string::npos ? std::string() : relative.substr(0, slash);

@@ -41,7 +41,10 @@ ContextSource resolve_context_source(const Fd& context, const std::string& argum
 // and file bytes or symlink target — not times or owners, which COPY does not keep.
 std::string sha256_context_source(const ContextSource& source);
 
-enum class IntoDirectory { No, Yes };
+enum class IntoDirectory {
+    No,
+    Yes
+};
 
 // Copies the source to `target`: a directory's contents into `target` (made when missing); a
 // file or symlink to `target`, or into it when `into` is Yes or `target` is a directory.

@@ -26,7 +26,8 @@ void add_file(Sha256& sha, const fs::path& path) {
     Fd file(check_syscall(fmt::format("open {}", path.string()), ::open(path.c_str(), O_RDONLY | O_CLOEXEC)));
     std::vector<char> buffer(1 << 16);
     for (;;) {
-        ssize_t count = check_syscall(fmt::format("read {}", path.string()), ::read(file.get(), buffer.data(), buffer.size()));
+        ssize_t count =
+            check_syscall(fmt::format("read {}", path.string()), ::read(file.get(), buffer.data(), buffer.size()));
         if (count == 0) return;
         sha.add(buffer.data(), static_cast<size_t>(count));
     }
@@ -61,7 +62,8 @@ bool is_digest(std::string_view text) {
 }
 
 std::string digest_hex(std::string_view digest) {
-    if (!is_digest(digest)) throw_bad_input("'{}' is not a sha256 digest (sha256: and 64 lowercase hex digits)", digest);
+    if (!is_digest(digest))
+        throw_bad_input("'{}' is not a sha256 digest (sha256: and 64 lowercase hex digits)", digest);
     return std::string(digest.substr(kPrefix.size()));
 }
 

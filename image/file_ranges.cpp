@@ -36,11 +36,14 @@ void copy_allocated(int from, int to, off_t size, std::string_view name) {
     for (const FileRange& range : allocated_ranges(from, size, name)) {
         for (off_t done = 0; done < range.length;) {
             size_t want = static_cast<size_t>(std::min<off_t>(range.length - done, static_cast<off_t>(buffer.size())));
-            ssize_t got = check_syscall(fmt::format("read {}", name), ::pread(from, buffer.data(), want, range.offset + done));
-            if (got == 0) throw Error(ErrorKind::System, fmt::format("read {}: the file shrank while being copied", name));
+            ssize_t got =
+                check_syscall(fmt::format("read {}", name), ::pread(from, buffer.data(), want, range.offset + done));
+            if (got == 0)
+                throw Error(ErrorKind::System, fmt::format("read {}: the file shrank while being copied", name));
             for (ssize_t written = 0; written < got;)
                 written += check_syscall(fmt::format("write {}", name),
-                                         ::pwrite(to, buffer.data() + written, static_cast<size_t>(got - written), range.offset + done + written));
+                                         ::pwrite(to, buffer.data() + written, static_cast<size_t>(got - written),
+                                                  range.offset + done + written));
             done += got;
         }
     }

@@ -23,10 +23,18 @@ struct Keyword {
 };
 
 constexpr std::array<Keyword, 12> kKeywords = {{
-    {"FROM", Instruction::From},     {"COPY", Instruction::Copy},       {"RUN", Instruction::Run},
-    {"CMD", Instruction::Cmd},       {"ENV", Instruction::Env},         {"WORKDIR", Instruction::Workdir},
-    {"KIND", Instruction::Kind},     {"KERNEL", Instruction::Kernel},   {"INIT", Instruction::Init},
-    {"CMDLINE", Instruction::Cmdline}, {"MEMORY", Instruction::Memory}, {"CPUS", Instruction::Cpus},
+    {"FROM", Instruction::From},
+    {"COPY", Instruction::Copy},
+    {"RUN", Instruction::Run},
+    {"CMD", Instruction::Cmd},
+    {"ENV", Instruction::Env},
+    {"WORKDIR", Instruction::Workdir},
+    {"KIND", Instruction::Kind},
+    {"KERNEL", Instruction::Kernel},
+    {"INIT", Instruction::Init},
+    {"CMDLINE", Instruction::Cmdline},
+    {"MEMORY", Instruction::Memory},
+    {"CPUS", Instruction::Cpus},
 }};
 
 std::string trim(const std::string& text) {
@@ -83,7 +91,8 @@ public:
         std::string rest = space == std::string::npos ? "" : trim(text.substr(space));
         std::string upper = keyword;
         std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-        auto found = std::find_if(kKeywords.begin(), kKeywords.end(), [&](const Keyword& k) { return upper == k.name; });
+        auto found =
+            std::find_if(kKeywords.begin(), kKeywords.end(), [&](const Keyword& k) { return upper == k.name; });
         if (found == kKeywords.end()) fail(line, "unknown instruction '{}'", keyword);
         if (rest.empty()) fail(line, "{} needs an argument", found->name);
         GlassfileStep step{found->instruction, arguments(found->instruction, rest, line), text, line};
@@ -92,28 +101,32 @@ public:
 
     std::vector<std::string> arguments(Instruction instruction, const std::string& rest, int line) const {
         switch (instruction) {
-        case Instruction::Run:
-        case Instruction::Cmd: return command(rest, line);
-        case Instruction::Copy: {
-            std::vector<std::string> words = split_words(rest);
-            if (words.size() != 2) fail(line, "COPY takes a source and a destination, not {} words", words.size());
-            return words;
-        }
-        case Instruction::Env:
-            if (rest.find('=') == std::string::npos || rest.front() == '=') fail(line, "ENV takes KEY=VALUE, not '{}'", rest);
-            return {rest};
-        case Instruction::Kind:
-            if (rest != "box" && rest != "vm") fail(line, "KIND is box or vm, not '{}'", rest);
-            return {rest};
-        case Instruction::From:
-        case Instruction::Workdir:
-        case Instruction::Kernel:
-        case Instruction::Init:
-        case Instruction::Memory:
-        case Instruction::Cpus:
-            if (split_words(rest).size() != 1) fail(line, "{} takes one word, not '{}'", instruction_name(instruction), rest);
-            return {rest};
-        case Instruction::Cmdline: return {rest};
+            case Instruction::Run:
+            case Instruction::Cmd:
+                return command(rest, line);
+            case Instruction::Copy: {
+                std::vector<std::string> words = split_words(rest);
+                if (words.size() != 2) fail(line, "COPY takes a source and a destination, not {} words", words.size());
+                return words;
+            }
+            case Instruction::Env:
+                if (rest.find('=') == std::string::npos || rest.front() == '=')
+                    fail(line, "ENV takes KEY=VALUE, not '{}'", rest);
+                return {rest};
+            case Instruction::Kind:
+                if (rest != "box" && rest != "vm") fail(line, "KIND is box or vm, not '{}'", rest);
+                return {rest};
+            case Instruction::From:
+            case Instruction::Workdir:
+            case Instruction::Kernel:
+            case Instruction::Init:
+            case Instruction::Memory:
+            case Instruction::Cpus:
+                if (split_words(rest).size() != 1)
+                    fail(line, "{} takes one word, not '{}'", instruction_name(instruction), rest);
+                return {rest};
+            case Instruction::Cmdline:
+                return {rest};
         }
         return {rest};
     }
@@ -132,17 +145,20 @@ public:
 
     void check_file(const std::vector<GlassfileStep>& steps) const {
         if (steps.empty()) throw_bad_input("{}: no instructions (it must start with FROM)", m_file_name);
-        if (steps.front().instruction != Instruction::From) fail(steps.front().line, "the first instruction must be FROM");
+        if (steps.front().instruction != Instruction::From)
+            fail(steps.front().line, "the first instruction must be FROM");
         bool vm = false;
         for (const GlassfileStep& step : steps) {
-            if (&step != &steps.front() && step.instruction == Instruction::From) fail(step.line, "FROM may appear only once");
+            if (&step != &steps.front() && step.instruction == Instruction::From)
+                fail(step.line, "FROM may appear only once");
             if (step.instruction == Instruction::Kind) vm = step.arguments[0] == "vm";
         }
         for (const GlassfileStep& step : steps) {
             bool vm_only = step.instruction == Instruction::Kernel || step.instruction == Instruction::Init ||
                            step.instruction == Instruction::Cmdline || step.instruction == Instruction::Memory ||
                            step.instruction == Instruction::Cpus;
-            if (vm_only && !vm) fail(step.line, "{} is for vm images (add KIND vm)", instruction_name(step.instruction));
+            if (vm_only && !vm)
+                fail(step.line, "{} is for vm images (add KIND vm)", instruction_name(step.instruction));
         }
     }
 

@@ -16,7 +16,20 @@
 
 namespace glassvm::image {
 
-enum class Instruction { From, Copy, Run, Cmd, Env, Workdir, Kind, Kernel, Init, Cmdline, Memory, Cpus };
+enum class Instruction {
+    From,
+    Copy,
+    Run,
+    Cmd,
+    Env,
+    Workdir,
+    Kind,
+    Kernel,
+    Init,
+    Cmdline,
+    Memory,
+    Cpus
+};
 
 struct GlassfileStep {
     Instruction instruction;

@@ -38,8 +38,11 @@ T field(const json& object, const std::string& key, const std::string& what) {
 }
 
 json to_json(const VmSettings& vm) {
-    return {{"kernel", vm.kernel_layer_path}, {"init", vm.init_path}, {"cmdline", vm.cmdline},
-            {"memory_bytes", vm.memory_bytes}, {"cpus", vm.cpus}};
+    return {{"kernel", vm.kernel_layer_path},
+            {"init", vm.init_path},
+            {"cmdline", vm.cmdline},
+            {"memory_bytes", vm.memory_bytes},
+            {"cpus", vm.cpus}};
 }
 
 VmSettings vm_settings_from_json(const json& object) {
@@ -65,8 +68,11 @@ InstanceKind parse_kind(const std::string& text) {
 }
 
 json to_json(const ImageConfig& config) {
-    return {{"kind", kind_name(config.kind)}, {"command", config.command}, {"env", config.env},
-            {"working_dir", config.working_dir}, {"vm", to_json(config.vm)}};
+    return {{"kind", kind_name(config.kind)},
+            {"command", config.command},
+            {"env", config.env},
+            {"working_dir", config.working_dir},
+            {"vm", to_json(config.vm)}};
 }
 
 ImageConfig image_config_from_json(const json& object) {
@@ -82,8 +88,11 @@ ImageConfig image_config_from_json(const json& object) {
 }
 
 json to_json(const Image& image) {
-    return {{"id", image.id}, {"name", image.name}, {"layers", image.layers},
-            {"config", to_json(image.config)}, {"created", image.created}};
+    return {{"id", image.id},
+            {"name", image.name},
+            {"layers", image.layers},
+            {"config", to_json(image.config)},
+            {"created", image.created}};
 }
 
 Image image_from_json(const json& object) {
@@ -112,10 +121,13 @@ std::string image_id(const std::vector<std::string>& layers, const ImageConfig& 
 std::string normalize_name(const std::string& name) {
     // Names go into JSON (image files, the daemon's answers) and onto terminals: UTF-8 only, and
     // nothing that would break a line or hide characters.
-    bool printable = is_valid_utf8(name) &&
-                     std::none_of(name.begin(), name.end(), [](unsigned char c) { return std::isspace(c) || c < 0x20 || c == 0x7f; });
-    if (name.empty() || !printable || name.front() == '/' || name.back() == '/' || name.back() == ':' || name.starts_with("sha256:"))
-        throw_bad_input("{} is not an image name (NAME or NAME:TAG: UTF-8, no spaces or control characters)", quote_untrusted(name));
+    bool printable = is_valid_utf8(name) && std::none_of(name.begin(), name.end(), [](unsigned char c) {
+                         return std::isspace(c) || c < 0x20 || c == 0x7f;
+                     });
+    if (name.empty() || !printable || name.front() == '/' || name.back() == '/' || name.back() == ':' ||
+        name.starts_with("sha256:"))
+        throw_bad_input("{} is not an image name (NAME or NAME:TAG: UTF-8, no spaces or control characters)",
+                        quote_untrusted(name));
     size_t slash = name.rfind('/');
     size_t colon = name.rfind(':');
     bool has_tag = colon != std::string::npos && (slash == std::string::npos || colon > slash);

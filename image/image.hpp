@@ -12,15 +12,18 @@
 
 namespace glassvm::image {
 
-enum class InstanceKind { Box, Vm };
+enum class InstanceKind {
+    Box,
+    Vm
+};
 
 // How a VM image boots: paths inside the image's layers (resolve them with layer_path.hpp).
 struct VmSettings {
-    std::string kernel_layer_path;  // KERNEL: the guest kernel ELF
-    std::string init_path;          // INIT: the program the guest kernel runs as init
-    std::string cmdline;            // CMDLINE: the guest kernel's command line
+    std::string kernel_layer_path;   // KERNEL: the guest kernel ELF
+    std::string init_path;           // INIT: the program the guest kernel runs as init
+    std::string cmdline;             // CMDLINE: the guest kernel's command line
     std::uint64_t memory_bytes = 0;  // MEMORY (0: glassvm run's default)
-    unsigned cpus = 1;              // CPUS
+    unsigned cpus = 1;               // CPUS
 };
 
 struct ImageConfig {
@@ -28,7 +31,7 @@ struct ImageConfig {
     std::vector<std::string> command;  // CMD
     std::vector<std::string> env;      // "KEY=value"
     std::string working_dir = "/";
-    VmSettings vm;                     // used when kind == Vm
+    VmSettings vm;  // used when kind == Vm
 };
 
 struct Image {
@@ -36,7 +39,7 @@ struct Image {
     std::string name;                 // "name:tag" or empty
     std::vector<std::string> layers;  // digests, bottom first
     ImageConfig config;
-    std::string created;              // RFC 3339 UTC
+    std::string created;  // RFC 3339 UTC
 };
 
 nlohmann::json to_json(const ImageConfig& config);

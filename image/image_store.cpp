@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "base/file.hpp"
 #include "base/error.hpp"
+#include "base/file.hpp"
 #include "image/digest.hpp"
 #include "image/quoted.hpp"
 #include "image/store_lock.hpp"
@@ -36,7 +36,8 @@ Image read_image(const fs::path& file) {
 
 bool matches_id(const Image& image, const std::string& query) {
     std::string hex = query.starts_with("sha256:") ? query.substr(7) : query;
-    bool is_hex = std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    bool is_hex =
+        std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
     return is_hex && hex.size() >= 12 && digest_hex(image.id).starts_with(hex);
 }
 
@@ -60,7 +61,8 @@ void ImageStore::take_name_from_others(const std::string& name, const std::strin
 
 Image ImageStore::create(std::string name, std::vector<std::string> layers, ImageConfig config) {
     for (const std::string& layer : layers)
-        if (!m_layers.contains(layer)) throw_bad_input("cannot create an image over layer {}: the store does not hold it", layer);
+        if (!m_layers.contains(layer))
+            throw_bad_input("cannot create an image over layer {}: the store does not hold it", layer);
     Image image;
     image.name = name.empty() ? std::string() : normalize_name(name);
     image.id = image_id(layers, config);
@@ -123,7 +125,9 @@ Image ImageStore::import_rootfs_tar(std::string name, const fs::path& tar, Image
     return create(std::move(name), {layer}, std::move(config));
 }
 
-std::vector<fs::path> ImageStore::layer_directories(const Image& image) const { return layer_directories(image.layers); }
+std::vector<fs::path> ImageStore::layer_directories(const Image& image) const {
+    return layer_directories(image.layers);
+}
 
 std::vector<fs::path> ImageStore::layer_directories(const std::vector<std::string>& layers) const {
     std::vector<fs::path> directories;

@@ -13,7 +13,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class LayerAnswer { Found, Hidden, Absent };
+enum class LayerAnswer {
+    Found,
+    Hidden,
+    Absent
+};
 
 bool is_opaque(const fs::path& directory) {
     char value[2] = {};
@@ -38,15 +42,19 @@ LayerAnswer look_in_layer(const fs::path& layer, const fs::path& relative) {
 
 }  // namespace
 
-std::optional<fs::path> find_in_layers(const std::vector<fs::path>& layers_bottom_first, const std::string& path_in_image) {
+std::optional<fs::path> find_in_layers(const std::vector<fs::path>& layers_bottom_first,
+                                       const std::string& path_in_image) {
     fs::path relative = fs::path(path_in_image).relative_path().lexically_normal();
     if (!fs::path(path_in_image).is_absolute() || relative.empty() || *relative.begin() == "..")
         throw_bad_input("'{}' is not an absolute path inside the image", path_in_image);
     for (auto layer = layers_bottom_first.rbegin(); layer != layers_bottom_first.rend(); ++layer) {
         switch (look_in_layer(*layer, relative)) {
-        case LayerAnswer::Found: return *layer / relative;
-        case LayerAnswer::Hidden: return std::nullopt;
-        case LayerAnswer::Absent: break;
+            case LayerAnswer::Found:
+                return *layer / relative;
+            case LayerAnswer::Hidden:
+                return std::nullopt;
+            case LayerAnswer::Absent:
+                break;
         }
     }
     return std::nullopt;

@@ -58,7 +58,8 @@ std::string LayerStore::store_tar(const fs::path& tar, KeepTar keep) {
     if (::rename(staging.path().c_str(), layer_root(digest).c_str()) != 0) {
         // Another process stored the same layer first: theirs is as good as ours.
         if (errno != EEXIST && errno != ENOTEMPTY)
-            throw Error::from_errno(fmt::format("rename {} {}", staging.path().string(), layer_root(digest).string()), errno);
+            throw Error::from_errno(fmt::format("rename {} {}", staging.path().string(), layer_root(digest).string()),
+                                    errno);
         return digest;
     }
     staging.release();

@@ -24,7 +24,8 @@ public:
     // An overlay upper directory (after RUN or COPY) → a deterministic layer tar of at most
     // `size_limit` bytes (write_layer_tar; over it, a BadInput error and nothing kept) → stored
     // as import_tar does, the tar moved into place rather than copied.
-    std::string import_directory_diff(const std::filesystem::path& upper, std::uint64_t size_limit = kDefaultLayerSizeLimit);
+    std::string import_directory_diff(const std::filesystem::path& upper,
+                                      std::uint64_t size_limit = kDefaultLayerSizeLimit);
 
     bool contains(const std::string& digest) const;
     // The layer's fs/ directory; throws BadInput for a digest the store does not hold.
@@ -37,7 +38,10 @@ public:
     void remove(const std::string& digest);
 
 private:
-    enum class KeepTar { Copy, Move };
+    enum class KeepTar {
+        Copy,
+        Move
+    };
     std::string store_tar(const std::filesystem::path& tar, KeepTar keep);
     std::filesystem::path layer_root(const std::string& digest) const;
     std::filesystem::path m_root;  // the store root; layers live in m_root / "layers"

@@ -46,7 +46,9 @@ namespace {
 std::string layer_relative(const std::string& text, const std::string& entry) {
     fs::path path = fs::path(text).relative_path().lexically_normal();
     for (const fs::path& part : path)
-        if (part == "..") throw_bad_input("layer tar: entry {}: {} points outside the layer", quote_untrusted(entry), quote_untrusted(text));
+        if (part == "..")
+            throw_bad_input("layer tar: entry {}: {} points outside the layer", quote_untrusted(entry),
+                            quote_untrusted(text));
     std::string normal = path.string();
     while (!normal.empty() && normal.back() == '/') normal.pop_back();
     return normal == "." ? std::string() : normal;
@@ -62,13 +64,16 @@ std::string base_of(const std::string& relative) {
     return slash == std::string::npos ? relative : relative.substr(slash + 1);
 }
 
-enum class Create { No, Yes };
+enum class Create {
+    No,
+    Yes
+};
 
 class LayerUnpacker {
 public:
     explicit LayerUnpacker(const fs::path& directory)
-        : m_root(check_syscall(fmt::format("open {}", directory.string()),
-                               ::open(directory.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))) {}
+            : m_root(check_syscall(fmt::format("open {}", directory.string()),
+                                   ::open(directory.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))) {}
 
     void unpack(const fs::path& tar) {
         check_archive("tar: format", m_archive.get(), archive_read_support_format_tar(m_archive.get()));
@@ -98,19 +103,21 @@ private:
         std::string base = base_of(relative);
         Fd parent = open_directory(parent_of(relative), Create::Yes);
         switch (classify_tar_name(base)) {
-        case WhiteoutKind::Opaque: {
-            Fd directory = open_at(parent, "", O_RDONLY | O_DIRECTORY);
-            check_syscall(fmt::format("setxattr {} {}", quote_untrusted(parent_of(relative)), kOpaqueXattr),
-                          ::fsetxattr(directory.get(), kOpaqueXattr, "y", 1, 0));
-            return;
-        }
-        case WhiteoutKind::Whiteout: {
-            std::string target = whiteout_target(base);
-            remove_existing(parent, target);
-            check_syscall(fmt::format("mknod {}", quote_untrusted(m_entry)), ::mknodat(parent.get(), target.c_str(), S_IFCHR, makedev(0, 0)));
-            return;
-        }
-        case WhiteoutKind::None: break;
+            case WhiteoutKind::Opaque: {
+                Fd directory = open_at(parent, "", O_RDONLY | O_DIRECTORY);
+                check_syscall(fmt::format("setxattr {} {}", quote_untrusted(parent_of(relative)), kOpaqueXattr),
+                              ::fsetxattr(directory.get(), kOpaqueXattr, "y", 1, 0));
+                return;
+            }
+            case WhiteoutKind::Whiteout: {
+                std::string target = whiteout_target(base);
+                remove_existing(parent, target);
+                check_syscall(fmt::format("mknod {}", quote_untrusted(m_entry)),
+                              ::mknodat(parent.get(), target.c_str(), S_IFCHR, makedev(0, 0)));
+                return;
+            }
+            case WhiteoutKind::None:
+                break;
         }
         if (const char* target = archive_entry_hardlink(entry)) {
             link_entry(target, relative, parent, base);
@@ -120,53 +127,60 @@ private:
             return;
         }
         switch (archive_entry_filetype(entry)) {
-        case AE_IFDIR: {
-            struct stat status {};
-            if (::fstatat(parent.get(), base.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(status.st_mode)) {
-                remove_existing(parent, base);
-                check_syscall(fmt::format("mkdir {}", quote_untrusted(m_entry)), ::mkdirat(parent.get(), base.c_str(), 0700));
+            case AE_IFDIR: {
+                struct stat status {};
+                if (::fstatat(parent.get(), base.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    !S_ISDIR(status.st_mode)) {
+                    remove_existing(parent, base);
+                    check_syscall(fmt::format("mkdir {}", quote_untrusted(m_entry)),
+                                  ::mkdirat(parent.get(), base.c_str(), 0700));
+                }
+                Fd directory = open_at(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                set_owner_and_mode(directory, entry);
+                m_directory_times.emplace_back(relative, archive_entry_mtime(entry));
+                return;
             }
-            Fd directory = open_at(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-            set_owner_and_mode(directory, entry);
-            m_directory_times.emplace_back(relative, archive_entry_mtime(entry));
-            return;
-        }
-        case AE_IFREG: {
-            remove_existing(parent, base);
-            Fd file(check_syscall(fmt::format("create {}", quote_untrusted(m_entry)),
-                                  ::openat(parent.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)));
-            write_data(file, archive_entry_size(entry));
-            set_owner_and_mode(file, entry);
-            set_times(file, relative, archive_entry_mtime(entry));
-            return;
-        }
-        case AE_IFLNK:
-            remove_existing(parent, base);
-            check_syscall(fmt::format("symlink {}", quote_untrusted(m_entry)),
-                          ::symlinkat(archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "", parent.get(), base.c_str()));
-            set_owner_and_mode_at(parent, base, entry);
-            return;
-        case AE_IFCHR:
-        case AE_IFBLK:
-        case AE_IFIFO:
-            remove_existing(parent, base);
-            check_syscall(fmt::format("mknod {}", quote_untrusted(m_entry)),
-                          ::mknodat(parent.get(), base.c_str(), archive_entry_filetype(entry) | 0600, archive_entry_rdev(entry)));
-            set_owner_and_mode_at(parent, base, entry);
-            return;
-        default:
-            throw_bad_input("layer tar: entry {} has a file type glassvm cannot unpack", quote_untrusted(m_entry));
+            case AE_IFREG: {
+                remove_existing(parent, base);
+                Fd file(check_syscall(
+                    fmt::format("create {}", quote_untrusted(m_entry)),
+                    ::openat(parent.get(), base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)));
+                write_data(file, archive_entry_size(entry));
+                set_owner_and_mode(file, entry);
+                set_times(file, relative, archive_entry_mtime(entry));
+                return;
+            }
+            case AE_IFLNK:
+                remove_existing(parent, base);
+                check_syscall(fmt::format("symlink {}", quote_untrusted(m_entry)),
+                              ::symlinkat(archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "",
+                                          parent.get(), base.c_str()));
+                set_owner_and_mode_at(parent, base, entry);
+                return;
+            case AE_IFCHR:
+            case AE_IFBLK:
+            case AE_IFIFO:
+                remove_existing(parent, base);
+                check_syscall(fmt::format("mknod {}", quote_untrusted(m_entry)),
+                              ::mknodat(parent.get(), base.c_str(), archive_entry_filetype(entry) | 0600,
+                                        archive_entry_rdev(entry)));
+                set_owner_and_mode_at(parent, base, entry);
+                return;
+            default:
+                throw_bad_input("layer tar: entry {} has a file type glassvm cannot unpack", quote_untrusted(m_entry));
         }
     }
 
     // A hard link: only to a regular file already unpacked in this layer. A symlink (which a
     // chmod of the link would follow), a directory, a device or anything outside is refused.
-    void link_entry(const std::string& target_text, const std::string& relative, const Fd& parent, const std::string& base) {
+    void link_entry(const std::string& target_text, const std::string& relative, const Fd& parent,
+                    const std::string& base) {
         std::string target = layer_relative(target_text, m_entry);
         auto refuse = [&](const char* why) {
-            throw_bad_input("layer tar: entry {} is a hard link to {}, {} (hard links may only name regular files "
-                            "unpacked earlier in the same layer)",
-                            quote_untrusted(m_entry), quote_untrusted(target_text), why);
+            throw_bad_input(
+                "layer tar: entry {} is a hard link to {}, {} (hard links may only name regular files "
+                "unpacked earlier in the same layer)",
+                quote_untrusted(m_entry), quote_untrusted(target_text), why);
         };
         if (target.empty() || target == relative) refuse("which is not a file");
         Fd target_parent = open_directory(parent_of(target), Create::No);
@@ -176,7 +190,8 @@ private:
             if (errno != ENOENT) throw Error::from_errno(fmt::format("stat {}", quote_untrusted(target_text)), errno);
             refuse("which this layer has not unpacked");
         }
-        if (!S_ISREG(status.st_mode)) refuse(S_ISLNK(status.st_mode) ? "which is a symlink" : "which is not a regular file");
+        if (!S_ISREG(status.st_mode))
+            refuse(S_ISLNK(status.st_mode) ? "which is a symlink" : "which is not a regular file");
         remove_existing(parent, base);
         check_syscall(fmt::format("link {} {}", quote_untrusted(target_text), quote_untrusted(m_entry)),
                       ::linkat(target_parent.get(), base_of(target).c_str(), parent.get(), base.c_str(), 0));
@@ -192,21 +207,25 @@ private:
             check_archive(fmt::format("read data of {}", quote_untrusted(m_entry)), m_archive.get(), status);
             const char* bytes = static_cast<const char*>(block);
             for (size_t done = 0; done < length;) {
-                ssize_t count = check_syscall(fmt::format("write {}", quote_untrusted(m_entry)),
-                                              ::pwrite(file.get(), bytes + done, length - done, offset + static_cast<off_t>(done)));
+                ssize_t count =
+                    check_syscall(fmt::format("write {}", quote_untrusted(m_entry)),
+                                  ::pwrite(file.get(), bytes + done, length - done, offset + static_cast<off_t>(done)));
                 done += static_cast<size_t>(count);
             }
         }
         // A sparse entry's blocks leave its holes unwritten, the last one included: the size
         // makes them part of the file, still holes on disk.
-        check_syscall(fmt::format("truncate {}", quote_untrusted(m_entry)), ::ftruncate(file.get(), static_cast<off_t>(size)));
+        check_syscall(fmt::format("truncate {}", quote_untrusted(m_entry)),
+                      ::ftruncate(file.get(), static_cast<off_t>(size)));
     }
 
     // Owner first: chown clears the setuid and setgid bits that chmod then sets.
     void set_owner_and_mode(const Fd& file, struct archive_entry* entry) {
         check_syscall(fmt::format("chown {}", quote_untrusted(m_entry)),
-                      ::fchown(file.get(), static_cast<uid_t>(archive_entry_uid(entry)), static_cast<gid_t>(archive_entry_gid(entry))));
-        check_syscall(fmt::format("chmod {}", quote_untrusted(m_entry)), ::fchmod(file.get(), archive_entry_perm(entry)));
+                      ::fchown(file.get(), static_cast<uid_t>(archive_entry_uid(entry)),
+                               static_cast<gid_t>(archive_entry_gid(entry))));
+        check_syscall(fmt::format("chmod {}", quote_untrusted(m_entry)),
+                      ::fchmod(file.get(), archive_entry_perm(entry)));
     }
 
     // The same for what cannot be opened for it (a symlink, a device, a FIFO), by name in its
@@ -219,7 +238,8 @@ private:
             check_syscall(fmt::format("chmod {}", quote_untrusted(m_entry)),
                           ::fchmodat(parent.get(), base.c_str(), archive_entry_perm(entry), AT_SYMLINK_NOFOLLOW));
         struct timespec times[2] = {{archive_entry_mtime(entry), 0}, {archive_entry_mtime(entry), 0}};
-        check_syscall(fmt::format("utimensat {}", quote_untrusted(m_entry)), ::utimensat(parent.get(), base.c_str(), times, AT_SYMLINK_NOFOLLOW));
+        check_syscall(fmt::format("utimensat {}", quote_untrusted(m_entry)),
+                      ::utimensat(parent.get(), base.c_str(), times, AT_SYMLINK_NOFOLLOW));
     }
 
     static void set_times(const Fd& file, const std::string& relative, time_t seconds) {
@@ -228,7 +248,8 @@ private:
     }
 
     Fd open_at(const Fd& directory, const std::string& name, int flags) {
-        return Fd(check_syscall(fmt::format("open {}", quote_untrusted(m_entry)), open_beneath(directory.get(), name, flags, Symlinks::Refuse)));
+        return Fd(check_syscall(fmt::format("open {}", quote_untrusted(m_entry)),
+                                open_beneath(directory.get(), name, flags, Symlinks::Refuse)));
     }
 
     // The directory `relative` below the layer root (O_PATH). Missing directories are made
@@ -239,11 +260,13 @@ private:
         if (fd >= 0) return Fd(fd);
         if (errno != ENOENT) refuse_directory(relative, errno);
         if (create == Create::No) return Fd();
-        Fd current(check_syscall("open the layer root", open_beneath(m_root.get(), "", O_PATH | O_DIRECTORY, Symlinks::Refuse)));
+        Fd current(check_syscall("open the layer root",
+                                 open_beneath(m_root.get(), "", O_PATH | O_DIRECTORY, Symlinks::Refuse)));
         for (const fs::path& part : fs::path(relative)) {
             int next = open_beneath(current.get(), part.string(), O_PATH | O_DIRECTORY, Symlinks::Refuse);
             if (next < 0 && errno == ENOENT) {
-                check_syscall(fmt::format("mkdir {}", quote_untrusted(part.string())), ::mkdirat(current.get(), part.c_str(), 0755));
+                check_syscall(fmt::format("mkdir {}", quote_untrusted(part.string())),
+                              ::mkdirat(current.get(), part.c_str(), 0755));
                 next = open_beneath(current.get(), part.string(), O_PATH | O_DIRECTORY, Symlinks::Refuse);
             }
             if (next < 0) refuse_directory(relative, errno);
@@ -254,9 +277,10 @@ private:
 
     [[noreturn]] void refuse_directory(const std::string& relative, int error) {
         if (error == ELOOP || error == ENOTDIR || error == EXDEV)
-            throw_bad_input("layer tar: entry {}: {} is (or passes through) a symlink or a non-directory, and nothing is "
-                            "unpacked through one",
-                            quote_untrusted(m_entry), quote_untrusted(relative));
+            throw_bad_input(
+                "layer tar: entry {}: {} is (or passes through) a symlink or a non-directory, and nothing is "
+                "unpacked through one",
+                quote_untrusted(m_entry), quote_untrusted(relative));
         throw Error::from_errno(fmt::format("open {} in the layer", quote_untrusted(relative)), error);
     }
 
@@ -270,10 +294,13 @@ private:
         }
         if (S_ISDIR(status.st_mode)) {
             Fd directory = open_at(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-            for (const std::string& child : directory_names(directory.get(), quote_untrusted(m_entry))) remove_existing(directory, child);
-            check_syscall(fmt::format("rmdir {}", quote_untrusted(m_entry)), ::unlinkat(parent.get(), name.c_str(), AT_REMOVEDIR));
+            for (const std::string& child : directory_names(directory.get(), quote_untrusted(m_entry)))
+                remove_existing(directory, child);
+            check_syscall(fmt::format("rmdir {}", quote_untrusted(m_entry)),
+                          ::unlinkat(parent.get(), name.c_str(), AT_REMOVEDIR));
         } else {
-            check_syscall(fmt::format("unlink {}", quote_untrusted(m_entry)), ::unlinkat(parent.get(), name.c_str(), 0));
+            check_syscall(fmt::format("unlink {}", quote_untrusted(m_entry)),
+                          ::unlinkat(parent.get(), name.c_str(), 0));
         }
     }
 

@@ -40,8 +40,11 @@ bool is_zero(const char* bytes, size_t length) {
 
 void read_fully(int fd, char* buffer, size_t length, off_t offset, const fs::path& path) {
     for (size_t done = 0; done < length;) {
-        ssize_t count = check_syscall(fmt::format("read {}", path.string()), ::pread(fd, buffer + done, length - done, offset + static_cast<off_t>(done)));
-        if (count == 0) throw Error(ErrorKind::System, fmt::format("read {}: the file shrank while it was written to the layer", path.string()));
+        ssize_t count = check_syscall(fmt::format("read {}", path.string()),
+                                      ::pread(fd, buffer + done, length - done, offset + static_cast<off_t>(done)));
+        if (count == 0)
+            throw Error(ErrorKind::System,
+                        fmt::format("read {}: the file shrank while it was written to the layer", path.string()));
         done += static_cast<size_t>(count);
     }
 }
@@ -93,7 +96,7 @@ std::vector<FileRange> stored_ranges(int fd, off_t size, const fs::path& path) {
 class LayerTarWriter {
 public:
     LayerTarWriter(const fs::path& directory, const fs::path& tar, std::uint64_t size_limit)
-        : m_directory(directory), m_size_limit(size_limit) {
+            : m_directory(directory), m_size_limit(size_limit) {
         check_archive("tar: pax format", m_archive.get(), archive_write_set_format_pax_restricted(m_archive.get()));
         check_archive(fmt::format("open {}", tar.string()), m_archive.get(),
                       archive_write_open_filename(m_archive.get(), tar.c_str()));
@@ -146,13 +149,16 @@ private:
                 return;
             }
         }
-        Fd file(check_syscall(fmt::format("open {}", path.string()), ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)));
+        Fd file(check_syscall(fmt::format("open {}", path.string()),
+                              ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)));
         std::vector<FileRange> stored = stored_ranges(file.get(), status.st_size, path);
         archive_entry_set_size(entry, status.st_size);
-        bool sparse = !(stored.size() == 1 && stored[0].offset == 0 && stored[0].length == status.st_size) && status.st_size > 0;
+        bool sparse =
+            !(stored.size() == 1 && stored[0].offset == 0 && stored[0].length == status.st_size) && status.st_size > 0;
         if (sparse) {
             for (const FileRange& range : stored) archive_entry_sparse_add_entry(entry, range.offset, range.length);
-            if (stored.empty()) archive_entry_sparse_add_entry(entry, status.st_size, 0);  // all holes: libarchive needs one entry
+            if (stored.empty())
+                archive_entry_sparse_add_entry(entry, status.st_size, 0);  // all holes: libarchive needs one entry
         } else {
             stored = {{0, status.st_size}};
         }
@@ -165,7 +171,8 @@ private:
         for (const FileRange& range : stored) {
             write_zeros(relative, range.offset - position);
             for (off_t done = 0; done < range.length;) {
-                size_t length = static_cast<size_t>(std::min<off_t>(static_cast<off_t>(buffer.size()), range.length - done));
+                size_t length =
+                    static_cast<size_t>(std::min<off_t>(static_cast<off_t>(buffer.size()), range.length - done));
                 read_fully(file.get(), buffer.data(), length, range.offset + done, path);
                 write_data(relative, buffer.data(), length);
                 done += static_cast<off_t>(length);
@@ -180,9 +187,10 @@ private:
         for (const FileRange& range : stored) data += static_cast<std::uint64_t>(range.length);
         std::uint64_t total = static_cast<std::uint64_t>(archive_filter_bytes(m_archive.get(), -1)) + data;
         if (total > m_size_limit)
-            throw_bad_input("the layer is over the layer size limit of {} bytes at {} ({} bytes of data); "
-                            "glassvm build --layer-limit SIZE raises it",
-                            m_size_limit, relative, data);
+            throw_bad_input(
+                "the layer is over the layer size limit of {} bytes at {} ({} bytes of data); "
+                "glassvm build --layer-limit SIZE raises it",
+                m_size_limit, relative, data);
     }
 
     void write_zeros(const std::string& relative, off_t length) {
@@ -210,7 +218,8 @@ private:
     }
 
     void write_header(struct archive_entry* entry, const std::string& relative) {
-        check_archive(fmt::format("tar: write {}", relative), m_archive.get(), archive_write_header(m_archive.get(), entry));
+        check_archive(fmt::format("tar: write {}", relative), m_archive.get(),
+                      archive_write_header(m_archive.get(), entry));
     }
 
     static bool is_opaque(const fs::path& directory) {

@@ -20,7 +20,8 @@ void require_plain(const fs::path& path) {
 
 }  // namespace
 
-std::string overlay_options(const std::vector<fs::path>& lower_bottom_first, const fs::path& upper, const fs::path& work) {
+std::string overlay_options(const std::vector<fs::path>& lower_bottom_first, const fs::path& upper,
+                            const fs::path& work) {
     if (lower_bottom_first.empty()) throw Error(ErrorKind::Internal, "overlayfs needs at least one lower directory");
     std::string lower;
     for (auto layer = lower_bottom_first.rbegin(); layer != lower_bottom_first.rend(); ++layer) {
@@ -37,7 +38,7 @@ std::string overlay_options(const std::vector<fs::path>& lower_bottom_first, con
 }
 
 OverlayMount::OverlayMount(std::vector<fs::path> lower_bottom_first, fs::path upper, fs::path work, fs::path merged)
-    : m_upper(std::move(upper)), m_merged(std::move(merged)) {
+        : m_upper(std::move(upper)), m_merged(std::move(merged)) {
     for (const fs::path& directory : {m_upper, work, m_merged}) fs::create_directories(directory);
     std::string options = overlay_options(lower_bottom_first, m_upper, work);
     if (options.size() >= 4096)

@@ -99,7 +99,8 @@ std::vector<std::string> directory_names(int directory, std::string_view what) {
 std::string read_link_at(int directory, const std::string& name, std::string_view what) {
     std::string target(256, '\0');
     for (;;) {
-        ssize_t length = check_syscall(fmt::format("readlink {}", what), ::readlinkat(directory, name.c_str(), target.data(), target.size()));
+        ssize_t length = check_syscall(fmt::format("readlink {}", what),
+                                       ::readlinkat(directory, name.c_str(), target.data(), target.size()));
         if (static_cast<size_t>(length) < target.size()) {
             target.resize(static_cast<size_t>(length));
             return target;

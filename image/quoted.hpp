@@ -25,7 +25,8 @@ inline bool is_valid_utf8(std::string_view text) {
 // otherwise as a JSON string literal: in double quotes, control characters escaped (\n,
 // \u0001) and bytes that are not UTF-8 replaced by U+FFFD.
 inline std::string quote_untrusted(std::string_view text) {
-    bool plain = is_valid_utf8(text) && std::none_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+    bool plain = is_valid_utf8(text) &&
+                 std::none_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
     if (plain) return "'" + std::string(text) + "'";
     return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

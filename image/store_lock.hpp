@@ -9,7 +9,10 @@
 
 namespace glassvm::image {
 
-enum class LockMode { Shared, Exclusive };
+enum class LockMode {
+    Shared,
+    Exclusive
+};
 
 class StoreLock {
 public:

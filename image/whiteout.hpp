@@ -18,7 +18,11 @@ inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
 inline constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 inline constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
 
-enum class WhiteoutKind { None, Whiteout, Opaque };
+enum class WhiteoutKind {
+    None,
+    Whiteout,
+    Opaque
+};
 
 // What a tar entry's base name says: a deletion of another name, an opaque marker, or neither.
 WhiteoutKind classify_tar_name(std::string_view base_name);

@@ -18,8 +18,8 @@
 namespace {
 
 // Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
-constexpr long kWrite = 1, kNanosleep = 35, kGetpid = 39, kUname = 63, kGetppid = 110,
-               kClockGettime = 228, kExitGroup = 231, kGetcpu = 309;
+constexpr long kWrite = 1, kNanosleep = 35, kGetpid = 39, kUname = 63, kGetppid = 110, kClockGettime = 228,
+               kExitGroup = 231, kGetcpu = 309;
 constexpr long kClockMonotonic = 1;
 
 long syscall1(long number, long a) {
@@ -34,10 +34,7 @@ long syscall2(long number, long a, long b) {
 }
 long syscall3(long number, long a, long b, long c) {
     long result;
-    asm volatile("syscall"
-                 : "=a"(result)
-                 : "a"(number), "D"(a), "S"(b), "d"(c)
-                 : "rcx", "r11", "memory");
+    asm volatile("syscall" : "=a"(result) : "a"(number), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
     return result;
 }
 long syscall0(long number) {

@@ -121,14 +121,14 @@ inline constexpr uint64_t kBootMagic = GLASSVM_ABI_BOOT_MAGIC;
 inline constexpr uint32_t kBootInfoVersion = 1;
 
 struct BootInfo {
-    uint32_t version;         // kBootInfoVersion
-    uint32_t cpu_count;       // number of vCPUs the VMM created
-    uint64_t memory_bytes;    // RAM is guest-physical [0, memory_bytes)
-    uint64_t cmdline_address; // NUL-terminated kernel command line (0 if none)
-    uint64_t cmdline_length;  // bytes, without the NUL
-    uint64_t init_address;    // the init program: an ELF64 file, unparsed (0 if none)
-    uint64_t init_size;       // bytes
-    uint64_t tsc_khz;         // TSC frequency, for clock_gettime (0 if unknown)
+    uint32_t version;          // kBootInfoVersion
+    uint32_t cpu_count;        // number of vCPUs the VMM created
+    uint64_t memory_bytes;     // RAM is guest-physical [0, memory_bytes)
+    uint64_t cmdline_address;  // NUL-terminated kernel command line (0 if none)
+    uint64_t cmdline_length;   // bytes, without the NUL
+    uint64_t init_address;     // the init program: an ELF64 file, unparsed (0 if none)
+    uint64_t init_size;        // bytes
+    uint64_t tsc_khz;          // TSC frequency, for clock_gettime (0 if unknown)
 };
 static_assert(sizeof(BootInfo) == 56, "BootInfo layout is ABI");
 
@@ -140,9 +140,9 @@ static_assert(sizeof(BootInfo) == 56, "BootInfo layout is ABI");
 inline constexpr uint8_t kStatusSuccess = 0;
 // Init was killed by a fault, reported as a shell does: 128 + signal number.
 inline constexpr uint8_t kStatusSignalBase = 128;
-inline constexpr uint8_t kSignalIll = 4;   // invalid opcode (#UD)
-inline constexpr uint8_t kSignalFpe = 8;   // divide error (#DE)
-inline constexpr uint8_t kSignalSegv = 11; // page fault, general protection
+inline constexpr uint8_t kSignalIll = 4;    // invalid opcode (#UD)
+inline constexpr uint8_t kSignalFpe = 8;    // divide error (#DE)
+inline constexpr uint8_t kSignalSegv = 11;  // page fault, general protection
 // The kernel itself took an exception (a kernel bug): it prints the registers and stops.
 inline constexpr uint8_t kStatusKernelPanic = 110;
 // The init module is not an ELF64 x86-64 executable the kernel can load.

@@ -9,16 +9,16 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
-#include <sys/personality.h>
-#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,7 +56,8 @@ int check_syscalls() {
     report("umount2", syscall(SYS_umount2, "/proc", MNT_DETACH));
     report("unshare_user", syscall(SYS_unshare, CLONE_NEWUSER));
     report("setns", syscall(SYS_setns, -1, 0));
-    report("clone_newuser", syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr) == 0 ? (_exit(0), 0) : -1);
+    report("clone_newuser",
+           syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr) == 0 ? (_exit(0), 0) : -1);
     report("clock_settime", syscall(SYS_clock_settime, CLOCK_REALTIME, nullptr));
     report("swapon", syscall(SYS_swapon, "/nonexistent", 0));
     report("reboot", syscall(SYS_reboot, 0, 0, 0, nullptr));
@@ -72,7 +73,8 @@ int check_syscalls() {
     report("personality_query", syscall(SYS_personality, 0xffffffffUL));
     report("personality_linux", syscall(SYS_personality, PER_LINUX));
     report("personality_no_aslr", syscall(SYS_personality, static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
-    report("personality_high_bits", syscall(SYS_personality, 0x100000000UL | static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
+    report("personality_high_bits",
+           syscall(SYS_personality, 0x100000000UL | static_cast<unsigned long>(ADDR_NO_RANDOMIZE)));
     return 0;
 }
 

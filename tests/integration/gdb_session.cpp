@@ -59,7 +59,7 @@ pid_t start_process(const std::vector<std::string>& argv, const std::string& out
 }  // namespace
 
 GlassvmUnderGdb::GlassvmUnderGdb(const std::vector<std::string>& arguments)
-    : m_out_path(temporary_file("out")), m_err_path(temporary_file("err")) {
+        : m_out_path(temporary_file("out")), m_err_path(temporary_file("err")) {
     std::vector<std::string> argv = {build_path("glassvm"), "run", "--gdb", "127.0.0.1:0"};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     m_pid = start_process(argv, m_out_path, m_err_path);
@@ -111,9 +111,9 @@ ProcessResult GlassvmUnderGdb::wait(std::chrono::milliseconds timeout) {
 ProcessResult run_gdb(uint16_t port, const std::vector<std::string>& commands) {
     // Through sh for `2>&1`: gdb writes monitor output and console lines to stderr, and the
     // tests (like a reader of a transcript) want both streams in the order they came.
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec gdb \"$@\" 2>&1", "sh", "-batch", "-nx",
-                                     "-ex", "set architecture i386:x86-64",
-                                     "-ex", fmt::format("target remote 127.0.0.1:{}", port)};
+    std::vector<std::string> argv = {
+        "/bin/sh", "-c",  "exec gdb \"$@\" 2>&1",         "sh",  "-batch",
+        "-nx",     "-ex", "set architecture i386:x86-64", "-ex", fmt::format("target remote 127.0.0.1:{}", port)};
     for (const auto& command : commands) {
         argv.push_back("-ex");
         argv.push_back(command);

@@ -21,8 +21,11 @@ namespace glassvm::test {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout) {
     ProgramResult sample = run_program(argv, {.input = input, .timeout = timeout});
-    return {.exit_status = sample.status, .out = std::move(sample.out), .err = std::move(sample.err),
-            .elapsed = std::chrono::milliseconds(static_cast<int64_t>(sample.wall_ms)), .timed_out = sample.timed_out};
+    return {.exit_status = sample.status,
+            .out = std::move(sample.out),
+            .err = std::move(sample.err),
+            .elapsed = std::chrono::milliseconds(static_cast<int64_t>(sample.wall_ms)),
+            .timed_out = sample.timed_out};
 }
 
 pid_t start_quietly(std::vector<std::string> argv) {
@@ -48,7 +51,9 @@ void require_kvm() {
         ::close(fd);
         return;
     }
-    std::printf("SKIPPED: /dev/kvm cannot be opened here (%m); this test boots VMs (./scripts/test runs it in the KVM lab, scripts/kvm-lab)\n");
+    std::printf(
+        "SKIPPED: /dev/kvm cannot be opened here (%m); this test boots VMs (./scripts/test runs it in the KVM lab, "
+        "scripts/kvm-lab)\n");
     std::fflush(stdout);
     std::_Exit(77);
 }
@@ -61,7 +66,8 @@ std::string value_of(const std::string& text, const std::string& key) {
     while ((at = text.find(needle, at)) != std::string::npos) {
         if (at == 0 || text[at - 1] == '\n') {
             size_t end = text.find_first_of("\r\n", at);
-            return text.substr(at + needle.size(), end == std::string::npos ? std::string::npos : end - at - needle.size());
+            return text.substr(at + needle.size(),
+                               end == std::string::npos ? std::string::npos : end - at - needle.size());
         }
         at += needle.size();
     }

@@ -13,9 +13,9 @@
 namespace glassvm::test {
 
 struct ProcessResult {
-    int exit_status = -1;    // the status passed to exit(), or 128 + signal
-    std::string out;         // everything written to stdout
-    std::string err;         // everything written to stderr
+    int exit_status = -1;  // the status passed to exit(), or 128 + signal
+    std::string out;       // everything written to stdout
+    std::string err;       // everything written to stderr
     std::chrono::milliseconds elapsed{0};
     bool timed_out = false;  // killed after the deadline
 };

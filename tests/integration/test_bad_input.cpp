@@ -45,7 +45,8 @@ size_t middle_of_last_segment(const std::string& elf) {
     for (int i = 0; i < header.e_phnum; ++i) {
         Elf64_Phdr segment;
         std::memcpy(&segment, elf.data() + header.e_phoff + i * sizeof segment, sizeof segment);
-        if (segment.p_type == PT_LOAD && segment.p_filesz > 0) cut = std::max<size_t>(cut, segment.p_offset + segment.p_filesz / 2);
+        if (segment.p_type == PT_LOAD && segment.p_filesz > 0)
+            cut = std::max<size_t>(cut, segment.p_offset + segment.p_filesz / 2);
     }
     return cut;
 }
@@ -59,7 +60,8 @@ struct Fixtures {
         fs::remove_all(directory);
         fs::create_directories(directory / "a-directory");
         std::string guest = read_text(build_path("guest/glassvm-guest.elf"));
-        for (size_t cut : {30, 64, 200, 4096}) write_bytes(directory / ("elf-cut-" + std::to_string(cut)), guest.substr(0, cut));
+        for (size_t cut : {30, 64, 200, 4096})
+            write_bytes(directory / ("elf-cut-" + std::to_string(cut)), guest.substr(0, cut));
         write_bytes(directory / "elf-half", guest.substr(0, middle_of_last_segment(guest)));
         std::string aarch64 = guest;
         aarch64[18] = char(183), aarch64[19] = 0;  // e_machine = EM_AARCH64
@@ -70,10 +72,12 @@ struct Fixtures {
         write_bytes(directory / "empty", "");
         write_bytes(directory / "text", "hello\n");
         ::mkfifo(path("fifo").c_str(), 0644);
-        write_bytes(directory / "firmware-1000", read_text(build_path("firmware/glassvm-firmware.bin")).substr(0, 1000));
+        write_bytes(directory / "firmware-1000",
+                    read_text(build_path("firmware/glassvm-firmware.bin")).substr(0, 1000));
         write_bytes(directory / "firmware-zeros", std::string(65536, '\0'));
         std::string stub = read_text(build_path("tests/guests/linux_stub.bin"));
-        for (size_t cut : {100, 600, 1024}) write_bytes(directory / ("bzimage-cut-" + std::to_string(cut)), stub.substr(0, cut));
+        for (size_t cut : {100, 600, 1024})
+            write_bytes(directory / ("bzimage-cut-" + std::to_string(cut)), stub.substr(0, cut));
         make_bundles();
     }
     ~Fixtures() {
@@ -130,10 +134,10 @@ void check_refused(const BadInput& input) {
     fs::path scratch = fixtures().directory / "tmp";
     fs::remove_all(scratch);
     fs::create_directories(scratch);
-    std::vector<std::string> argv = {"/bin/sh", "-c",
-                                     "echo $$ >&2; exec env GLASSVM_BAD_INPUT_MARKER=" + marker() + " TMPDIR=" +
-                                         scratch.string() + " \"$0\" \"$@\"",
-                                     build_path("glassvm")};
+    std::vector<std::string> argv = {
+        "/bin/sh", "-c",
+        "echo $$ >&2; exec env GLASSVM_BAD_INPUT_MARKER=" + marker() + " TMPDIR=" + scratch.string() + " \"$0\" \"$@\"",
+        build_path("glassvm")};
     argv.insert(argv.end(), input.arguments.begin(), input.arguments.end());
     ProcessResult result = run_process(argv, {}, std::chrono::seconds(20));
     size_t newline = result.err.find('\n');
@@ -180,7 +184,8 @@ std::vector<BadInput> vm_cases() {
         {{"run", "--boot", "firmware", "--firmware", f.path("firmware-1000")},
          "firmware ROM " + f.path("firmware-1000") + ": 1000 bytes is not a whole number of 4 KiB pages"},
         {{"run", "--boot", "firmware", "--firmware", f.path("firmware-zeros")}, ": no jump at the reset vector"},
-        {{"run", "--boot", "firmware", "--firmware", f.path("empty")}, "firmware ROM " + f.path("empty") + ": is empty"},
+        {{"run", "--boot", "firmware", "--firmware", f.path("empty")},
+         "firmware ROM " + f.path("empty") + ": is empty"},
         {{"run", "--boot", "firmware", "--firmware", f.path("a-directory")}, ": is a directory, not a file"},
         {{"run", "--boot", "firmware", "--firmware", f.path("missing")}, ": No such file or directory"},
         {{"run", "--firmware", f.path("firmware-zeros")}, "--firmware: a boot ROM is only used with --boot firmware"},
@@ -189,7 +194,8 @@ std::vector<BadInput> vm_cases() {
         {{"run", "--boot", "linux", "--kernel", f.path("bzimage-cut-1024")}, "leave no kernel in a 1024-byte file"},
         {{"run", "--boot", "linux", "--kernel", f.path("a-directory")}, ": is a directory, not a file"},
         {{"run", "--boot", "linux"}, "--boot linux: give the kernel to boot with --kernel"},
-        {{"run", "--boot", "linux", "--kernel", stub, "--initrd", f.path("a-directory")}, "initrd " + f.path("a-directory")},
+        {{"run", "--boot", "linux", "--kernel", stub, "--initrd", f.path("a-directory")},
+         "initrd " + f.path("a-directory")},
         {{"run", "--boot", "linux", "--kernel", stub, "--initrd", f.path("missing")}, ": No such file or directory"},
         {{"run", "--boot", "nope"}, "--boot: 'nope' is not a boot path"},
         {{"run", "--mem", "0"}, "--mem: 0 bytes is outside what glassvm supports (4 MiB to 3072 MiB)"},
@@ -211,7 +217,8 @@ std::vector<BadInput> vm_cases() {
         {{"run", "--timeout", "inf"}, "--timeout: 'inf' is not a number of seconds"},
         {{"run", "--timeout", "1e20"}, "--timeout: '1e20' is not a number of seconds"},
         {{"run", "--cpuid", "-bogus"}, "--cpuid: '-bogus' is not a feature glassvm knows by name"},
-        {{"run", "--cmdline", std::string(5000, 'a')}, "--cmdline: 5000 bytes is longer than the 4095 the guest accepts"},
+        {{"run", "--cmdline", std::string(5000, 'a')},
+         "--cmdline: 5000 bytes is longer than the 4095 the guest accepts"},
         {{"run", "--no-such-option"}, "--no-such-option"},
         {{"run", guest, "--kernel", guest}, "--kernel"},
         {{"run", "--image", "nosuch", "--store", f.path("a-directory")}, "no image 'nosuch' in the store at"},
@@ -240,11 +247,13 @@ std::vector<BadInput> box_cases() {
         {{"box", "run", "--bundle", f.path("bundle-no-rootfs")}, "bundle-no-rootfs/rootfs does not exist"},
         {{"box", "run", "--bundle", f.path("bundle-config-directory")},
          "bundle-config-directory/config.json: is not a regular file"},
-        {{"box", "run", "--bundle", f.path("bundle-config-fifo")}, "bundle-config-fifo/config.json: is not a regular file"},
+        {{"box", "run", "--bundle", f.path("bundle-config-fifo")},
+         "bundle-config-fifo/config.json: is not a regular file"},
         {{"box", "run", "--bundle", f.path("missing")}, "bundle " + f.path("missing") + " is not a directory"},
         {{"box", "run", "--bundle", f.path("text")}, "bundle " + f.path("text") + " is not a directory"},
         {{"box", "run", "--rootfs", f.path("text"), "--", "true"}, "rootfs " + f.path("text") + " is not a directory"},
-        {{"box", "run", "--rootfs", f.path("missing"), "--", "true"}, "rootfs " + f.path("missing") + " does not exist"},
+        {{"box", "run", "--rootfs", f.path("missing"), "--", "true"},
+         "rootfs " + f.path("missing") + " does not exist"},
         {{"box", "run", "--", "true"}, "needs --rootfs DIR or --bundle DIR"},
         {{"box", "run", "--rootfs", rootfs}, "no command given"},
         {box({"--memory", "0"}), "--memory: 0 is too small for a box (at least 4M)"},

@@ -32,8 +32,8 @@ TEST_CASE("the bundled guest boots and prints its banner", "[kvm][boot]") {
 
 TEST_CASE("the probe as init sees the guest kernel and pid 1", "[kvm][boot]") {
     require_kvm();
-    auto result = run_process({glassvm_binary(), "run", "--init", probe(), "--cmdline", "hostname=vm-under-test -- 50",
-                               "--timeout", "30"});
+    auto result = run_process(
+        {glassvm_binary(), "run", "--init", probe(), "--cmdline", "hostname=vm-under-test -- 50", "--timeout", "30"});
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
     CHECK(value_of(result.out, "sysname") == "glassvm");
@@ -63,19 +63,22 @@ TEST_CASE("the same probe on the host sees the host's kernel", "[boot]") {
 
 TEST_CASE("init's exit status becomes glassvm's exit status", "[kvm][boot]") {
     require_kvm();
-    auto result = run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_exit.elf"), "--timeout", "30"});
+    auto result =
+        run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_exit.elf"), "--timeout", "30"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 33);
 }
 
 TEST_CASE("a faulting init is killed with a signal status and the kernel survives", "[kvm][boot]") {
     require_kvm();
-    auto segv = run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_segv.elf"), "--timeout", "30"});
+    auto segv =
+        run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_segv.elf"), "--timeout", "30"});
     INFO(segv.out << segv.err);
     CHECK(segv.exit_status == glassvm::abi::kStatusSignalBase + glassvm::abi::kSignalSegv);
     CHECK_THAT(segv.out, Catch::Contains("SIGSEGV"));
 
-    auto ill = run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_ud.elf"), "--timeout", "30"});
+    auto ill =
+        run_process({glassvm_binary(), "run", "--init", build_path("tests/guests/init_ud.elf"), "--timeout", "30"});
     INFO(ill.out << ill.err);
     CHECK(ill.exit_status == glassvm::abi::kStatusSignalBase + glassvm::abi::kSignalIll);
     CHECK_THAT(ill.out, Catch::Contains("SIGILL"));

@@ -84,7 +84,8 @@ TEST_CASE("box: the host's root filesystem is not visible", "[box]") {
     require_root();
     std::string marker = "/tmp/glassvm-box-marker-" + std::to_string(::getpid());
     std::ofstream(marker) << "host\n";
-    ProcessResult result = box_shell("test -e " + marker + " && echo visible || echo hidden; ls /; "
+    ProcessResult result = box_shell("test -e " + marker +
+                                     " && echo visible || echo hidden; ls /; "
                                      "cat /proc/self/mountinfo | wc -l; test -e /work && echo work-visible; true");
     std::filesystem::remove(marker);
     INFO(result.out << result.err);
@@ -236,7 +237,8 @@ TEST_CASE("box: SIGTERM to glassvm reaches the workload, whose status glassvm re
 
 // Runs `glassvm box run --rootfs … -- COMMAND` with output discarded; returns glassvm's pid
 // (its cgroup is glassvm-box-<pid>) and exit status.
-static std::pair<pid_t, int> run_box_quietly(const std::vector<std::string>& options, const std::vector<std::string>& command) {
+static std::pair<pid_t, int> run_box_quietly(const std::vector<std::string>& options,
+                                             const std::vector<std::string>& command) {
     std::vector<std::string> argv = {build_path("glassvm"), "box", "run", "--rootfs", box_rootfs()};
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back("--");
@@ -265,7 +267,8 @@ TEST_CASE("box: no cgroup or mount is left behind, also after a crash", "[box]")
     }
 }
 
-TEST_CASE("box: when glassvm is killed with SIGKILL the box dies with it, and the next run removes its cgroup", "[box]") {
+TEST_CASE("box: when glassvm is killed with SIGKILL the box dies with it, and the next run removes its cgroup",
+          "[box]") {
     require_root();
     pid_t glassvm = ::fork();
     REQUIRE(glassvm >= 0);
@@ -307,12 +310,13 @@ TEST_CASE("box: when glassvm is killed with SIGKILL the box dies with it, and th
 TEST_CASE("box: a rootless box runs with --user as an unprivileged user", "[box]") {
     require_root();
     std::string binary = build_path("glassvm");
-    ProcessResult result = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "box",
-                                        "run", "--user", "--rootfs", box_rootfs(), "--", "sh", "-c",
-                                        "id -u; hostname; cat /proc/self/uid_map"});
+    ProcessResult result =
+        run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "box", "run", "--user",
+                     "--rootfs", box_rootfs(), "--", "sh", "-c", "id -u; hostname; cat /proc/self/uid_map"});
     INFO(result.out << result.err);
     if (result.exit_status != 0 && result.err.find("clone") != std::string::npos) {
-        std::printf("SKIPPED: this kernel does not let unprivileged users create user namespaces: %s\n", result.err.c_str());
+        std::printf("SKIPPED: this kernel does not let unprivileged users create user namespaces: %s\n",
+                    result.err.c_str());
         std::fflush(stdout);
         std::_Exit(77);
     }

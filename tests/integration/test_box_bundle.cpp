@@ -48,7 +48,8 @@ const char* const kInspect =
 
 }  // namespace
 
-TEST_CASE("box bundle: the same OCI bundle runs under runc and under glassvm box --bundle with the same output", "[box]") {
+TEST_CASE("box bundle: the same OCI bundle runs under runc and under glassvm box --bundle with the same output",
+          "[box]") {
     require_root();
     require_runc();
     std::string bundle = stock_bundle("same", {"sh", "-c", kInspect});
@@ -67,14 +68,15 @@ TEST_CASE("box bundle: the same OCI bundle runs under runc and under glassvm box
 TEST_CASE("box bundle: a bundle's memory and pids limits reach its cgroup", "[box]") {
     require_root();
     require_runc();
-    std::string bundle = stock_bundle(
-        "limits",
-        {"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null ||"
-                     " cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"},
-        [](json& config) {
-            config["linux"]["resources"]["memory"]["limit"] = 40 << 20;
-            config["linux"]["resources"]["pids"]["limit"] = 12;
-        });
+    std::string bundle =
+        stock_bundle("limits",
+                     {"sh", "-c",
+                      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null ||"
+                      " cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"},
+                     [](json& config) {
+                         config["linux"]["resources"]["memory"]["limit"] = 40 << 20;
+                         config["linux"]["resources"]["pids"]["limit"] = 12;
+                     });
     ProcessResult box = run_process({build_path("glassvm"), "box", "run", "--bundle", bundle});
     INFO(box.out << box.err);
     CHECK(box.exit_status == 0);

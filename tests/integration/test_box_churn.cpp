@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_pid(const std::string& name) { return !name.empty() && name.find_first_not_of("0123456789") == std::string::npos; }
+bool is_pid(const std::string& name) {
+    return !name.empty() && name.find_first_not_of("0123456789") == std::string::npos;
+}
 
 std::string read_text(const fs::path& path) {
     std::ifstream file(path, std::ios::binary);
@@ -69,8 +71,20 @@ std::set<std::string> box_cgroups() {
 
 // Starts `glassvm box run -- sh -c 'exit 0' MARKER` with its output discarded.
 pid_t start_box(const std::string& marker) {
-    std::vector<std::string> argv = {build_path("glassvm"), "box", "run", "--rootfs", box_rootfs(), "--memory",
-                                     "32M", "--pids", "20", "--", "sh", "-c", "exit 0", marker};
+    std::vector<std::string> argv = {build_path("glassvm"),
+                                     "box",
+                                     "run",
+                                     "--rootfs",
+                                     box_rootfs(),
+                                     "--memory",
+                                     "32M",
+                                     "--pids",
+                                     "20",
+                                     "--",
+                                     "sh",
+                                     "-c",
+                                     "exit 0",
+                                     marker};
     return start_quietly(argv);
 }
 

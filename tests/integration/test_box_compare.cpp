@@ -26,7 +26,8 @@ const json* row_named(const json& document, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and the JSON has every row", "[kvm][box][compare]") {
+TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and the JSON has every row",
+          "[kvm][box][compare]") {
     require_root();
     require_kvm();
     std::string plot = build_path("box-test-compare.png");
@@ -39,7 +40,8 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
     json document = json::parse(result.out);
     std::vector<std::string> names;
     for (const json& row : document["rows"]) names.push_back(row["name"]);
-    CHECK(names == std::vector<std::string>{"host process", "glassvm box", "glassvm VM", "runc", "bubblewrap", "QEMU microvm"});
+    CHECK(names ==
+          std::vector<std::string>{"host process", "glassvm box", "glassvm VM", "runc", "bubblewrap", "QEMU microvm"});
 
     utsname host{};
     ::uname(&host);
@@ -69,8 +71,10 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
         INFO(peer << ": " << row.dump());
         CHECK((row["status"] == "ok" || (row["status"] == "absent" && row["reason"] == "not installed")));
     }
-    if ((*row_named(document, "QEMU microvm"))["status"] == "ok") CHECK((*row_named(document, "QEMU microvm"))["sysname"] == "glassvm");
-    if ((*row_named(document, "runc"))["status"] == "ok") CHECK((*row_named(document, "runc"))["release"] == host.release);
+    if ((*row_named(document, "QEMU microvm"))["status"] == "ok")
+        CHECK((*row_named(document, "QEMU microvm"))["sysname"] == "glassvm");
+    if ((*row_named(document, "runc"))["status"] == "ok")
+        CHECK((*row_named(document, "runc"))["release"] == host.release);
 
     std::ifstream png(plot, std::ios::binary);
     char magic[8] = {};
@@ -83,9 +87,9 @@ TEST_CASE("compare: peers that are not installed are listed as absent, not measu
     require_kvm();
     std::filesystem::path empty = build_path("box-test-empty-path");
     std::filesystem::create_directories(empty);
-    ProcessResult result = run_process({"env", "PATH=" + empty.string(), build_path("glassvm"), "compare", "--json",
-                                        "--runs", "1", "--calls", "10"},
-                                       {}, std::chrono::seconds(60));
+    ProcessResult result = run_process(
+        {"env", "PATH=" + empty.string(), build_path("glassvm"), "compare", "--json", "--runs", "1", "--calls", "10"},
+        {}, std::chrono::seconds(60));
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
     json document = json::parse(result.out);

@@ -26,10 +26,12 @@ ProcessResult run_bundle(const std::string& bundle) {
 
 TEST_CASE("box errors: a missing rootfs", "[box]") {
     require_root();
-    ProcessResult result = run_process({build_path("glassvm"), "box", "run", "--rootfs", "/nonexistent/rootfs", "--", "sh"});
+    ProcessResult result =
+        run_process({build_path("glassvm"), "box", "run", "--rootfs", "/nonexistent/rootfs", "--", "sh"});
     CHECK(result.exit_status == 2);
-    CHECK(result.err == "glassvm: rootfs /nonexistent/rootfs does not exist (make one with scripts/make-rootfs "
-                        "/nonexistent/rootfs)\n");
+    CHECK(result.err ==
+          "glassvm: rootfs /nonexistent/rootfs does not exist (make one with scripts/make-rootfs "
+          "/nonexistent/rootfs)\n");
 }
 
 TEST_CASE("box errors: neither --rootfs nor --bundle", "[box]") {
@@ -62,7 +64,8 @@ TEST_CASE("box errors: a non-root user without --user", "[box]") {
 
 TEST_CASE("box errors: a bundle with malformed JSON names the line", "[box]") {
     require_root();
-    std::string bundle = bundle_with("bad-json", "{\n  \"ociVersion\": \"1.0.2\",\n  \"root\": {\"path\": \"rootfs\"\n}\n");
+    std::string bundle =
+        bundle_with("bad-json", "{\n  \"ociVersion\": \"1.0.2\",\n  \"root\": {\"path\": \"rootfs\"\n}\n");
     ProcessResult result = run_bundle(bundle);
     CHECK(result.exit_status == 2);
     CHECK_THAT(result.err, Catch::StartsWith("glassvm: " + bundle + "/config.json: line 5, column 1: malformed JSON"));

@@ -165,7 +165,8 @@ TEST_CASE("box escapes: a host directory descriptor open in glassvm's caller doe
     REQUIRE(result.exit_status == 0);
     std::vector<std::string> lines = lines_of(result.out);
     REQUIRE(lines.size() >= 4);
-    CHECK(std::vector<std::string>(lines.begin(), lines.begin() + 4) == std::vector<std::string>{"fds:", "0", "1", "2"});
+    CHECK(std::vector<std::string>(lines.begin(), lines.begin() + 4) ==
+          std::vector<std::string>{"fds:", "0", "1", "2"});
     CHECK_THAT(result.out + result.err, !Catch::Contains(secret.text));
 }
 
@@ -212,7 +213,8 @@ TEST_CASE("box escapes: a Glassfile RUN step gets no descriptor of glassvm build
                  "FROM scratch\nCOPY rootfs /\nRUN exec > /fds; ls /proc/$$/fd; if cat " + fd + secret.path +
                      "; then exit 1; fi\nCMD cat /fds\n",
                  CopyRootfs::Yes);
-    ProcessResult build = glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "fds"});
+    ProcessResult build =
+        glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "fds"});
     INFO(build.out << build.err);
     CHECK_THAT(build.out + build.err, !Catch::Contains(secret.text));
     REQUIRE(build.exit_status == 0);
@@ -245,10 +247,17 @@ struct HostDeviceNodes {
     // What the box may do with devices, one key=value a line.
     std::string script() const {
         std::string d = box_directory, numbers = std::to_string(major(disk)) + " " + std::to_string(minor(disk));
-        return "for n in null zero full random urandom; do (exec 3<>/dev/$n) 2>/dev/null && echo $n=open || echo $n=denied; done;"
-               "for n in disk fuse mem; do (exec 3<" + d + "/$n) 2>/dev/null && echo $n=open || echo $n=denied; done;"
-               "mknod " + d + "/made-disk b " + numbers + " 2>/dev/null && echo mknod_disk=made || echo mknod_disk=denied;"
-               "mknod " + d + "/made-null c 1 3 2>/dev/null && (exec 3<>" + d + "/made-null) 2>/dev/null"
+        return "for n in null zero full random urandom; do (exec 3<>/dev/$n) 2>/dev/null && echo $n=open || echo "
+               "$n=denied; done;"
+               "for n in disk fuse mem; do (exec 3<" +
+               d +
+               "/$n) 2>/dev/null && echo $n=open || echo $n=denied; done;"
+               "mknod " +
+               d + "/made-disk b " + numbers +
+               " 2>/dev/null && echo mknod_disk=made || echo mknod_disk=denied;"
+               "mknod " +
+               d + "/made-null c 1 3 2>/dev/null && (exec 3<>" + d +
+               "/made-null) 2>/dev/null"
                " && echo mknod_null=works || echo mknod_null=denied;"
                "echo dev_options=$(awk '$2==\"/dev\"{print $4}' /proc/self/mounts);"
                "cp /bin/busybox /dev/bb; /dev/bb true 2>/dev/null; echo dev_exec_status=$?";
@@ -267,8 +276,8 @@ struct HostDeviceNodes {
         CHECK(value_of(result.out, "mknod_disk") == "denied");
         CHECK(value_of(result.out, "mknod_null") == "denied");  // no CAP_MKNOD in a box, not even for null
         // /dev is nodev (a node made there could not be opened, whoever made it)…
-        CHECK_THAT(value_of(result.out, "dev_options"), Catch::Contains("nosuid") && Catch::Contains("nodev") &&
-                                                              Catch::Contains("noexec"));
+        CHECK_THAT(value_of(result.out, "dev_options"),
+                   Catch::Contains("nosuid") && Catch::Contains("nodev") && Catch::Contains("noexec"));
         CHECK(value_of(result.out, "dev_exec_status") == "126");  // …and noexec
     }
 };
@@ -278,11 +287,12 @@ struct HostDeviceNodes {
 TEST_CASE("box escapes: host devices can be neither made nor opened (cgroup v1 devices here)", "[box]") {
     require_root();
     HostDeviceNodes nodes;
-    HostDeviceNodes::check(run_process({build_path("glassvm"), "box", "run", "--rootfs", nodes.rootfs.path.string(), "--", "sh",
-                                        "-c", nodes.script()}));
+    HostDeviceNodes::check(run_process({build_path("glassvm"), "box", "run", "--rootfs", nodes.rootfs.path.string(),
+                                        "--", "sh", "-c", nodes.script()}));
 }
 
-TEST_CASE("box escapes: host devices can be neither made nor opened on a pure cgroup v2 host (BPF device program)", "[box]") {
+TEST_CASE("box escapes: host devices can be neither made nor opened on a pure cgroup v2 host (BPF device program)",
+          "[box]") {
     require_root();
     if (file_bytes("/proc/filesystems").find("\tcgroup2\n") == std::string::npos) {
         std::printf("SKIPPED: this kernel has no cgroup2 filesystem\n");
@@ -294,11 +304,23 @@ TEST_CASE("box escapes: host devices can be neither made nor opened on a pure cg
     // v1 tree exists: what glassvm finds on a Debian 12 host. (Here the v1 controllers stay
     // bound to their trees, so the v2 hierarchy has no controllers: the box gets a v2 cgroup
     // for its device program alone.)
-    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+    std::vector<std::string> argv = {"unshare",
+                                     "--mount",
+                                     "--propagation",
+                                     "private",
+                                     "sh",
+                                     "-c",
                                      "umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && "
                                      "grep -c ' cgroup ' /proc/self/mounts >&2; exec \"$0\" \"$@\"",
-                                     build_path("glassvm"), "box", "run", "--rootfs", nodes.rootfs.path.string(), "--",
-                                     "sh", "-c", nodes.script() + "; echo cgroup=$(grep '^0::' /proc/self/cgroup)"};
+                                     build_path("glassvm"),
+                                     "box",
+                                     "run",
+                                     "--rootfs",
+                                     nodes.rootfs.path.string(),
+                                     "--",
+                                     "sh",
+                                     "-c",
+                                     nodes.script() + "; echo cgroup=$(grep '^0::' /proc/self/cgroup)"};
     ProcessResult result = run_process(argv, {}, std::chrono::seconds(30));
     INFO(result.out << result.err);
     CHECK_THAT(result.err, Catch::StartsWith("0\n"));  // no v1 mount left in glassvm's view
@@ -327,7 +349,8 @@ TEST_CASE("box escapes: no process of a box runs the host's glassvm file", "[box
     INFO("exes of the box's processes: " << nlohmann::json(exes).dump());
     REQUIRE(processes.size() == 2);  // init, sleep
     // The box's init runs the sealed copy.
-    CHECK(std::any_of(exes.begin(), exes.end(), [](const std::string& exe) { return exe.starts_with("/memfd:glassvm"); }));
+    CHECK(std::any_of(exes.begin(), exes.end(),
+                      [](const std::string& exe) { return exe.starts_with("/memfd:glassvm"); }));
     victim.check_unharmed();
 }
 
@@ -338,17 +361,19 @@ TEST_CASE("box escapes: /proc/1/exe and #!/proc/self/exe reach only a sealed cop
     // there that it can read and run but not change.
     nlohmann::json caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID", "CAP_SYS_PTRACE"};
     std::string bundle = minimal_bundle(
-        "proc-exe", {{"args", {"sh", "-c",
-                               "stat -L -c 'exe=%d:%i' /proc/1/exe; cat /proc/1/exe > /dev/null && echo read=yes;"
-                               "(printf x >> /proc/1/exe) 2>/dev/null && echo append=yes || echo append=no;"
-                               "(exec 3<>/proc/1/exe) 2>/dev/null && echo open_rw=yes || echo open_rw=no"}},
+        "proc-exe", {{"args",
+                      {"sh", "-c",
+                       "stat -L -c 'exe=%d:%i' /proc/1/exe; cat /proc/1/exe > /dev/null && echo read=yes;"
+                       "(printf x >> /proc/1/exe) 2>/dev/null && echo append=yes || echo append=no;"
+                       "(exec 3<>/proc/1/exe) 2>/dev/null && echo open_rw=yes || echo open_rw=no"}},
                      {"env", {"PATH=/bin:/usr/bin"}},
                      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}}});
     ProcessResult result = run_bundle(bundle, victim.path.string());
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
     CHECK(value_of(result.out, "read") == "yes");  // the attack's first step works…
-    CHECK(value_of(result.out, "exe") != std::to_string(victim.before.st_dev) + ":" + std::to_string(victim.before.st_ino));
+    CHECK(value_of(result.out, "exe") !=
+          std::to_string(victim.before.st_dev) + ":" + std::to_string(victim.before.st_ino));
     CHECK(value_of(result.out, "append") == "no");
     CHECK(value_of(result.out, "open_rw") == "no");
 
@@ -357,7 +382,8 @@ TEST_CASE("box escapes: /proc/1/exe and #!/proc/self/exe reach only a sealed cop
     fs::path script = rootfs.path / "selfexe";
     std::ofstream(script) << "#!/proc/self/exe\n";
     fs::permissions(script, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    ProcessResult shebang = run_process({victim.path.string(), "box", "run", "--rootfs", rootfs.path.string(), "--", "/selfexe"});
+    ProcessResult shebang =
+        run_process({victim.path.string(), "box", "run", "--rootfs", rootfs.path.string(), "--", "/selfexe"});
     INFO(shebang.out << shebang.err);
     if (victim.dynamically_linked()) {
         // The copy cannot even start in a box without its loader: the kernel refuses the
@@ -365,7 +391,7 @@ TEST_CASE("box escapes: /proc/1/exe and #!/proc/self/exe reach only a sealed cop
         CHECK(shebang.exit_status == 127);
         CHECK_THAT(shebang.err, Catch::Contains("/selfexe: No such file or directory"));
     } else {
-        CHECK(shebang.exit_status == 2);                         // glassvm's usage error: it ran…
+        CHECK(shebang.exit_status == 2);                          // glassvm's usage error: it ran…
         CHECK_THAT(shebang.err, Catch::StartsWith("glassvm: "));  // …as the box's workload
     }
     victim.check_unharmed();
@@ -373,19 +399,20 @@ TEST_CASE("box escapes: /proc/1/exe and #!/proc/self/exe reach only a sealed cop
 
 // ── item 11: the --image overlay ────────────────────────────────────────────────────────────
 
-TEST_CASE("box escapes: box run --image killed with SIGKILL leaves no overlay in the host's mount table", "[box][image]") {
+TEST_CASE("box escapes: box run --image killed with SIGKILL leaves no overlay in the host's mount table",
+          "[box][image]") {
     require_root();
     fs::path directory = fresh_image_test_directory("overlay-sigkill");
     fs::path tar = directory / "rootfs.tar", store = directory / "store";
     REQUIRE(run_process({"tar", "-C", box_rootfs(), "-cf", tar.string(), "."}).exit_status == 0);
     REQUIRE(glassvm_with_store(store, {"image", "import", tar.string(), "-t", "sleeper"}).exit_status == 0);
-    pid_t glassvm = start_quietly({build_path("glassvm"), "box", "run", "--image", "sleeper", "--store", store.string(), "--",
-                                   "sleep", "100"});
+    pid_t glassvm = start_quietly(
+        {build_path("glassvm"), "box", "run", "--image", "sleeper", "--store", store.string(), "--", "sleep", "100"});
     std::vector<pid_t> processes = box_processes(glassvm, 2);
     std::string while_running = host_mountinfo();
     ::kill(glassvm, SIGKILL);
     ::waitpid(glassvm, nullptr, 0);
-    REQUIRE(processes.size() == 2);  // the box was up, on its overlay
+    REQUIRE(processes.size() == 2);                               // the box was up, on its overlay
     CHECK_THAT(while_running, !Catch::Contains(store.string()));  // never in the host's table
     // The box dies with glassvm (PR_SET_PDEATHSIG), and its mount namespaces with it.
     for (int attempt = 0; attempt < 100 && ::kill(processes[1], 0) == 0; ++attempt)
@@ -400,8 +427,8 @@ TEST_CASE("box escapes: glassvm build killed with SIGKILL in a RUN step leaves n
     fs::path directory = fresh_image_test_directory("build-sigkill");
     make_context(directory / "context", "FROM scratch\nCOPY rootfs /\nRUN sleep 100\n", CopyRootfs::Yes);
     fs::path store = directory / "store";
-    pid_t glassvm = start_quietly({build_path("glassvm"), "build", (directory / "context").string(), "-t", "killed",
-                                   "--store", store.string()});
+    pid_t glassvm = start_quietly(
+        {build_path("glassvm"), "build", (directory / "context").string(), "-t", "killed", "--store", store.string()});
     std::vector<pid_t> processes = box_processes(glassvm, 2);
     std::string while_running = host_mountinfo();
     ::kill(glassvm, SIGKILL);
@@ -420,8 +447,8 @@ TEST_CASE("box escapes: io_uring, the kernel log, AF_VSOCK sockets and personali
     ProcessResult result = run_box({}, {"/isolation-check", "syscalls"});
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);  // EPERM, not a killed box
-    for (const char* name : {"io_uring_setup", "syslog", "socket_vsock", "personality_no_aslr",
-                             "personality_high_bits"}) {
+    for (const char* name :
+         {"io_uring_setup", "syslog", "socket_vsock", "personality_no_aslr", "personality_high_bits"}) {
         INFO(name);
         CHECK(value_of(result.out, name) == "EPERM");
     }

@@ -50,9 +50,10 @@ std::string box_rootfs() {
         Fd lock(::open(build_path("box-test-rootfs.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
         if (!lock || ::flock(lock.get(), LOCK_EX) != 0) throw std::runtime_error("cannot lock the test rootfs");
         auto made = modified(stamp);
-        if (made < modified(build_path("workloads/probe")) || made < modified(build_path("container/isolation-check"))) {
-            std::string command = "GLASSVM_BUILD='" + build_path("") + "' '" + source_path("scripts/make-rootfs") + "' '" +
-                                  root.string() + "' >/dev/null && touch '" + stamp.string() + "'";
+        if (made < modified(build_path("workloads/probe")) ||
+            made < modified(build_path("container/isolation-check"))) {
+            std::string command = "GLASSVM_BUILD='" + build_path("") + "' '" + source_path("scripts/make-rootfs") +
+                                  "' '" + root.string() + "' >/dev/null && touch '" + stamp.string() + "'";
             if (std::system(command.c_str()) != 0) throw std::runtime_error("scripts/make-rootfs failed: " + command);
             ::chmod(root.c_str(), 0755);  // the rootless test runs as nobody
         }

@@ -48,8 +48,8 @@ TEST_CASE("queued output reaches stdout while the guest runs without exits", "[k
     CHECK(result.timed_out);
     CHECK(result.out == "queued output reaches stdout while the guest spins\n");
 
-    auto ended = run_process({build_path("glassvm"), "run", "--timeout", "1", "--verbose",
-                              build_path("tests/guests/serial_then_spin.elf")});
+    auto ended = run_process(
+        {build_path("glassvm"), "run", "--timeout", "1", "--verbose", build_path("tests/guests/serial_then_spin.elf")});
     INFO(ended.err);
     CHECK(ended.exit_status == 124);
     CHECK(queued_writes(ended.err) == static_cast<long>(ended.out.size()));
@@ -70,8 +70,8 @@ TEST_CASE("a watched run sees each serial write as an exit of its own", "[kvm][c
 
 TEST_CASE("queueing stops while the guest enables the THRE interrupt, and resumes after", "[kvm][coalesced]") {
     require_kvm();
-    auto result = run_process({build_path("glassvm"), "run", "--verbose",
-                               build_path("tests/guests/serial_interrupt_toggle.elf")});
+    auto result = run_process(
+        {build_path("glassvm"), "run", "--verbose", build_path("tests/guests/serial_interrupt_toggle.elf")});
     INFO(result.err);
     REQUIRE(result.exit_status == 0);
     const std::string first = "first line, queued by KVM\n", third = "third line, queued again\n";

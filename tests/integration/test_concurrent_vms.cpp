@@ -17,10 +17,16 @@ namespace {
 // timing line (getppid_ns=…) varies from run to run: its value is checked to be a number and
 // then left out of the comparison.
 std::string expected_output(const std::string& name) {
-    return "glassvm-guest " GLASSVM_VERSION " (x86_64) booting\n"
-           "cmdline: hostname=" + name + " -- 5\n"
-           "cpus=1\ncpu 0: apic id 0 online\nsysname=glassvm\nrelease=" GLASSVM_VERSION "\n"
-           "version=#1 glassvm guest kernel\nnodename=" + name + "\nmachine=x86_64\npid=1\nppid=0\ncpu=0\n"
+    return "glassvm-guest " GLASSVM_VERSION
+           " (x86_64) booting\n"
+           "cmdline: hostname=" +
+           name +
+           " -- 5\n"
+           "cpus=1\ncpu 0: apic id 0 online\nsysname=glassvm\nrelease=" GLASSVM_VERSION
+           "\n"
+           "version=#1 glassvm guest kernel\nnodename=" +
+           name +
+           "\nmachine=x86_64\npid=1\nppid=0\ncpu=0\n"
            "getppid_calls=5\ngetppid_ns=N\n";
 }
 
@@ -45,10 +51,10 @@ TEST_CASE("load: 50 glassvm processes run at once each print exactly their own o
         std::vector<std::jthread> runners;
         for (int i = 0; i < kVms; ++i)
             runners.emplace_back([i, &results] {
-                results[i] = run_process({build_path("glassvm"), "run", "--timeout", "60", "--init",
-                                          build_path("workloads/probe"), "--cmdline",
-                                          "hostname=vm" + std::to_string(i) + " -- 5"},
-                                         {}, std::chrono::seconds(90));
+                results[i] = run_process(
+                    {build_path("glassvm"), "run", "--timeout", "60", "--init", build_path("workloads/probe"),
+                     "--cmdline", "hostname=vm" + std::to_string(i) + " -- 5"},
+                    {}, std::chrono::seconds(90));
             });
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -105,7 +105,8 @@ TEST_CASE("daemon: a box instance is created, started, logged, waited for and re
     glassvm::test::require_root();
     TestDaemon daemon;
     daemon.import_busybox();
-    std::string id = daemon.create({{"image", "busybox"}, {"name", "greeter"},
+    std::string id = daemon.create({{"image", "busybox"},
+                                    {"name", "greeter"},
                                     {"command", {"sh", "-c", "echo hello; sleep 0.3; echo bye; exit 3"}},
                                     {"limits", {{"memory", "64M"}, {"pids", 20}}}});
     auto created = daemon.get("/instances/greeter").json();
@@ -116,8 +117,8 @@ TEST_CASE("daemon: a box instance is created, started, logged, waited for and re
     CHECK(daemon.post("/instances", json({{"image", "busybox"}, {"name", "greeter"}}).dump()).status == 409);
 
     REQUIRE(daemon.post("/instances/greeter/start").status == 204);
-    CHECK(daemon.post("/instances/greeter/start").status == 409);  // already running
-    CHECK(daemon.remove("/instances/greeter").status == 409);      // running
+    CHECK(daemon.post("/instances/greeter/start").status == 409);    // already running
+    CHECK(daemon.remove("/instances/greeter").status == 409);        // running
     auto followed = daemon.get("/instances/greeter/logs?follow=1");  // streams until the exit
     CHECK(followed.status == 200);
     CHECK(followed.body == "hello\nbye\n");
@@ -137,9 +138,11 @@ TEST_CASE("daemon: logs with follow stream what an instance writes while it runs
     glassvm::test::require_root();
     TestDaemon daemon;
     daemon.import_busybox();
-    std::string id = daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "echo first; sleep 2; echo second"}}});
+    std::string id =
+        daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "echo first; sleep 2; echo second"}}});
     REQUIRE(daemon.post("/instances/" + id + "/start").status == 204);
-    std::string command = "curl -sN --unix-socket " + daemon.socket() + " 'http://glassvm/instances/" + id + "/logs?follow=1'";
+    std::string command =
+        "curl -sN --unix-socket " + daemon.socket() + " 'http://glassvm/instances/" + id + "/logs?follow=1'";
     std::FILE* follow = ::popen(command.c_str(), "r");
     REQUIRE(follow != nullptr);
     char line[64] = {};
@@ -158,7 +161,8 @@ TEST_CASE("daemon: stop sends SIGTERM, then SIGKILL once the grace period is ove
     TestDaemon daemon;
     daemon.import_busybox();
     std::string polite = daemon.create({{"image", "busybox"}, {"command", {"sleep", "100"}}});
-    std::string stubborn = daemon.create({{"image", "busybox"}, {"command", {"sh", "-c", "trap '' TERM; echo ready; sleep 100 & wait; wait"}}});
+    std::string stubborn = daemon.create(
+        {{"image", "busybox"}, {"command", {"sh", "-c", "trap '' TERM; echo ready; sleep 100 & wait; wait"}}});
     REQUIRE(daemon.post("/instances/" + polite + "/start").status == 204);
     REQUIRE(daemon.post("/instances/" + stubborn + "/start").status == 204);
     CHECK(daemon.post("/instances/" + polite + "/stop?t=abc").status == 400);
@@ -167,7 +171,8 @@ TEST_CASE("daemon: stop sends SIGTERM, then SIGKILL once the grace period is ove
     // Stop it only once its trap is set: a SIGTERM before that ends it as 143 (seen on a
     // sanitized build, where a box takes longer to start).
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (daemon.get("/instances/" + stubborn + "/logs").body != "ready\n" && std::chrono::steady_clock::now() < deadline)
+    while (daemon.get("/instances/" + stubborn + "/logs").body != "ready\n" &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     REQUIRE(daemon.get("/instances/" + stubborn + "/logs").body == "ready\n");
     auto started = std::chrono::steady_clock::now();
@@ -192,13 +197,14 @@ TEST_CASE("daemon: one image runs as a box and as a vm through the same API", "[
     CHECK(wait_status(daemon, vm) == "0");
     std::string box_log = daemon.get("/instances/" + box + "/logs").body;
     std::string vm_log = daemon.get("/instances/" + vm + "/logs").body;
-    CHECK(glassvm::test::value_of(box_log, "sysname") == "Linux");    // the host's kernel answered
-    CHECK(glassvm::test::value_of(vm_log, "sysname") == "glassvm");   // the guest's own kernel answered
+    CHECK(glassvm::test::value_of(box_log, "sysname") == "Linux");   // the host's kernel answered
+    CHECK(glassvm::test::value_of(vm_log, "sysname") == "glassvm");  // the guest's own kernel answered
     CHECK(glassvm::test::value_of(vm_log, "getppid_calls") == "10");
     for (const std::string& id : {box, vm}) CHECK(daemon.remove("/instances/" + id).status == 204);
 
     // A VM stops as a box does: SIGTERM to its glassvm.
-    std::string sleeper = daemon.create({{"image", "busybox"}, {"kind", "vm"}, {"command", {"/probe", "sleep_ms=20000"}}});
+    std::string sleeper =
+        daemon.create({{"image", "busybox"}, {"kind", "vm"}, {"command", {"/probe", "sleep_ms=20000"}}});
     REQUIRE(daemon.post("/instances/" + sleeper + "/start").status == 204);
     CHECK(daemon.get("/instances/" + sleeper).json()["state"]["status"] == "running");
     CHECK(daemon.post("/instances/" + sleeper + "/stop?t=5").status == 204);

@@ -43,8 +43,10 @@ long milliseconds_until_closed(int fd, std::chrono::milliseconds limit) {
         auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         if (spent >= limit) return spent.count();
         pollfd waiting{fd, POLLIN, 0};
-        if (::poll(&waiting, 1, static_cast<int>((limit - spent).count())) > 0 && ::read(fd, buffer, sizeof buffer) <= 0)
-            return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+        if (::poll(&waiting, 1, static_cast<int>((limit - spent).count())) > 0 &&
+            ::read(fd, buffer, sizeof buffer) <= 0)
+            return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                .count();
     }
 }
 
@@ -84,8 +86,10 @@ TEST_CASE("daemon: 20 concurrent clients create, start, wait for and remove inst
                 auto removed = daemon.remove("/instances/" + name);
                 bool good = created.status == 201 && started.status == 204 && waited.status == 200 &&
                             logs.body == name + "\n" && removed.status == 204;
-                if (good) ++succeeded;
-                else failures[client] = created.body + started.body + waited.body + logs.body + removed.body;
+                if (good)
+                    ++succeeded;
+                else
+                    failures[client] = created.body + started.body + waited.body + logs.body + removed.body;
             });
         }
     }
@@ -98,7 +102,9 @@ TEST_CASE("daemon: clients that connect and send nothing (or half a request) do 
     TestDaemon daemon;
     std::vector<int> silent;
     for (int i = 0; i < 10; ++i) silent.push_back(silent_connection(daemon.socket(), ""));
-    for (int i = 0; i < 10; ++i) silent.push_back(silent_connection(daemon.socket(), "POST /instances HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"));
+    for (int i = 0; i < 10; ++i)
+        silent.push_back(
+            silent_connection(daemon.socket(), "POST /instances HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"));
     for (int i = 0; i < 10; ++i) {
         auto started = std::chrono::steady_clock::now();
         CHECK(daemon.get("/info").status == 200);
@@ -121,7 +127,8 @@ TEST_CASE("daemon: glassvm ps, create, start, logs, wait, stop and rm are its cl
         arguments.insert(arguments.begin() + 2, {"--socket", daemon.socket()});
         return glassvm::test::run_process(arguments);
     };
-    auto created = glassvm({"create", "--name", "cli", "--memory", "32M", "busybox", "--", "sh", "-c", "echo from-cli; exit 4"});
+    auto created =
+        glassvm({"create", "--name", "cli", "--memory", "32M", "busybox", "--", "sh", "-c", "echo from-cli; exit 4"});
     INFO(created.err);
     REQUIRE(created.exit_status == 0);
     std::string id = created.out.substr(0, created.out.find('\n'));
@@ -178,9 +185,9 @@ TEST_CASE("daemon: slow clients and many pending waits do not keep /info from an
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them accepted and waiting
     for (int i = 0; i < 5; ++i) {
-        auto answer = glassvm::test::run_process(
-            {"curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", daemon.socket(),
-             "http://glassvm/info"});
+        auto answer =
+            glassvm::test::run_process({"curl", "-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                                        "--unix-socket", daemon.socket(), "http://glassvm/info"});
         INFO("GET /info answered " << answer.out << " after " << answer.elapsed.count() << " ms");
         CHECK(answer.out == "200");
         CHECK(answer.elapsed < std::chrono::milliseconds(2000));
@@ -196,8 +203,7 @@ TEST_CASE("daemon: slow clients and many pending waits do not keep /info from an
     for (int fd : waits) ::close(fd);
 }
 
-TEST_CASE("daemon: a client refuses a socket, or a socket directory, that neither its user nor root owns",
-          "[daemon]") {
+TEST_CASE("daemon: a client refuses a socket, or a socket directory, that neither its user nor root owns", "[daemon]") {
     glassvm::test::require_root();
     namespace fs = std::filesystem;
     // The client verbs live in glassvmd: a copy nobody can run, in a directory nobody can reach.
@@ -215,8 +221,8 @@ TEST_CASE("daemon: a client refuses a socket, or a socket directory, that neithe
     fs::permissions(runtime, fs::perms(0700));
     REQUIRE(::chown(runtime.c_str(), 65534, 65534) == 0);
     int in_runtime = planted_listener((runtime / "glassvm.sock").string(), kOther);
-    auto refused = glassvm::test::run_as_nobody({client, "ps"}, {"XDG_RUNTIME_DIR=" + runtime.string()},
-                                                  std::chrono::seconds(10));
+    auto refused =
+        glassvm::test::run_as_nobody({client, "ps"}, {"XDG_RUNTIME_DIR=" + runtime.string()}, std::chrono::seconds(10));
     INFO(refused.err);
     CHECK(refused.exit_status != 0);
     CHECK_THAT(refused.err, Catch::Contains("owned by uid 4242"));

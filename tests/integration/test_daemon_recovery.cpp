@@ -40,7 +40,8 @@ TEST_CASE("daemon: killed with SIGKILL and restarted, it has lost nothing and kn
     TestDaemon daemon;
     std::string image = daemon.import_busybox();
     daemon.create({{"image", "busybox"}, {"name", "done-before"}, {"command", {"sh", "-c", "exit 3"}}});
-    daemon.create({{"image", "busybox"}, {"name", "ends-meanwhile"}, {"command", {"sh", "-c", "sleep 0.5; echo late; exit 7"}}});
+    daemon.create(
+        {{"image", "busybox"}, {"name", "ends-meanwhile"}, {"command", {"sh", "-c", "sleep 0.5; echo late; exit 7"}}});
     daemon.create({{"image", "busybox"}, {"name", "outlives"}, {"command", {"sh", "-c", "sleep 3; exit 9"}}});
     daemon.create({{"image", "busybox"}, {"name", "never-started"}});
     REQUIRE(daemon.post("/instances/done-before/start").status == 204);
@@ -71,7 +72,8 @@ TEST_CASE("daemon: an instance whose shim died while no daemon ran is exited wit
     daemon.import_busybox();
     std::string id = daemon.create({{"image", "busybox"}, {"name", "orphan"}, {"command", {"sleep", "100"}}});
     REQUIRE(daemon.post("/instances/orphan/start").status == 204);
-    auto record = json::parse(glassvm::test::run_process({"cat", daemon.directory() + "/root/instances/" + id + "/shim.json"}).out);
+    auto record = json::parse(
+        glassvm::test::run_process({"cat", daemon.directory() + "/root/instances/" + id + "/shim.json"}).out);
     daemon.kill_hard();
     ::kill(record["shim"]["pid"].get<pid_t>(), SIGKILL);  // the shim dies too: nothing records the end
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

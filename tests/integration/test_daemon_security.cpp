@@ -106,10 +106,11 @@ TEST_CASE("daemon: a setuid binary or a device a box plants in its upper directo
     TestDaemon daemon;
     fs::permissions(daemon.directory(), fs::perms(0755));  // as /var/lib, the root's parent, is
     daemon.import_busybox();
-    std::string id = daemon.create(
-        {{"image", "busybox"},
-         {"command", {"sh", "-c", "cp /bin/busybox /tmp/id && chmod 4755 /tmp/id && "
-                                  "{ mknod /tmp/null c 1 3 && chmod 666 /tmp/null || true; }"}}});
+    std::string id = daemon.create({{"image", "busybox"},
+                                    {"command",
+                                     {"sh", "-c",
+                                      "cp /bin/busybox /tmp/id && chmod 4755 /tmp/id && "
+                                      "{ mknod /tmp/null c 1 3 && chmod 666 /tmp/null || true; }"}}});
     REQUIRE(daemon.post("/instances/" + id + "/start").status == 204);
     REQUIRE(daemon.post("/instances/" + id + "/wait").json()["status"] == 0);
 
@@ -139,7 +140,8 @@ TEST_CASE("daemon: a setuid binary or a device a box plants in its upper directo
     CHECK(mode_of(daemon.root() + "/instances") == 0700);
     CHECK(mode_of(daemon.instance_directory(id)) == 0700);
     auto again = glassvm::test::run_as_nobody({(upper / "tmp/id").string(), "-u"});
-    INFO("after a restart, nobody ran the box's setuid file: status " << again.exit_status << ", " << again.out << again.err);
+    INFO("after a restart, nobody ran the box's setuid file: status " << again.exit_status << ", " << again.out
+                                                                      << again.err);
     CHECK_THAT(again.err, Catch::Contains("Permission denied"));
 }
 

@@ -39,9 +39,9 @@ TestDaemon::~TestDaemon() {
     try {
         HttpAnswer list = get("/instances");
         if (list.status == 200)
-            for (const auto& instance : list.json()) remove("/instances/" + instance["id"].get<std::string>() + "?force=1");
-    } catch (...) {
-    }
+            for (const auto& instance : list.json())
+                remove("/instances/" + instance["id"].get<std::string>() + "?force=1");
+    } catch (...) {}
     if (m_pid > 0) {
         ::kill(m_pid, SIGTERM);
         ::waitpid(m_pid, nullptr, 0);
@@ -60,7 +60,8 @@ void TestDaemon::start() {
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (get("/info").status != 200) {
-        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("glassvmd did not answer on " + m_socket);
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("glassvmd did not answer on " + m_socket);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
@@ -185,7 +186,8 @@ std::vector<std::string> cgroup_directories_named(const std::string& name) {
     fs::recursive_directory_iterator it("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, error), end;
     for (; !error && it != end; it.increment(error)) {
         if (it.depth() > 6) it.disable_recursion_pending();
-        if (it->path().filename() == name && fs::exists(it->path() / "cgroup.procs")) found.push_back(it->path().string());
+        if (it->path().filename() == name && fs::exists(it->path() / "cgroup.procs"))
+            found.push_back(it->path().string());
     }
     return found;
 }
@@ -197,7 +199,8 @@ ProcessResult run_as_nobody(const std::vector<std::string>& argv, const std::vec
     // setpriv keeps root's capabilities until its own execve (PR_SET_KEEPCAPS), so that execve
     // would still find `argv[0]` through directories nobody may search: a shell started as
     // nobody, with no capabilities left, executes it instead.
-    command.insert(command.end(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", "exec \"$@\"", "sh"});
+    command.insert(command.end(),
+                   {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", "exec \"$@\"", "sh"});
     command.insert(command.end(), argv.begin(), argv.end());
     return run_process(command, {}, timeout);
 }

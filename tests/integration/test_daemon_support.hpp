@@ -16,7 +16,7 @@
 namespace glassvm::test {
 
 struct HttpAnswer {
-    int status = 0;    // the HTTP status (0: no answer)
+    int status = 0;  // the HTTP status (0: no answer)
     std::string body;
     nlohmann::json json() const;  // the body parsed (throws when it is not JSON)
 };

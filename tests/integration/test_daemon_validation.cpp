@@ -20,8 +20,7 @@ using glassvm::test::TestDaemon;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-TEST_CASE("daemon: limits, env and names that start would refuse are refused at create, naming the field",
-          "[daemon]") {
+TEST_CASE("daemon: limits, env and names that start would refuse are refused at create, naming the field", "[daemon]") {
     glassvm::test::require_root();
     TestDaemon daemon;
     daemon.import_busybox();
@@ -30,9 +29,9 @@ TEST_CASE("daemon: limits, env and names that start would refuse are refused at 
         std::string named;   // what the message must name
     };
     const Case cases[] = {
-        {R"("limits": {"pids": -5})", "limits.pids"},           // wrapped to 4294967291
-        {R"("limits": {"pids": 1e30})", "limits.pids"},         // became 0, no limit
-        {R"("limits": {"pids": 4194305})", "limits.pids"},      // over the kernel's PID_MAX_LIMIT
+        {R"("limits": {"pids": -5})", "limits.pids"},       // wrapped to 4294967291
+        {R"("limits": {"pids": 1e30})", "limits.pids"},     // became 0, no limit
+        {R"("limits": {"pids": 4194305})", "limits.pids"},  // over the kernel's PID_MAX_LIMIT
         {R"("limits": {"cpus": 1e308})", "limits.cpus"},
         {R"("limits": {"cpus": 0.001})", "limits.cpus"},
         {R"("limits": {"memory": 1})", "limits.memory"},
@@ -55,7 +54,9 @@ TEST_CASE("daemon: limits, env and names that start would refuse are refused at 
     }
     CHECK(daemon.get("/instances").json() == json::array());  // none of them was created
     // What is fine still is.
-    std::string fine = daemon.create({{"image", "busybox"}, {"name", "a.b-c_1"}, {"env", {"A=", "B=x=y"}},
+    std::string fine = daemon.create({{"image", "busybox"},
+                                      {"name", "a.b-c_1"},
+                                      {"env", {"A=", "B=x=y"}},
                                       {"limits", {{"pids", 1}, {"cpus", 0.5}, {"memory", "4M"}}}});
     CHECK(daemon.remove("/instances/" + fine).status == 204);
 }
@@ -75,8 +76,7 @@ TEST_CASE("daemon: a path that is not UTF-8 answers a JSON error, never the exce
     CHECK(daemon.get("/info").status == 200);
 }
 
-TEST_CASE("daemon: an import's temporary tar is private and one a killed daemon left is removed at start",
-          "[daemon]") {
+TEST_CASE("daemon: an import's temporary tar is private and one a killed daemon left is removed at start", "[daemon]") {
     glassvm::test::require_root();
     TestDaemon daemon;
     // A tar big enough (128 MiB) for the import to take a moment.

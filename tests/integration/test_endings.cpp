@@ -4,8 +4,8 @@
 
 #include <glassvm/abi.hpp>
 
-#include "process.hpp"
 #include "base/exit_status.hpp"
+#include "process.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;

@@ -9,8 +9,8 @@
 
 #include <sstream>
 
-#include "process.hpp"
 #include "base/exit_status.hpp"
+#include "process.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;

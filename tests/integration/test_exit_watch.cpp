@@ -12,7 +12,8 @@ using namespace glassvm::test;
 
 TEST_CASE("the exit trace shows each exit with port data rip and device", "[kvm][watch]") {
     require_kvm();
-    auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/exit_status.elf"), "--trace-exits"});
+    auto result =
+        run_process({build_path("glassvm"), "run", build_path("tests/guests/exit_status.elf"), "--trace-exits"});
     INFO(result.err);
     CHECK(result.exit_status == 7);
     // exit_status.elf does exactly one OUT of 7 to port 0xf4.
@@ -24,8 +25,8 @@ TEST_CASE("the exit trace shows each exit with port data rip and device", "[kvm]
 TEST_CASE("the JSON-lines trace and the exit statistics agree on the bundled guest", "[kvm][watch]") {
     require_kvm();
     std::string trace_path = build_path("test-trace.jsonl");
-    auto result = run_process({build_path("glassvm"), "run", "--init", build_path("workloads/probe"), "--cmdline", "-- 10",
-                               "--trace-exits=" + trace_path, "--trace-format", "jsonl", "--json"});
+    auto result = run_process({build_path("glassvm"), "run", "--init", build_path("workloads/probe"), "--cmdline",
+                               "-- 10", "--trace-exits=" + trace_path, "--trace-format", "jsonl", "--json"});
     INFO(result.err);
     REQUIRE(result.exit_status == 0);
 
@@ -53,11 +54,13 @@ TEST_CASE("the JSON-lines trace and the exit statistics agree on the bundled gue
 
 TEST_CASE("the exit statistics table names reasons devices and percentiles", "[kvm][watch]") {
     require_kvm();
-    auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/unmapped_mmio.elf"), "--exit-stats"});
+    auto result =
+        run_process({build_path("glassvm"), "run", build_path("tests/guests/unmapped_mmio.elf"), "--exit-stats"});
     INFO(result.err);
     CHECK(result.exit_status == 42);
     CHECK_THAT(result.err, Catch::Contains("exit statistics: 3 exits") && Catch::Contains("gpa 0xe0000000") &&
-                               Catch::Contains("unmapped") && Catch::Contains("rt p99") && Catch::Contains("port 0xf4"));
+                               Catch::Contains("unmapped") && Catch::Contains("rt p99") &&
+                               Catch::Contains("port 0xf4"));
 }
 
 TEST_CASE("the trace never overwrites a program named after the trace option", "[watch]") {

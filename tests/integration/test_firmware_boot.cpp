@@ -52,8 +52,8 @@ std::string write_file(const std::string& name, const std::string& bytes) {
 
 TEST_CASE("firmware boot reaches the same banner as direct boot and runs the probe", "[kvm][firmware]") {
     require_kvm();
-    std::vector<std::string> common = {"--init", build_path("workloads/probe"), "--cmdline",
-                                       "hostname=from-reset -- 5", "--timeout", "30"};
+    std::vector<std::string> common = {
+        "--init", build_path("workloads/probe"), "--cmdline", "hostname=from-reset -- 5", "--timeout", "30"};
     std::vector<std::string> direct = {glassvm_binary(), "run", "--boot", "direct"};
     std::vector<std::string> firmware = {glassvm_binary(), "run", "--boot", "firmware"};
     direct.insert(direct.end(), common.begin(), common.end());
@@ -85,12 +85,12 @@ TEST_CASE("the firmware's first exits are the ones its code says", "[kvm][firmwa
     constexpr uint64_t kData = glassvm::abi::kFirmwareConfigDataPort;
     // firmware/real_mode.S, protected_mode.S, long_mode.S, in order ("*": any value).
     const std::vector<TracedExit> expected = {
-        {"in", 0x92, "0x0", "a20-gate"},            // A20: read System Control Port A (closed at reset)
-        {"out", 0x92, "0x2", "a20-gate"},           //      open the gate
-        {"in", 0x92, "0x2", "a20-gate"},            //      check it stuck
-        {"out", kSelector, "0x0", "fw-config"},  // item Signature
+        {"in", 0x92, "0x0", "a20-gate"},           // A20: read System Control Port A (closed at reset)
+        {"out", 0x92, "0x2", "a20-gate"},          //      open the gate
+        {"in", 0x92, "0x2", "a20-gate"},           //      check it stuck
+        {"out", kSelector, "0x0", "fw-config"},    // item Signature
         {"in", kData, "0x4d564c47", "fw-config"},  // "GLVM"
-        {"out", kSelector, "0x1", "fw-config"},  // item Version
+        {"out", kSelector, "0x1", "fw-config"},    // item Version
         {"in", kData, "0x1", "fw-config"},
         {"out", kSelector, "0x6", "fw-config"},  // item PageTables
         {"in", kData, "0x9000", "fw-config"},
@@ -112,8 +112,10 @@ TEST_CASE("the firmware's first exits are the ones its code says", "[kvm][firmwa
         // Real mode (the A20 exits) reports IP, an offset into CS.base 0xFFFF0000; from protected
         // mode on RIP is the linear address, inside the ROM just below 4 GiB.
         uint64_t rip = exits[i]["rip"];
-        if (i < 3) CHECK(rip < 0x10000);
-        else CHECK(rip >= 0xffff0000);
+        if (i < 3)
+            CHECK(rip < 0x10000);
+        else
+            CHECK(rip >= 0xffff0000);
     }
     uint64_t entry = std::stoull(exits[10]["data"].get<std::string>(), nullptr, 16);
     CHECK(entry >= 0x100000);  // the kernel's ELF entry, from the VMM

@@ -13,12 +13,12 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/exit_status.hpp"
 #include "base/file.hpp"
+#include "gdb_session.hpp"
 #include "vmm/debug/gdb/debug_probe.hpp"
 #include "vmm/debug/gdb/hex.hpp"
-#include "gdb_session.hpp"
 #include "vmm/loader/elf.hpp"
-#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -162,8 +162,8 @@ TEST_CASE("gdb: kill ends the VM with status 117", "[kvm][gdb]") {
 TEST_CASE("gdb: monitor info help and stats answer", "[kvm][gdb]") {
     require_kvm();
     GlassvmUnderGdb vm({"--mem", "32M", test_guest("exit_status")});
-    auto session = run_gdb(vm.port(), {"monitor info", "monitor help", "monitor exits on", "continue",
-                                       "monitor stats", "monitor nonsense", "detach"});
+    auto session = run_gdb(vm.port(), {"monitor info", "monitor help", "monitor exits on", "continue", "monitor stats",
+                                       "monitor nonsense", "detach"});
     auto result = vm.wait();
     INFO(session.out << result.err);
     CHECK_THAT(session.out, Catch::Contains("gdb debugs vCPU 0 (thread 1); 32 MiB of guest RAM"));
@@ -291,8 +291,8 @@ TEST_CASE("gdb: a software breakpoint stops the guest at its address", "[kvm][gd
     require_kvm();
     require_host_delivers(host_support().software_breakpoints, "int3 breakpoints");
     GlassvmUnderGdb vm({test_guest("exit_status")});
-    auto session = run_gdb(vm.port(), {"break *0x100002", "continue", "info registers rip", "x/2xb 0x100002",
-                                       "delete", "continue"});
+    auto session = run_gdb(
+        vm.port(), {"break *0x100002", "continue", "info registers rip", "x/2xb 0x100002", "delete", "continue"});
     auto result = vm.wait();
     INFO(session.out << result.err);
     CHECK_THAT(session.out, Catch::Contains("Breakpoint 1, 0x0000000000100002 in ?? ()"));

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "process.hpp"
 #include "base/exit_status.hpp"
+#include "process.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;

@@ -15,9 +15,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> layers_of(const nlohmann::json& build) { return build["image"]["layers"].get<std::vector<std::string>>(); }
+std::vector<std::string> layers_of(const nlohmann::json& build) {
+    return build["image"]["layers"].get<std::vector<std::string>>();
+}
 
-fs::path layer_fs(const fs::path& store, const std::string& digest) { return store / "layers" / digest.substr(7) / "fs"; }
+fs::path layer_fs(const fs::path& store, const std::string& digest) {
+    return store / "layers" / digest.substr(7) / "fs";
+}
 
 size_t stored_layer_count(const fs::path& store) {
     size_t count = 0;
@@ -31,12 +35,14 @@ TEST_CASE("images: a file that layer 3 deletes from layer 1 is absent in an inst
     require_root();
     fs::path directory = fresh_image_test_directory("whiteout");
     make_context(directory / "context",
-                 "FROM scratch\nCOPY rootfs /\nRUN echo two > /two\nRUN rm /etc/issue\nCMD cat /two\n", CopyRootfs::Yes);
+                 "FROM scratch\nCOPY rootfs /\nRUN echo two > /two\nRUN rm /etc/issue\nCMD cat /two\n",
+                 CopyRootfs::Yes);
     nlohmann::json build = build_json(directory / "store", directory / "context", "deleting");
     std::vector<std::string> layers = layers_of(build);
     REQUIRE(layers.size() == 3);
 
-    ProcessResult run = run_in_image(directory / "store", "deleting", "test -e /etc/issue && echo present || echo absent; cat /two");
+    ProcessResult run =
+        run_in_image(directory / "store", "deleting", "test -e /etc/issue && echo present || echo absent; cat /two");
     INFO(run.out << run.err);
     REQUIRE(run.exit_status == 0);
     CHECK(run.out == "absent\ntwo\n");
@@ -44,10 +50,11 @@ TEST_CASE("images: a file that layer 3 deletes from layer 1 is absent in an inst
     // whiteout in its tar and as overlayfs's 0/0 device on disk.
     CHECK(fs::is_regular_file(layer_fs(directory / "store", layers[0]) / "etc/issue"));
     CHECK(fs::is_character_file(fs::symlink_status(layer_fs(directory / "store", layers[2]) / "etc/issue")));
-    ProcessResult listing = run_process({"tar", "-tf", (directory / "store/layers" / layers[2].substr(7) / "layer.tar").string()});
+    ProcessResult listing =
+        run_process({"tar", "-tf", (directory / "store/layers" / layers[2].substr(7) / "layer.tar").string()});
     CHECK_THAT(listing.out, Catch::Contains("etc/.wh.issue"));
-    ProcessResult default_command = run_process({build_path("glassvm"), "box", "run", "--image", "deleting", "--store",
-                                                 (directory / "store").string()});
+    ProcessResult default_command = run_process(
+        {build_path("glassvm"), "box", "run", "--image", "deleting", "--store", (directory / "store").string()});
     CHECK(default_command.out == "two\n");
 }
 
@@ -57,8 +64,12 @@ TEST_CASE("images: two instances of one image write the same path and each sees 
     make_context(directory / "context", "FROM scratch\nCOPY rootfs /\n", CopyRootfs::Yes);
     nlohmann::json build = build_json(directory / "store", directory / "context", "shared");
     const std::string script = "echo $WHO > /etc/issue; sleep 1; cat /etc/issue";
-    auto first = std::async(std::launch::async, [&] { return run_in_image(directory / "store", "shared", script, {"-e", "WHO=first"}); });
-    auto second = std::async(std::launch::async, [&] { return run_in_image(directory / "store", "shared", script, {"-e", "WHO=second"}); });
+    auto first = std::async(std::launch::async, [&] {
+        return run_in_image(directory / "store", "shared", script, {"-e", "WHO=first"});
+    });
+    auto second = std::async(std::launch::async, [&] {
+        return run_in_image(directory / "store", "shared", script, {"-e", "WHO=second"});
+    });
     ProcessResult one = first.get(), two = second.get();
     INFO(one.out << one.err << two.out << two.err);
     CHECK(one.out == "first\n");
@@ -75,7 +86,8 @@ TEST_CASE("images: a rebuild with one changed step reuses the layers before it",
     require_root();
     fs::path directory = fresh_image_test_directory("cache");
     fs::path context = directory / "context";
-    make_context(context, "FROM scratch\nCOPY rootfs /\nRUN echo a > /a\nCOPY data /data\nRUN cat /data > /copy\n", CopyRootfs::Yes);
+    make_context(context, "FROM scratch\nCOPY rootfs /\nRUN echo a > /a\nCOPY data /data\nRUN cat /data > /copy\n",
+                 CopyRootfs::Yes);
     write_text(context / "data", "version one\n");
     nlohmann::json first = build_json(directory / "store", context, "cached");
     for (const auto& step : first["steps"]) CHECK_FALSE(step["cached"].get<bool>());
@@ -145,7 +157,8 @@ TEST_CASE("images: a failing RUN step names its Glassfile line", "[image]") {
     require_root();
     fs::path directory = fresh_image_test_directory("failing");
     make_context(directory / "context", "FROM scratch\nCOPY rootfs /\n\nRUN exit 3\n", CopyRootfs::Yes);
-    ProcessResult result = glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "x"});
+    ProcessResult result =
+        glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "x"});
     CHECK(result.exit_status == 2);
     CHECK_THAT(result.err, Catch::Contains("Glassfile:4: RUN exited with status 3"));
     CHECK(fs::is_empty(directory / "store/images"));
@@ -156,8 +169,9 @@ TEST_CASE("images: a vm image carries its kernel and init, and boots from them",
     require_kvm();
     fs::path directory = fresh_image_test_directory("vm");
     fs::path context = directory / "context";
-    make_context(context, "FROM scratch\nCOPY guest.elf /boot/\nCOPY probe /sbin/probe\nKIND vm\n"
-                          "KERNEL /boot/guest.elf\nINIT /sbin/probe\nCMDLINE hostname=from-image -- 5\nMEMORY 32M\n",
+    make_context(context,
+                 "FROM scratch\nCOPY guest.elf /boot/\nCOPY probe /sbin/probe\nKIND vm\n"
+                 "KERNEL /boot/guest.elf\nINIT /sbin/probe\nCMDLINE hostname=from-image -- 5\nMEMORY 32M\n",
                  CopyRootfs::No);
     fs::copy_file(build_path("guest/glassvm-guest.elf"), context / "guest.elf");
     fs::copy_file(build_path("workloads/probe"), context / "probe");
@@ -168,15 +182,16 @@ TEST_CASE("images: a vm image carries its kernel and init, and boots from them",
     REQUIRE(kernel.exit_status == 0);
     REQUIRE(init.exit_status == 0);
     auto line = [](const std::string& text) { return text.substr(0, text.find('\n')); };
-    ProcessResult boot = run_process({build_path("glassvm"), "run", "--kernel", line(kernel.out), "--init", line(init.out),
-                                      "--cmdline", build["image"]["config"]["vm"]["cmdline"], "--timeout", "30"});
+    ProcessResult boot =
+        run_process({build_path("glassvm"), "run", "--kernel", line(kernel.out), "--init", line(init.out), "--cmdline",
+                     build["image"]["config"]["vm"]["cmdline"], "--timeout", "30"});
     INFO(boot.out << boot.err);
     CHECK(boot.exit_status == 0);
     CHECK(value_of(boot.out, "sysname") == "glassvm");
     CHECK(value_of(boot.out, "nodename") == "from-image");
     CHECK(build["image"]["config"]["vm"]["memory_bytes"] == 32u << 20);
-    ProcessResult direct = run_process({build_path("glassvm"), "run", "--image", "vm", "--store", (directory / "store").string(),
-                                        "--timeout", "30"});
+    ProcessResult direct = run_process(
+        {build_path("glassvm"), "run", "--image", "vm", "--store", (directory / "store").string(), "--timeout", "30"});
     INFO(direct.out << direct.err);
     CHECK(direct.exit_status == 0);
     CHECK(value_of(direct.out, "nodename") == "from-image");
@@ -191,15 +206,18 @@ TEST_CASE("images: COPY resolves symlinks inside the image, WORKDIR and ENV reac
     fs::path context = directory / "context";
     const std::string target = "/glassvm-image-test-" + std::to_string(::getpid());
     make_context(context,
-                 "FROM scratch\nCOPY rootfs /\nRUN mkdir " + target + " && ln -s " + target + " /absolute\n"
-                 "COPY data /absolute/\nENV GREETING=hello\nWORKDIR /work/here\nRUN pwd > /where && echo $GREETING >> /where\n"
-                 "CMD [\"cat\", \"/where\"]\n",
+                 "FROM scratch\nCOPY rootfs /\nRUN mkdir " + target + " && ln -s " + target +
+                     " /absolute\n"
+                     "COPY data /absolute/\nENV GREETING=hello\nWORKDIR /work/here\nRUN pwd > /where && echo $GREETING "
+                     ">> /where\n"
+                     "CMD [\"cat\", \"/where\"]\n",
                  CopyRootfs::Yes);
     write_text(context / "data", "data\n");
     build_json(directory / "store", context, "copied");
     CHECK_FALSE(fs::exists(target));  // the absolute symlink led into the image, not the host
     CHECK(run_in_image(directory / "store", "copied", "cat " + target + "/data").out == "data\n");
-    ProcessResult run = run_process({build_path("glassvm"), "box", "run", "--image", "copied", "--store", (directory / "store").string()});
+    ProcessResult run = run_process(
+        {build_path("glassvm"), "box", "run", "--image", "copied", "--store", (directory / "store").string()});
     CHECK(run.out == "/work/here\nhello\n");
     CHECK(run_in_image(directory / "store", "copied", "pwd; echo $GREETING").out == "/work/here\nhello\n");
 }

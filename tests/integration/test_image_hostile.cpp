@@ -13,11 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "../unit/without_openat2.hpp"
 #include "image/archive_handle.hpp"
 #include "test_box_support.hpp"
 #include "test_daemon_support.hpp"
 #include "test_image_support.hpp"
-#include "../unit/without_openat2.hpp"
 
 // The entries below name only the fields they set (designated initializers); GCC 12 warns about
 // the members left to their default initializers, which is what those defaults are for.
@@ -118,7 +118,8 @@ struct Host {
     }
     std::vector<std::pair<fs::path, Snapshot>> snapshots() const {
         std::vector<std::pair<fs::path, Snapshot>> shots;
-        for (const fs::path& path : {file, dir, dir / "b", dir / "victim", directory / "host"}) shots.emplace_back(path, snapshot(path));
+        for (const fs::path& path : {file, dir, dir / "b", dir / "victim", directory / "host"})
+            shots.emplace_back(path, snapshot(path));
         return shots;
     }
 };
@@ -140,7 +141,8 @@ void check_import_refused(const Host& host, const std::vector<Entry>& entries, c
     auto before = host.snapshots();
     fs::path tar = host.directory / "hostile.tar";
     write_tar(tar, entries);
-    ProcessResult result = glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "hostile"});
+    ProcessResult result =
+        glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "hostile"});
     INFO(result.out << result.err);
     for (const auto& [path, shot] : before) check_unchanged(path, shot);
     CHECK(result.exit_status == 2);
@@ -192,7 +194,8 @@ TEST_CASE("hostile layer: a directory replaced by a symlink does not carry its d
     write_tar(tar, {{.path = "a", .type = AE_IFDIR, .permissions = 0755},
                     {.path = "a/b", .type = AE_IFDIR, .permissions = 0700, .mtime = 99},
                     {.path = "a", .type = AE_IFLNK, .link = host.dir.string()}});
-    ProcessResult result = glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "times"});
+    ProcessResult result =
+        glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "times"});
     INFO(result.out << result.err);
     for (const auto& [path, shot] : before) check_unchanged(path, shot);
     CHECK(result.exit_status == 0);  // a legal tar: the layer holds the symlink
@@ -221,21 +224,27 @@ TEST_CASE("hostile layer: hard links only to regular files unpacked earlier in t
     require_root();
     Host host("hostile-hardlink-kinds");
     // To a symlink inside the layer (not even pointing out).
-    check_import_refused(host, {{.path = "file", .data = "x"}, {.path = "soft", .type = AE_IFLNK, .link = "file"},
-                                {.path = "h", .link = "soft", .hard_link = true}},
+    check_import_refused(host,
+                         {{.path = "file", .data = "x"},
+                          {.path = "soft", .type = AE_IFLNK, .link = "file"},
+                          {.path = "h", .link = "soft", .hard_link = true}},
                          "h");
     // To a directory.
-    check_import_refused(host, {{.path = "d", .type = AE_IFDIR, .permissions = 0755}, {.path = "h", .link = "d", .hard_link = true}},
-                         "h");
+    check_import_refused(
+        host, {{.path = "d", .type = AE_IFDIR, .permissions = 0755}, {.path = "h", .link = "d", .hard_link = true}},
+        "h");
     // To a host path, absolute (it means the layer's own /…, which has no such file) and relative.
     check_import_refused(host, {{.path = "h", .link = host.file.string(), .hard_link = true}}, "h");
-    check_import_refused(host, {{.path = "h", .link = "../../../../../../../.." + host.file.string(), .hard_link = true}}, "h");
+    check_import_refused(
+        host, {{.path = "h", .link = "../../../../../../../.." + host.file.string(), .hard_link = true}}, "h");
     // Through a symlinked directory.
     check_import_refused(host, below_symlink(host.dir, {.path = "h", .link = "link/victim", .hard_link = true}), "h");
     // A legal one still works: the link shares the file's data.
     fs::path tar = host.directory / "legal.tar";
-    write_tar(tar, {{.path = "file", .permissions = 0640, .data = "shared\n"}, {.path = "again", .permissions = 0640, .link = "file", .hard_link = true}});
-    ProcessResult result = glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "legal"});
+    write_tar(tar, {{.path = "file", .permissions = 0640, .data = "shared\n"},
+                    {.path = "again", .permissions = 0640, .link = "file", .hard_link = true}});
+    ProcessResult result =
+        glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "legal"});
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
     fs::path layer;
@@ -244,7 +253,8 @@ TEST_CASE("hostile layer: hard links only to regular files unpacked earlier in t
     CHECK(fs::hard_link_count(layer / "file") == 2);
 }
 
-TEST_CASE("hostile layer: without openat2 (Linux before 5.6) the walk that replaces it refuses the same attacks", "[image]") {
+TEST_CASE("hostile layer: without openat2 (Linux before 5.6) the walk that replaces it refuses the same attacks",
+          "[image]") {
     require_root();
     Host host("hostile-fallback");
     std::vector<std::vector<Entry>> attacks = {
@@ -253,13 +263,15 @@ TEST_CASE("hostile layer: without openat2 (Linux before 5.6) the walk that repla
         below_symlink(host.dir, {.path = "link/.wh.victim"}),
         below_symlink(host.dir, {.path = "h", .link = "link/victim", .hard_link = true}),
     };
-    for (size_t index = 0; index < attacks.size(); ++index) write_tar(host.directory / fmt::format("attack-{}.tar", index), attacks[index]);
+    for (size_t index = 0; index < attacks.size(); ++index)
+        write_tar(host.directory / fmt::format("attack-{}.tar", index), attacks[index]);
     auto before = host.snapshots();
     std::string outcome = without_openat2([&]() -> std::string {
         std::string wrong;
         for (size_t index = 0; index < attacks.size(); ++index) {
             fs::path tar = host.directory / fmt::format("attack-{}.tar", index);
-            ProcessResult result = glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "hostile"});
+            ProcessResult result =
+                glassvm_with_store(host.directory / "store", {"image", "import", tar.string(), "-t", "hostile"});
             if (result.exit_status != 2 || result.err.find("layer tar") == std::string::npos)
                 wrong += fmt::format("{}: status {}: {}", tar.filename().string(), result.exit_status, result.err);
         }
@@ -276,9 +288,9 @@ TEST_CASE("hostile build context: COPY does not follow a symlink out of the cont
     fs::path context = directory / "context";
     const std::string secret = "glassvm-host-secret-" + std::to_string(::getpid());
     write_text(directory / "host/etc/shadow", secret + "\n");
-    fs::create_directory_symlink("/etc", context / "hostetc");           // the issue's attack
+    fs::create_directory_symlink("/etc", context / "hostetc");                  // the issue's attack
     fs::create_directory_symlink(directory / "host/etc", context / "hostdir");  // a host directory of our own
-    fs::create_directory_symlink("../host/etc", context / "up");        // relative, out through ..
+    fs::create_directory_symlink("../host/etc", context / "up");                // relative, out through ..
     for (const char* source : {"hostetc/shadow", "hostdir/shadow", "up/shadow", "up/../etc/shadow"}) {
         make_context(context, std::string("FROM scratch\nCOPY ") + source + " /x\n", CopyRootfs::No);
         ProcessResult result = glassvm_with_store(directory / "store", {"build", context.string(), "-t", "copied"});
@@ -300,7 +312,8 @@ TEST_CASE("hostile build context: COPY does not follow a symlink out of the cont
     fs::path layer_fs = directory / "store/layers" / layer.substr(7) / "fs";
     CHECK(read_text(layer_fs / "tree/file") == "in the context\n");
     CHECK(fs::read_symlink(layer_fs / "tree/hostdir") == directory / "host/etc");
-    ProcessResult listing = run_process({"tar", "-tvf", (directory / "store/layers" / layer.substr(7) / "layer.tar").string()});
+    ProcessResult listing =
+        run_process({"tar", "-tvf", (directory / "store/layers" / layer.substr(7) / "layer.tar").string()});
     CHECK_THAT(listing.out, !Catch::Contains("shadow"));
 }
 
@@ -322,11 +335,12 @@ TEST_CASE("hostile build: a sparse file from RUN is stored sparse and comes back
     require_root();
     fs::path directory = fresh_image_test_directory("hostile-sparse");
     // The issue's `RUN truncate -s 512M` wrote 1.1 GB; with a few bytes of data in the holes.
-    make_context(directory / "context",
-                 "FROM scratch\nCOPY rootfs /\n"
-                 "RUN truncate -s 512M /sparse && printf middle | dd of=/sparse bs=1 seek=268435456 conv=notrunc 2>/dev/null"
-                 " && printf end | dd of=/sparse bs=1 seek=536870909 conv=notrunc 2>/dev/null\n",
-                 CopyRootfs::Yes);
+    make_context(
+        directory / "context",
+        "FROM scratch\nCOPY rootfs /\n"
+        "RUN truncate -s 512M /sparse && printf middle | dd of=/sparse bs=1 seek=268435456 conv=notrunc 2>/dev/null"
+        " && printf end | dd of=/sparse bs=1 seek=536870909 conv=notrunc 2>/dev/null\n",
+        CopyRootfs::Yes);
     nlohmann::json build = build_json(directory / "store", directory / "context", "sparse");
     std::string layer = build["image"]["layers"][1];
     fs::path layer_directory = directory / "store/layers" / layer.substr(7);
@@ -351,8 +365,10 @@ TEST_CASE("hostile build: a sparse file from RUN is stored sparse and comes back
 TEST_CASE("hostile build: a layer over the size limit ends the build and leaves nothing behind", "[image]") {
     require_root();
     fs::path directory = fresh_image_test_directory("hostile-limit");
-    make_context(directory / "context", "FROM scratch\nCOPY rootfs /\nRUN head -c 33554432 /dev/urandom > /big\n", CopyRootfs::Yes);
-    ProcessResult result = glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "big", "--layer-limit", "16M"});
+    make_context(directory / "context", "FROM scratch\nCOPY rootfs /\nRUN head -c 33554432 /dev/urandom > /big\n",
+                 CopyRootfs::Yes);
+    ProcessResult result = glassvm_with_store(
+        directory / "store", {"build", (directory / "context").string(), "-t", "big", "--layer-limit", "16M"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 2);
     CHECK_THAT(result.err, Catch::Contains("layer size limit") && Catch::Contains("--layer-limit"));
@@ -361,7 +377,8 @@ TEST_CASE("hostile build: a layer over the size limit ends the build and leaves 
     for (const auto& layer : fs::directory_iterator(directory / "store/layers"))
         CHECK(fs::file_size(layer.path() / "layer.tar") <= (16u << 20));
     // Within the limit the same step builds.
-    ProcessResult larger = glassvm_with_store(directory / "store", {"build", (directory / "context").string(), "-t", "big", "--layer-limit", "64M"});
+    ProcessResult larger = glassvm_with_store(
+        directory / "store", {"build", (directory / "context").string(), "-t", "big", "--layer-limit", "64M"});
     INFO(larger.out << larger.err);
     CHECK(larger.exit_status == 0);
 }
@@ -372,10 +389,13 @@ TEST_CASE("image names: bytes that are not UTF-8 or not printable are one clear 
     fs::path tar = directory / "one.tar";
     write_tar(tar, {{.path = "file", .data = "x"}});
     make_context(directory / "context", "FROM scratch\nCOPY Glassfile /\n", CopyRootfs::No);
-    for (const std::string& name : {std::string("\xff\xfe"), std::string("caf\xc3"), std::string("two\nlines"), std::string("tab\there")}) {
+    for (const std::string& name :
+         {std::string("\xff\xfe"), std::string("caf\xc3"), std::string("two\nlines"), std::string("tab\there")}) {
         for (const std::vector<std::string>& arguments :
-             {std::vector<std::string>{"image", "import", tar.string(), "-t", name}, {"build", (directory / "context").string(), "-t", name},
-              {"image", "inspect", name}, {"image", "rm", name}}) {
+             {std::vector<std::string>{"image", "import", tar.string(), "-t", name},
+              {"build", (directory / "context").string(), "-t", name},
+              {"image", "inspect", name},
+              {"image", "rm", name}}) {
             ProcessResult result = glassvm_with_store(directory / "store", arguments);
             INFO(arguments[0] << " " << arguments[1] << ": " << result.out << result.err);
             CHECK(result.exit_status == 2);

@@ -75,9 +75,11 @@ TEST_CASE("image layers: a tar entry cannot escape the layer", "[image]") {
     fs::path directory = fresh_image_test_directory("escape");
     write_text(directory / "tree/etc/x", "x");
     fs::create_directory_symlink("/tmp", directory / "tree/link");
-    REQUIRE(run_process({"tar", "-C", (directory / "tree").string(), "-cf", (directory / "one.tar").string(), "link"}).exit_status == 0);
+    REQUIRE(run_process({"tar", "-C", (directory / "tree").string(), "-cf", (directory / "one.tar").string(), "link"})
+                .exit_status == 0);
     REQUIRE(run_process({"tar", "-C", (directory / "tree").string(), "-rf", (directory / "one.tar").string(), "etc/x",
-                         "--transform", "s|etc/x|link/glassvm-escaped|"}).exit_status == 0);
+                         "--transform", "s|etc/x|link/glassvm-escaped|"})
+                .exit_status == 0);
     fs::create_directory(directory / "out");
     CHECK_THROWS_AS(unpack_layer_tar(directory / "one.tar", directory / "out"), glassvm::Error);
     CHECK_FALSE(fs::exists("/tmp/glassvm-escaped"));
@@ -128,7 +130,9 @@ TEST_CASE("image store: removing an image waits for a build holding the store", 
     std::future<ProcessResult> removal;
     {
         StoreLock build(store.root(), LockMode::Shared);
-        removal = std::async(std::launch::async, [&] { return glassvm_with_store(store.root(), {"image", "rm", "locked"}); });
+        removal = std::async(std::launch::async, [&] {
+            return glassvm_with_store(store.root(), {"image", "rm", "locked"});
+        });
         CHECK(removal.wait_for(std::chrono::milliseconds(500)) == std::future_status::timeout);
         CHECK(store.find("locked"));
     }

@@ -18,7 +18,10 @@ namespace glassvm::test {
 std::filesystem::path fresh_image_test_directory(const std::string& name);
 
 // Writes `glassfile` to CONTEXT/Glassfile, and with CopyRootfs::Yes the box test rootfs to CONTEXT/rootfs.
-enum class CopyRootfs { No, Yes };
+enum class CopyRootfs {
+    No,
+    Yes
+};
 void make_context(const std::filesystem::path& context, const std::string& glassfile, CopyRootfs copy_rootfs);
 
 void write_text(const std::filesystem::path& path, const std::string& text);
@@ -28,7 +31,8 @@ std::string read_text(const std::filesystem::path& path);
 ProcessResult glassvm_with_store(const std::filesystem::path& store, std::vector<std::string> arguments);
 
 // `glassvm build CONTEXT -t NAME --json --store STORE`, required to succeed; its JSON.
-nlohmann::json build_json(const std::filesystem::path& store, const std::filesystem::path& context, const std::string& name);
+nlohmann::json build_json(const std::filesystem::path& store, const std::filesystem::path& context,
+                          const std::string& name);
 
 // `glassvm box run --image IMAGE --store STORE OPTIONS -- sh -c SCRIPT`.
 ProcessResult run_in_image(const std::filesystem::path& store, const std::string& image, const std::string& script,

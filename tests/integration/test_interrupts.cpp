@@ -8,9 +8,9 @@
 
 #include <glassvm/abi.hpp>
 
+#include "base/exit_status.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
-#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 using namespace std::chrono_literals;
@@ -131,7 +131,9 @@ TEST_CASE("the console shell answers each command through a pipe", "[kvm][interr
 
 TEST_CASE("the shell's line editing: backspace erases, CR LF ends one line", "[kvm][interrupts]") {
     require_kvm();
-    auto result = run_shell("unamx\x7f" "e\r\npoweroff\r\n");
+    auto result = run_shell(
+        "unamx\x7f"
+        "e\r\npoweroff\r\n");
     INFO(result.out << result.err);
     CHECK(result.exit_status == 0);
     CHECK_THAT(result.out, Catch::Contains("unamx\b \be\nglassvm " GLASSVM_VERSION));

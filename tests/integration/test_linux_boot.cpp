@@ -15,10 +15,10 @@
 
 #include <glassvm/abi.hpp>
 
-#include "vmm/loader/e820.hpp"
+#include "base/exit_status.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
-#include "base/exit_status.hpp"
+#include "vmm/loader/e820.hpp"
 
 using namespace glassvm::test;
 
@@ -31,7 +31,8 @@ struct DebianKernel {
 
 // The kernel from scripts/fetch-linux, or a skip (exit 77) when it cannot be had here.
 DebianKernel fetch_debian_kernel() {
-    auto fetched = run_process({std::string(GLASSVM_SOURCE_DIR) + "/scripts/fetch-linux"}, {}, std::chrono::minutes(10));
+    auto fetched =
+        run_process({std::string(GLASSVM_SOURCE_DIR) + "/scripts/fetch-linux"}, {}, std::chrono::minutes(10));
     if (fetched.exit_status == 3) {
         std::printf("SKIPPED: Debian's kernel cannot be fetched here: %s\n", fetched.err.c_str());
         std::fflush(stdout);

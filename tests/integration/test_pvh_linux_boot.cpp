@@ -7,8 +7,8 @@
 
 #include <glassvm/abi.hpp>
 
-#include "process.hpp"
 #include "base/exit_status.hpp"
+#include "process.hpp"
 
 using namespace glassvm::test;
 
@@ -21,7 +21,8 @@ std::string linux_stub() { return build_path("tests/guests/linux_stub.bin"); }
 
 TEST_CASE("pvh: the bundled guest boots through its PVH entry to the same banner", "[kvm][pvh]") {
     require_kvm();
-    auto result = run_process({glassvm_binary(), "run", "--boot", "pvh", "--cmdline", "hello through pvh", "--timeout", "30"});
+    auto result =
+        run_process({glassvm_binary(), "run", "--boot", "pvh", "--cmdline", "hello through pvh", "--timeout", "30"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 0);
     CHECK_THAT(result.out, Catch::Contains("glassvm-guest " GLASSVM_VERSION));
@@ -62,23 +63,24 @@ TEST_CASE("linux: the initrd is placed where boot_params says", "[kvm][linux]") 
     require_kvm();
     std::string initrd = build_path("tests/linux_stub_initrd.img");
     std::ofstream(initrd, std::ios::binary) << std::string(1, char(0x20)) << std::string(5000, 'x');
-    auto result = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--initrd", initrd,
-                               "--timeout", "30"});
+    auto result = run_process(
+        {glassvm_binary(), "run", "--boot", "linux", "--kernel", linux_stub(), "--initrd", initrd, "--timeout", "30"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 3 + 0x20);  // e820_entries + the initrd's first byte
 }
 
 TEST_CASE("linux: the ELF vmlinux path boots a PVH kernel (the bundled guest)", "[kvm][linux]") {
     require_kvm();
-    auto result = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", build_path("guest/glassvm-guest.elf"),
-                               "--cmdline", "vmlinux path", "--timeout", "30"});
+    auto result = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel",
+                               build_path("guest/glassvm-guest.elf"), "--cmdline", "vmlinux path", "--timeout", "30"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 0);
     CHECK_THAT(result.out, Catch::Contains("cmdline: vmlinux path"));
 }
 
 TEST_CASE("linux: images glassvm cannot boot are refused saying why", "[linux]") {
-    auto no_note = run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", build_path("tests/guests/halt.elf")});
+    auto no_note =
+        run_process({glassvm_binary(), "run", "--boot", "linux", "--kernel", build_path("tests/guests/halt.elf")});
     CHECK(no_note.exit_status == glassvm::kExitUsage);
     CHECK_THAT(no_note.err, Catch::Contains("glassvm boots an ELF vmlinux only through PVH"));
 
@@ -112,7 +114,8 @@ TEST_CASE("cpuid: --cpuid is validated before the VM starts", "[cpuid]") {
 
 TEST_CASE("an emulation failure names the instruction and its rip", "[kvm][endings]") {
     require_kvm();
-    auto result = run_process({glassvm_binary(), "run", build_path("tests/guests/emulation_failure.elf"), "--timeout", "30"});
+    auto result =
+        run_process({glassvm_binary(), "run", build_path("tests/guests/emulation_failure.elf"), "--timeout", "30"});
     INFO(result.out << result.err);
     if (result.exit_status == 7) {
         WARN("this host's KVM runs cmpxchg16b in ring 0 (hardware virtualisation): nothing to name");

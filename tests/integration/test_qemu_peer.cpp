@@ -10,12 +10,24 @@ using namespace glassvm::test;
 namespace {
 
 ProcessResult boot_in_qemu(bool use_kvm) {
-    std::vector<std::string> argv = {
-        "qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-m", "64M",
-        "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        "-kernel", build_path("guest/glassvm-guest.elf"), "-initrd", build_path("workloads/probe"),
-        "-append", "hostname=in-qemu -- 20"};
+    std::vector<std::string> argv = {"qemu-system-x86_64",
+                                     "-M",
+                                     "microvm,x-option-roms=off,rtc=off",
+                                     "-m",
+                                     "64M",
+                                     "-nodefaults",
+                                     "-no-user-config",
+                                     "-nographic",
+                                     "-serial",
+                                     "stdio",
+                                     "-device",
+                                     "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                     "-kernel",
+                                     build_path("guest/glassvm-guest.elf"),
+                                     "-initrd",
+                                     build_path("workloads/probe"),
+                                     "-append",
+                                     "hostname=in-qemu -- 20"};
     if (use_kvm) {
         argv.insert(argv.end(), {"-enable-kvm", "-cpu", "host"});
     } else {

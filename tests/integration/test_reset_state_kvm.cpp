@@ -4,9 +4,9 @@
 // differs, this test says where.
 #include <catch2/catch.hpp>
 
+#include "process.hpp"
 #include "vmm/kvm/kvm_system.hpp"
 #include "vmm/kvm/vm.hpp"
-#include "process.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/reset_state.hpp"
 
@@ -57,8 +57,10 @@ TEST_CASE("a fresh KVM vCPU is in the reset state but for EDX", "[kvm][firmware]
         INFO("SS");
         check_same_segment(fresh.ss, reset.ss, vendor, true);
     }
-    for (auto [name, kvm_segment, our_segment] : {std::tuple{"DS", fresh.ds, reset.ds}, {"ES", fresh.es, reset.es},
-                                                  {"FS", fresh.fs, reset.fs}, {"GS", fresh.gs, reset.gs}}) {
+    for (auto [name, kvm_segment, our_segment] : {std::tuple{"DS", fresh.ds, reset.ds},
+                                                  {"ES", fresh.es, reset.es},
+                                                  {"FS", fresh.fs, reset.fs},
+                                                  {"GS", fresh.gs, reset.gs}}) {
         INFO(name);
         check_same_segment(kvm_segment, our_segment, vendor);
     }

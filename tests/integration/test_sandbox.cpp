@@ -20,8 +20,8 @@
 #include <fmt/format.h>
 #include <glassvm/abi.hpp>
 
-#include "process.hpp"
 #include "base/exit_status.hpp"
+#include "process.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -158,7 +158,8 @@ TEST_CASE("sandbox: with --no-sandbox the same calls are allowed and the guest r
     require_kvm();
     require_sandbox();
     for (const char* thread : {"vcpu", "main"}) {
-        auto run = run_process({build_path("glassvm"), "run", "--no-sandbox", "--verbose", "--debug-forbidden-syscall", thread});
+        auto run = run_process(
+            {build_path("glassvm"), "run", "--no-sandbox", "--verbose", "--debug-forbidden-syscall", thread});
         INFO(thread << ": " << run.err);
         CHECK(run.exit_status == 0);
         CHECK_THAT(run.err, !Catch::Contains("forbidden") && !Catch::Contains("confined"));
@@ -209,8 +210,8 @@ TEST_CASE("sandbox: root drops to --uid and --gid, and /proc shows the ids, no_n
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
         thread_seccomp = seccomp_modes(proc);
-        if (thread_seccomp.size() >= 3 && std::count(thread_seccomp.begin(), thread_seccomp.end(), "2") ==
-                                              static_cast<long>(thread_seccomp.size()))
+        if (thread_seccomp.size() >= 3 &&
+            std::count(thread_seccomp.begin(), thread_seccomp.end(), "2") == static_cast<long>(thread_seccomp.size()))
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -226,6 +227,6 @@ TEST_CASE("sandbox: root drops to --uid and --gid, and /proc shows the ids, no_n
     CHECK(gid == fmt::format("{0} {0} {0} {0}", kvm_gid));
     CHECK(groups.empty());
     CHECK(no_new_privs == "1");
-    CHECK(thread_seccomp.size() >= 3);  // main and two vCPUs
+    CHECK(thread_seccomp.size() >= 3);                                  // main and two vCPUs
     for (const std::string& mode : thread_seccomp) CHECK(mode == "2");  // SECCOMP_MODE_FILTER
 }

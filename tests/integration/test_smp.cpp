@@ -9,9 +9,9 @@
 #include <set>
 #include <sstream>
 
+#include "base/exit_status.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
-#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 namespace abi = glassvm::abi;
@@ -56,7 +56,7 @@ TEST_CASE("smp: --cpus N reports N CPUs with distinct APIC ids", "[kvm][smp]") {
         for (int index = 0; index < cpus; ++index) {
             REQUIRE(online.count(index) == 1);  // every CPU index 0..N-1 has its line
             apic_ids.insert(online[index]);
-            CHECK(online[index] < cpus);        // the VMM gives vCPU i APIC id i
+            CHECK(online[index] < cpus);  // the VMM gives vCPU i APIC id i
         }
         CHECK(apic_ids.size() == size_t(cpus));
         CHECK(online[0] == 0);  // the boot processor is vCPU 0
@@ -98,13 +98,15 @@ TEST_CASE("smp: initcpu naming no CPU that is online runs init on cpu 0 and says
 
 TEST_CASE("smp: an exit from an application processor ends the VM with its status", "[kvm][smp]") {
     require_kvm();
-    auto result = run_guest({"--cpus", "4", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=3"});
+    auto result =
+        run_guest({"--cpus", "4", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=3"});
     INFO(result.out << result.err);
     CHECK(result.exit_status == 33);
     CHECK(result.err.empty());
     CHECK(result.elapsed < std::chrono::seconds(10));
 
-    auto fault = run_guest({"--cpus", "2", "--init", build_path("tests/guests/init_segv.elf"), "--cmdline", "initcpu=1"});
+    auto fault =
+        run_guest({"--cpus", "2", "--init", build_path("tests/guests/init_segv.elf"), "--cmdline", "initcpu=1"});
     INFO(fault.out << fault.err);
     CHECK(fault.exit_status == abi::kStatusSignalBase + abi::kSignalSegv);
 }
@@ -120,8 +122,8 @@ TEST_CASE("smp: an exit ends the VM while the other vCPUs still wait for SIPI", 
 
 TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[kvm][smp]") {
     require_kvm();
-    auto waiting = run_process({build_path("glassvm"), "run", build_path("tests/guests/spin.elf"), "--cpus", "2",
-                                "--timeout", "0.5"});
+    auto waiting = run_process(
+        {build_path("glassvm"), "run", build_path("tests/guests/spin.elf"), "--cpus", "2", "--timeout", "0.5"});
     INFO(waiting.err);
     CHECK(waiting.exit_status == kExitTimeout);
     CHECK_THAT(waiting.err, Catch::Contains("timed out after 500 ms; where each vCPU was:") &&
@@ -144,15 +146,16 @@ TEST_CASE("smp: --cpus outside 1 to the guest's limit is a usage error", "[smp]"
         auto result = run_process({build_path("glassvm"), "run", "--cpus", cpus});
         INFO(result.err);
         CHECK(result.exit_status == kExitUsage);
-        CHECK_THAT(result.err, Catch::Contains("--cpus: " + cpus + " is not supported; the guest kernel brings up 1 "
+        CHECK_THAT(result.err, Catch::Contains("--cpus: " + cpus +
+                                               " is not supported; the guest kernel brings up 1 "
                                                "to 16 CPUs"));
     }
 }
 
 TEST_CASE("smp: the exit trace and statistics see every vCPU's exits", "[kvm][smp][watch]") {
     require_kvm();
-    auto result = run_guest({"--cpus", "2", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=1",
-                             "--trace-exits", "--exit-stats"});
+    auto result = run_guest({"--cpus", "2", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline",
+                             "initcpu=1", "--trace-exits", "--exit-stats"});
     INFO(result.err);
     CHECK(result.exit_status == 33);
     // cpu 0 prints the boot messages; cpu 1 runs init, whose exit_group writes the exit port.
@@ -169,9 +172,9 @@ TEST_CASE("smp: the exit stepper stops at every vCPU's exits and names the vCPU"
     require_kvm();
     std::string commands;
     for (int i = 0; i < 400; ++i) commands += "next\n";
-    auto result = run_guest({"--step-exits", "--cpus", "2", "--init", build_path("tests/guests/init_exit.elf"),
-                             "--cmdline", "initcpu=1"},
-                            commands);
+    auto result = run_guest(
+        {"--step-exits", "--cpus", "2", "--init", build_path("tests/guests/init_exit.elf"), "--cmdline", "initcpu=1"},
+        commands);
     CHECK(result.exit_status == 33);
     CHECK_THAT(result.err, Catch::Contains(" on vCPU 0 at "));
     // The last exit, the exit-port write, came from cpu 1.

@@ -8,9 +8,9 @@
 
 #include <glassvm/abi.hpp>
 
+#include "base/exit_status.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
-#include "base/exit_status.hpp"
 
 using namespace glassvm::test;
 using namespace std::chrono_literals;
@@ -52,8 +52,8 @@ TEST_CASE("smp scheduler: a 200 ms sleep on an application processor takes 200 m
     // milliseconds, so the upper bound must hold for the best of up to three runs.
     uint64_t best = UINT64_MAX;
     for (int attempt = 0; attempt < 3 && best > 240'000'000; ++attempt) {
-        auto result = run_glassvm({"--cpus", "2", "--init", build_path("workloads/probe"), "--cmdline",
-                                   "initcpu=1 -- 10 sleep_ms=200"});
+        auto result = run_glassvm(
+            {"--cpus", "2", "--init", build_path("workloads/probe"), "--cmdline", "initcpu=1 -- 10 sleep_ms=200"});
         INFO(result.out << result.err);
         REQUIRE(result.exit_status == 0);
         CHECK(value_of(result.out, "cpu") == "1");
@@ -118,7 +118,8 @@ TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[k
     }
 }
 
-TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC timer still fires", "[kvm][smp][interrupts]") {
+TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC timer still fires",
+          "[kvm][smp][interrupts]") {
     require_kvm();
     for (std::string cpus : {"1", "2"}) {
         auto result = run_glassvm({build_path("tests/guests/halt_timer.elf"), "--cpus", cpus});
@@ -127,4 +128,3 @@ TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC t
         CHECK(result.elapsed < 5s);
     }
 }
-

@@ -26,7 +26,7 @@ struct Footprint {
     size_t fds = 0;
     size_t threads = 0;      // ours: KVM's own per-VM workers are counted apart
     size_t kvm_workers = 0;  // "kvm-nx-lpage-re…" threads, one per VM not yet torn down
-    size_t children = 0;  // live or zombie processes whose parent is this one
+    size_t children = 0;     // live or zombie processes whose parent is this one
     uint64_t rss_kib = 0;
     uint64_t virtual_kib = 0;
 };
@@ -93,8 +93,9 @@ ThreadCount count_threads() {
 
 Footprint footprint() {
     ThreadCount threads = count_threads();
-    return {entries_in("/proc/self/fd"), threads.ours, threads.kvm_workers,
-            children_of(::getpid()), status_field_kib("VmRSS"), status_field_kib("VmSize")};
+    return {entries_in("/proc/self/fd"), threads.ours,
+            threads.kvm_workers,         children_of(::getpid()),
+            status_field_kib("VmRSS"),   status_field_kib("VmSize")};
 }
 
 // The footprint once the kernel has finished with threads that have ended: pthread_join returns
@@ -155,16 +156,19 @@ void churn(int count) {
             before = footprint();
             start = std::chrono::steady_clock::now();
         }
-        if (i % 10 == 9) run_one(smp, 33);
-        else run_one(tiny, 7);
+        if (i % 10 == 9)
+            run_one(smp, 33);
+        else
+            run_one(tiny, 7);
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     Footprint after = settled_footprint(before);
     CHECK(kvm_workers_drain(std::chrono::seconds(30)));  // no VM is held for ever
     WARN(count << " VMs in " << seconds << " s: " << count / seconds << " VMs/s; fds " << before.fds << " -> "
-               << after.fds << ", threads " << before.threads << " -> " << after.threads << " (+" << after.kvm_workers << " KVM workers), children "
-               << before.children << " -> " << after.children << ", RSS " << before.rss_kib << " -> "
-               << after.rss_kib << " KiB, virtual " << before.virtual_kib << " -> " << after.virtual_kib << " KiB");
+               << after.fds << ", threads " << before.threads << " -> " << after.threads << " (+" << after.kvm_workers
+               << " KVM workers), children " << before.children << " -> " << after.children << ", RSS "
+               << before.rss_kib << " -> " << after.rss_kib << " KiB, virtual " << before.virtual_kib << " -> "
+               << after.virtual_kib << " KiB");
     CHECK(after.fds == before.fds);
     CHECK(after.threads == before.threads);
     // The releasers are grandchildren, reparented away at once: none may stay a child of ours.

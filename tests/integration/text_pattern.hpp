@@ -21,11 +21,16 @@ namespace pattern_detail {
 
 inline bool in_class(char kind, char c) {
     switch (kind) {
-        case 'd': return c >= '0' && c <= '9';
-        case 'x': return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        case 'w': return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-        case 'a': return c >= 'a' && c <= 'z';
-        default: return false;
+        case 'd':
+            return c >= '0' && c <= '9';
+        case 'x':
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        case 'w':
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        case 'a':
+            return c >= 'a' && c <= 'z';
+        default:
+            return false;
     }
 }
 

@@ -13,7 +13,8 @@ namespace glassvm::test {
 
 // $TMPDIR/glassvm-unit-NAME-PID, emptied.
 inline std::filesystem::path scratch_directory(const std::string& name) {
-    std::filesystem::path path = std::filesystem::temp_directory_path() / ("glassvm-unit-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("glassvm-unit-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
     return path;

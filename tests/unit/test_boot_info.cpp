@@ -137,9 +137,14 @@ TEST_CASE("boot info: a module that does not fit is BadInput", "[boot_info]") {
 
 TEST_CASE("boot info: BootInfo round-trips at the offsets the guest reads", "[boot_info]") {
     GuestMemory memory = filled_memory(1 * kMiB);
-    abi::BootInfo info{.version = abi::kBootInfoVersion, .cpu_count = 1, .memory_bytes = 64 * kMiB,
-                       .cmdline_address = layout::kCommandLine, .cmdline_length = 20,
-                       .init_address = 0x3FF'E000, .init_size = 5000, .tsc_khz = 2'995'200};
+    abi::BootInfo info{.version = abi::kBootInfoVersion,
+                       .cpu_count = 1,
+                       .memory_bytes = 64 * kMiB,
+                       .cmdline_address = layout::kCommandLine,
+                       .cmdline_length = 20,
+                       .init_address = 0x3FF'E000,
+                       .init_size = 5000,
+                       .tsc_khz = 2'995'200};
 
     CHECK(glassvm::write_boot_info(memory, info) == layout::kBootInfo);
 

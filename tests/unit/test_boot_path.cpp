@@ -1,8 +1,8 @@
 // Unit tests for choosing a boot path by name (`--boot`).
 #include <catch2/catch.hpp>
 
-#include "vmm/boot/boot_method.hpp"
 #include "error_matchers.hpp"
+#include "vmm/boot/boot_method.hpp"
 
 using glassvm::BootPath;
 using glassvm::test::IsBadInput;

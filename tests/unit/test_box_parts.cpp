@@ -9,9 +9,9 @@
 #include <CLI/CLI.hpp>
 
 #include "app/box_command.hpp"
+#include "base/error.hpp"
 #include "container/cgroups.hpp"
 #include "container/mounts.hpp"
-#include "base/error.hpp"
 
 using namespace glassvm::container;
 
@@ -19,7 +19,8 @@ namespace {
 
 std::string joined(const std::vector<CgroupFileWrite>& writes) {
     std::string text;
-    for (const CgroupFileWrite& write : writes) text += write.file + "=" + write.value + (write.optional ? "?" : "") + "\n";
+    for (const CgroupFileWrite& write : writes)
+        text += write.file + "=" + write.value + (write.optional ? "?" : "") + "\n";
     return text;
 }
 
@@ -40,8 +41,9 @@ TEST_CASE("cgroups: limits become v1 files, devices restricted", "[box]") {
     limits.pids = 5;
     limits.cpu = CpuQuota{25000, 100000};
     std::string text = joined(limit_writes(limits, CgroupVersion::V1));
-    CHECK_THAT(text, Catch::StartsWith("memory.limit_in_bytes=16777216\nmemory.memsw.limit_in_bytes=16777216?\npids.max=5\n"
-                                       "cpu.cfs_period_us=100000\ncpu.cfs_quota_us=25000\ndevices.deny=a\n"));
+    CHECK_THAT(text,
+               Catch::StartsWith("memory.limit_in_bytes=16777216\nmemory.memsw.limit_in_bytes=16777216?\npids.max=5\n"
+                                 "cpu.cfs_period_us=100000\ncpu.cfs_quota_us=25000\ndevices.deny=a\n"));
     CHECK_THAT(text, Catch::Contains("devices.allow=c 1:3 rwm?") && Catch::Contains("devices.allow=c 136:* rwm?"));
     CHECK_THAT(text, !Catch::Contains("*:*"));  // no mknod of any node (device_policy.hpp)
     limits = {};
@@ -104,8 +106,9 @@ TEST_CASE("box run: options become a ContainerConfig", "[box]") {
     CLI::App app;
     glassvm::BoxOptions options;
     glassvm::add_box_command(app, options);
-    std::vector<std::string> args = {"box", "run", "--rootfs", "/r", "--hostname", "h", "--workdir", "/srv", "--memory", "32M", "--pids", "10",
-                                     "--cpus", "0.5", "-e", "A=1", "--", "sh", "-c", "echo hi"};
+    std::vector<std::string> args = {"box",  "run",      "--rootfs", "/r",     "--hostname", "h",      "--workdir",
+                                     "/srv", "--memory", "32M",      "--pids", "10",         "--cpus", "0.5",
+                                     "-e",   "A=1",      "--",       "sh",     "-c",         "echo hi"};
     std::reverse(args.begin(), args.end());
     app.parse(args);
     ContainerConfig config = glassvm::to_container_config(options);
@@ -118,7 +121,8 @@ TEST_CASE("box run: options become a ContainerConfig", "[box]") {
     REQUIRE(config.resources.cpu);
     CHECK(config.resources.cpu->quota_us == 50000);
     CHECK(config.env.back() == "A=1");
-    CHECK(config.namespaces == (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP));
+    CHECK(config.namespaces ==
+          (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP));
     CHECK_FALSE(config.readonly_root);
 }
 

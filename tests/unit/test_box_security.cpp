@@ -25,28 +25,38 @@ uint64_t run_device_program(const std::vector<bpf_insn>& program, const bpf_cgro
         const bpf_insn& insn = program[pc];
         uint64_t& dst = reg[insn.dst_reg];
         switch (insn.code) {
-        case BPF_LDX | BPF_MEM | BPF_W: {
-            REQUIRE(insn.src_reg == 1);  // only the context is ever read
-            REQUIRE(insn.off >= 0);
-            REQUIRE(static_cast<size_t>(insn.off) + 4 <= sizeof context);
-            uint32_t word;
-            std::memcpy(&word, memory + insn.off, 4);
-            dst = word;
-            break;
-        }
-        case BPF_ALU | BPF_MOV | BPF_X: dst = static_cast<uint32_t>(reg[insn.src_reg]); break;
-        case BPF_ALU | BPF_MOV | BPF_K: dst = static_cast<uint32_t>(insn.imm); break;
-        case BPF_ALU | BPF_AND | BPF_K: dst = static_cast<uint32_t>(dst) & static_cast<uint32_t>(insn.imm); break;
-        case BPF_ALU | BPF_RSH | BPF_K: dst = static_cast<uint32_t>(dst) >> insn.imm; break;
-        case BPF_JMP | BPF_JNE | BPF_K:
-            if (dst != static_cast<uint64_t>(static_cast<int64_t>(insn.imm))) {
+            case BPF_LDX | BPF_MEM | BPF_W: {
+                REQUIRE(insn.src_reg == 1);  // only the context is ever read
                 REQUIRE(insn.off >= 0);
-                pc += static_cast<size_t>(insn.off);
-                REQUIRE(pc + 1 < program.size());  // never past the last instruction
+                REQUIRE(static_cast<size_t>(insn.off) + 4 <= sizeof context);
+                uint32_t word;
+                std::memcpy(&word, memory + insn.off, 4);
+                dst = word;
+                break;
             }
-            break;
-        case BPF_JMP | BPF_EXIT: return reg[0];
-        default: FAIL("instruction code " << int(insn.code) << " is not one device_policy.cpp emits");
+            case BPF_ALU | BPF_MOV | BPF_X:
+                dst = static_cast<uint32_t>(reg[insn.src_reg]);
+                break;
+            case BPF_ALU | BPF_MOV | BPF_K:
+                dst = static_cast<uint32_t>(insn.imm);
+                break;
+            case BPF_ALU | BPF_AND | BPF_K:
+                dst = static_cast<uint32_t>(dst) & static_cast<uint32_t>(insn.imm);
+                break;
+            case BPF_ALU | BPF_RSH | BPF_K:
+                dst = static_cast<uint32_t>(dst) >> insn.imm;
+                break;
+            case BPF_JMP | BPF_JNE | BPF_K:
+                if (dst != static_cast<uint64_t>(static_cast<int64_t>(insn.imm))) {
+                    REQUIRE(insn.off >= 0);
+                    pc += static_cast<size_t>(insn.off);
+                    REQUIRE(pc + 1 < program.size());  // never past the last instruction
+                }
+                break;
+            case BPF_JMP | BPF_EXIT:
+                return reg[0];
+            default:
+                FAIL("instruction code " << int(insn.code) << " is not one device_policy.cpp emits");
         }
     }
     FAIL("the program ran off its end");
@@ -68,8 +78,8 @@ constexpr uint32_t kRead = BPF_DEVCG_ACC_READ, kWrite = BPF_DEVCG_ACC_WRITE, kMk
 TEST_CASE("device policy: OCI's default nodes as v1 devices.allow lines", "[box]") {
     std::vector<std::string> lines;
     for (const DeviceRule& rule : allowed_devices()) lines.push_back(device_rule_text(rule));
-    CHECK(lines == std::vector<std::string>{"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
-                                            "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"});
+    CHECK(lines == std::vector<std::string>{"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                                            "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"});
 }
 
 TEST_CASE("device policy: the BPF program allows exactly the listed nodes, mknod included", "[box]") {
@@ -84,14 +94,14 @@ TEST_CASE("device policy: the BPF program allows exactly the listed nodes, mknod
     CHECK(decide('c', 136, 0, kRead | kWrite) == 1);  // pts/0 …
     CHECK(decide('c', 136, 4095, kRead) == 1);        // … and any other
     // Host devices a box must neither make nor open.
-    CHECK(decide('c', 1, 1, kRead) == 0);       // /dev/mem
-    CHECK(decide('c', 1, 2, kRead) == 0);       // /dev/kmem
+    CHECK(decide('c', 1, 1, kRead) == 0);  // /dev/mem
+    CHECK(decide('c', 1, 2, kRead) == 0);  // /dev/kmem
     CHECK(decide('c', 1, 1, kMknod) == 0);
     CHECK(decide('c', 10, 229, kRead | kWrite) == 0);  // /dev/fuse
-    CHECK(decide('c', 4, 0, kWrite) == 0);      // /dev/tty0
-    CHECK(decide('b', 8, 0, kRead) == 0);       // /dev/sda
+    CHECK(decide('c', 4, 0, kWrite) == 0);             // /dev/tty0
+    CHECK(decide('b', 8, 0, kRead) == 0);              // /dev/sda
     CHECK(decide('b', 8, 0, kMknod) == 0);
-    CHECK(decide('b', 1, 3, kRead) == 0);       // the type counts, not only the numbers
+    CHECK(decide('b', 1, 3, kRead) == 0);  // the type counts, not only the numbers
     CHECK(decide('b', 136, 0, kRead) == 0);
     CHECK(decide('c', 137, 0, kRead) == 0);
 }
@@ -114,8 +124,8 @@ TEST_CASE("seccomp: personality passes Docker's five values and nothing else", "
         INFO(std::hex << allowed);
         CHECK(personality_allowed(allowed));
     }
-    CHECK_FALSE(personality_allowed(0x0040000));   // ADDR_NO_RANDOMIZE
-    CHECK_FALSE(personality_allowed(0x0400000));   // READ_IMPLIES_EXEC
+    CHECK_FALSE(personality_allowed(0x0040000));  // ADDR_NO_RANDOMIZE
+    CHECK_FALSE(personality_allowed(0x0400000));  // READ_IMPLIES_EXEC
     CHECK_FALSE(personality_allowed(0x0040008));
     CHECK_FALSE(personality_allowed(0xfffffffe));
     CHECK_FALSE(personality_allowed(0x100000000));  // the kernel would read 0 here: still refused

@@ -49,14 +49,14 @@ std::vector<uint8_t> good_bzimage() {
     file[0x201] = kHeaderEnd - 0x202;
     std::memcpy(file.data() + 0x202, "HdrS", 4);
     put<uint16_t>(file, 0x206, 0x020f);
-    file[0x211] = 0x01;                        // LOADED_HIGH
-    put<uint32_t>(file, 0x22c, 0x7fffffff);    // initrd_addr_max
-    put<uint32_t>(file, 0x230, 0x200000);      // kernel_alignment
-    file[0x234] = 1;                           // relocatable_kernel
-    put<uint16_t>(file, 0x236, 0x0003);        // XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G
-    put<uint32_t>(file, 0x238, 0x7ff);         // cmdline_size
-    put<uint64_t>(file, 0x258, 0x1000000);     // pref_address
-    put<uint32_t>(file, 0x260, 0x400000);      // init_size
+    file[0x211] = 0x01;                      // LOADED_HIGH
+    put<uint32_t>(file, 0x22c, 0x7fffffff);  // initrd_addr_max
+    put<uint32_t>(file, 0x230, 0x200000);    // kernel_alignment
+    file[0x234] = 1;                         // relocatable_kernel
+    put<uint16_t>(file, 0x236, 0x0003);      // XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G
+    put<uint32_t>(file, 0x238, 0x7ff);       // cmdline_size
+    put<uint64_t>(file, 0x258, 0x1000000);   // pref_address
+    put<uint32_t>(file, 0x260, 0x400000);    // init_size
     return file;
 }
 
@@ -93,9 +93,16 @@ TEST_CASE("bzimage: setup_sects 0 means 4", "[bzimage]") {
 }
 
 TEST_CASE("bzimage: the load address honours kernel_alignment", "[bzimage]") {
-    SetupHeader header{.setup_sects = 1, .version = 0x020f, .loadflags = 1, .xloadflags = 1, .initrd_addr_max = 0,
-                       .kernel_alignment = 0x200000, .relocatable = true, .cmdline_size = 0,
-                       .pref_address = 0x1100000, .init_size = 1};
+    SetupHeader header{.setup_sects = 1,
+                       .version = 0x020f,
+                       .loadflags = 1,
+                       .xloadflags = 1,
+                       .initrd_addr_max = 0,
+                       .kernel_alignment = 0x200000,
+                       .relocatable = true,
+                       .cmdline_size = 0,
+                       .pref_address = 0x1100000,
+                       .init_size = 1};
     CHECK(kernel_load_address(header) == 0x1200000);
     header.relocatable = false;  // a fixed kernel goes exactly where it asks
     CHECK(kernel_load_address(header) == 0x1100000);
@@ -163,37 +170,37 @@ TEST_CASE("boot_params: the header is copied and completed as a boot loader must
     std::vector<uint8_t> file = good_bzimage();
     BzImage image = parse_bzimage(file, "k");
     auto map = e820();
-    BootParams params = build_boot_params(image, {.cmdline_address = 0x3000, .initrd_address = 0x7f00000,
-                                                  .initrd_size = 0x12345}, map);
+    BootParams params =
+        build_boot_params(image, {.cmdline_address = 0x3000, .initrd_address = 0x7f00000, .initrd_size = 0x12345}, map);
     std::span<const uint8_t> bytes(params);
     CHECK(get<uint32_t>(bytes, 0x202) == 0x53726448);  // "HdrS"
     CHECK(get<uint16_t>(bytes, 0x206) == 0x020f);
-    CHECK(get<uint64_t>(bytes, 0x258) == 0x1000000);   // pref_address, copied
-    CHECK(bytes[0x1ef] == 0);                          // the sentinel: the header was not copied over
-    CHECK(bytes[0x210] == 0xff);                       // type_of_loader: undefined
-    CHECK(bytes[0x211] == (0x01 | 0x80));              // LOADED_HIGH kept, CAN_USE_HEAP set
-    CHECK(get<uint16_t>(bytes, 0x224) == 0xde00);      // heap_end_ptr
-    CHECK(get<uint32_t>(bytes, 0x228) == 0x3000);      // cmd_line_ptr
-    CHECK(get<uint32_t>(bytes, 0x0c8) == 0);           // ext_cmd_line_ptr
-    CHECK(get<uint32_t>(bytes, 0x218) == 0x7f00000);   // ramdisk_image
-    CHECK(get<uint32_t>(bytes, 0x21c) == 0x12345);     // ramdisk_size
+    CHECK(get<uint64_t>(bytes, 0x258) == 0x1000000);  // pref_address, copied
+    CHECK(bytes[0x1ef] == 0);                         // the sentinel: the header was not copied over
+    CHECK(bytes[0x210] == 0xff);                      // type_of_loader: undefined
+    CHECK(bytes[0x211] == (0x01 | 0x80));             // LOADED_HIGH kept, CAN_USE_HEAP set
+    CHECK(get<uint16_t>(bytes, 0x224) == 0xde00);     // heap_end_ptr
+    CHECK(get<uint32_t>(bytes, 0x228) == 0x3000);     // cmd_line_ptr
+    CHECK(get<uint32_t>(bytes, 0x0c8) == 0);          // ext_cmd_line_ptr
+    CHECK(get<uint32_t>(bytes, 0x218) == 0x7f00000);  // ramdisk_image
+    CHECK(get<uint32_t>(bytes, 0x21c) == 0x12345);    // ramdisk_size
     CHECK(get<uint32_t>(bytes, 0x0c0) == 0);
     CHECK(get<uint32_t>(bytes, 0x0c4) == 0);
-    REQUIRE(bytes[0x1e8] == 3);                        // e820_entries
+    REQUIRE(bytes[0x1e8] == 3);  // e820_entries
     for (size_t i = 0; i < 3; ++i) {
         CHECK(get<uint64_t>(bytes, 0x2d0 + i * 20) == map[i].address);
         CHECK(get<uint64_t>(bytes, 0x2d0 + i * 20 + 8) == map[i].size);
         CHECK(get<uint32_t>(bytes, 0x2d0 + i * 20 + 16) == static_cast<uint32_t>(map[i].type));
     }
     CHECK(get<uint64_t>(bytes, 0x2d0 + 3 * 20) == 0);
-    CHECK(bytes[kHeaderEnd] == 0);                     // nothing past the header
+    CHECK(bytes[kHeaderEnd] == 0);  // nothing past the header
 }
 
 TEST_CASE("boot_params: addresses above 4 GiB use the ext_ fields", "[bzimage]") {
     std::vector<uint8_t> file = good_bzimage();
     BzImage image = parse_bzimage(file, "k");
-    BootParams params = build_boot_params(image, {.cmdline_address = 0x1'0000'3000, .initrd_address = 0x2'0000'0000,
-                                                  .initrd_size = 0x10}, e820());
+    BootParams params = build_boot_params(
+        image, {.cmdline_address = 0x1'0000'3000, .initrd_address = 0x2'0000'0000, .initrd_size = 0x10}, e820());
     std::span<const uint8_t> bytes(params);
     CHECK(get<uint32_t>(bytes, 0x228) == 0x3000);
     CHECK(get<uint32_t>(bytes, 0x0c8) == 1);
@@ -227,8 +234,8 @@ TEST_CASE("linux entry: long mode, __BOOT_CS 0x10 and __BOOT_DS 0x18, RSI = boot
 TEST_CASE("bzimage: Debian's cloud kernel as cached by scripts/fetch-linux", "[bzimage]") {
     const char* cache_variable = std::getenv("GLASSVM_LINUX_CACHE");
     const char* home = std::getenv("HOME");
-    std::filesystem::path cache = cache_variable ? cache_variable
-                                                 : std::filesystem::path(home ? home : "/") / ".cache/glassvm/linux";
+    std::filesystem::path cache =
+        cache_variable ? cache_variable : std::filesystem::path(home ? home : "/") / ".cache/glassvm/linux";
     std::optional<std::filesystem::path> found;
     std::error_code error;
     for (const auto& package : std::filesystem::directory_iterator(cache, error))
@@ -250,7 +257,8 @@ TEST_CASE("bzimage: Debian's cloud kernel as cached by scripts/fetch-linux", "[b
     CHECK(kernel_load_address(image.header) >= 0x100000);
     CHECK(image.header.init_size > image.kernel.size());  // it decompresses into more than it is
     CHECK(image.header.cmdline_size >= 255);
-    BootParams params = build_boot_params(image, {.cmdline_address = 0x3000, .initrd_address = 0, .initrd_size = 0}, e820());
+    BootParams params =
+        build_boot_params(image, {.cmdline_address = 0x3000, .initrd_address = 0, .initrd_size = 0}, e820());
     CHECK(params[0x210] == 0xff);
     CHECK(std::memcmp(params.data() + 0x202, "HdrS", 4) == 0);
 }

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "app/run_command.hpp"
-#include "base/size.hpp"
 #include "base/error.hpp"
+#include "base/size.hpp"
 
 using glassvm::ErrorKind;
 using glassvm::parse_size;
@@ -66,7 +66,8 @@ TEST_CASE("cli: parse_size reads plain bytes and binary suffixes", "[cli]") {
 TEST_CASE("cli: parse_size rejects what is not a size, naming the option", "[cli]") {
     for (const char* text : {"", "abc", "M", "-5", "+5", " 64M"}) {
         INFO("'" << text << "'");
-        REQUIRE_THROWS_MATCHES(parse_size(text, "--mem"), glassvm::Error, IsBadInput(std::string("--mem: '") + text + "' is not a size"));
+        REQUIRE_THROWS_MATCHES(parse_size(text, "--mem"), glassvm::Error,
+                               IsBadInput(std::string("--mem: '") + text + "' is not a size"));
     }
 }
 
@@ -123,10 +124,9 @@ TEST_CASE("cli: --verbose and --opt=value spellings", "[cli]") {
 }
 
 TEST_CASE("cli: a negative or non-numeric --timeout is a parse error", "[cli]") {
-    for (std::vector<std::string> args : {std::vector<std::string>{"run", "--timeout=-1"},
-                                          std::vector<std::string>{"run", "--timeout", "-0.5"},
-                                          std::vector<std::string>{"run", "--timeout", "soon"},
-                                          std::vector<std::string>{"run", "--cpus", "two"}}) {
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"run", "--timeout=-1"}, std::vector<std::string>{"run", "--timeout", "-0.5"},
+          std::vector<std::string>{"run", "--timeout", "soon"}, std::vector<std::string>{"run", "--cpus", "two"}}) {
         INFO(args[1] << " " << (args.size() > 2 ? args[2] : ""));
         Command command;
         REQUIRE_THROWS_AS(command.parse(args), CLI::ParseError);
@@ -246,7 +246,8 @@ TEST_CASE("cli: the smallest and largest memory sizes are accepted", "[cli]") {
 
 TEST_CASE("cli: --cpuid is parsed into the hidden bits, --boot linux needs --kernel", "[cli]") {
     Command command;
-    command.parse({"run", "--boot", "linux", "--kernel", "bzImage", "--initrd", "initrd.img", "--cpuid=-cx16,1.ecx:26=0"});
+    command.parse(
+        {"run", "--boot", "linux", "--kernel", "bzImage", "--initrd", "initrd.img", "--cpuid=-cx16,1.ecx:26=0"});
     glassvm::MachineConfig config = glassvm::to_machine_config(command.options, kBundledGuest);
     CHECK(config.boot == glassvm::BootPath::Linux);
     CHECK(config.kernel_path == "bzImage");

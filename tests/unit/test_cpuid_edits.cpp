@@ -22,8 +22,8 @@ kvm_cpuid_entry2 leaf(uint32_t function, uint32_t index, uint32_t value) {
 }
 
 std::vector<kvm_cpuid_entry2> sample() {
-    return {leaf(0, 0, 0x16), leaf(1, 0, 0xffffffff), leaf(7, 0, 0xffffffff), leaf(7, 1, 0xffffffff),
-            leaf(0xD, 0, 0x7), leaf(0xD, 1, 0xf), leaf(0x4000'0000, 0, 0x4000'0001)};
+    return {leaf(0, 0, 0x16),  leaf(1, 0, 0xffffffff), leaf(7, 0, 0xffffffff),           leaf(7, 1, 0xffffffff),
+            leaf(0xD, 0, 0x7), leaf(0xD, 1, 0xf),      leaf(0x4000'0000, 0, 0x4000'0001)};
 }
 
 const kvm_cpuid_entry2& find(const std::vector<kvm_cpuid_entry2>& entries, uint32_t function, uint32_t index = 0) {

@@ -68,8 +68,8 @@ TEST_CASE("daemon records: instance.json round-trips and refuses unknown, missin
 }
 
 TEST_CASE("daemon records: a create request takes sizes, refuses unknown fields and bad names", "[daemon]") {
-    CreateRequest request = create_request_from_json(
-        json::parse(R"({"image": "busybox", "kind": "vm", "name": "a.b-c_1", "limits": {"memory": "64M", "pids": 5}})"));
+    CreateRequest request = create_request_from_json(json::parse(
+        R"({"image": "busybox", "kind": "vm", "name": "a.b-c_1", "limits": {"memory": "64M", "pids": 5}})"));
     CHECK(request.image == "busybox");
     CHECK(request.kind == glassvm::image::InstanceKind::Vm);
     CHECK(request.limits.memory_bytes == 64u << 20);
@@ -102,9 +102,26 @@ TEST_CASE("daemon records: a box runs glassvm box run on its overlay, a vm boots
     box.limits = {32 << 20, 10, 0.5};
     // The env goes to a file (the image's, then the request's), never onto the command line.
     CHECK(plan_launch(box, image, context) == "A=1\nB=2\n");
-    CHECK(box.launch == std::vector<std::string>{"/usr/bin/glassvm", "box", "run", "--rootfs", "/state/instances/x/rootfs",
-                                                 "--hostname", "dddddddddddd", "--workdir", "/srv", "--memory", "33554432", "--pids", "10",
-                                                 "--cpus", "0.5", "--env-file", "/state/instances/x/env", "--", "/probe", "10"});
+    CHECK(box.launch == std::vector<std::string>{"/usr/bin/glassvm",
+                                                 "box",
+                                                 "run",
+                                                 "--rootfs",
+                                                 "/state/instances/x/rootfs",
+                                                 "--hostname",
+                                                 "dddddddddddd",
+                                                 "--workdir",
+                                                 "/srv",
+                                                 "--memory",
+                                                 "33554432",
+                                                 "--pids",
+                                                 "10",
+                                                 "--cpus",
+                                                 "0.5",
+                                                 "--env-file",
+                                                 "/state/instances/x/env",
+                                                 "--",
+                                                 "/probe",
+                                                 "10"});
     CHECK(box.lower_layers == std::vector<std::string>{layer.path.string()});
 
     Instance vm;
@@ -118,7 +135,8 @@ TEST_CASE("daemon records: a box runs glassvm box run on its overlay, a vm boots
     Instance missing;
     missing.kind = glassvm::image::InstanceKind::Vm;
     missing.command = {"/nothing"};
-    CHECK_THROWS_MATCHES(plan_launch(missing, image, context), glassvm::Error, IsBadInput("no init program at /nothing"));
+    CHECK_THROWS_MATCHES(plan_launch(missing, image, context), glassvm::Error,
+                         IsBadInput("no init program at /nothing"));
 }
 
 TEST_CASE("daemon records: an instance's state comes from its shim's files and whether the shim lives", "[daemon]") {
@@ -164,7 +182,8 @@ TEST_CASE("daemon records: files are replaced whole, and a missing file reads as
 
 // The shim identifies its workload right after forking it; a workload that ends first is a
 // zombie until the shim reaps it, and still has the identity it had while it ran.
-TEST_CASE("daemon records: an exited child not yet reaped keeps its identity for its parent, but is not alive", "[daemon]") {
+TEST_CASE("daemon records: an exited child not yet reaped keeps its identity for its parent, but is not alive",
+          "[daemon]") {
     int go[2];
     REQUIRE(::pipe(go) == 0);
     pid_t child = ::fork();

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "vmm/x86/disassembler.hpp"
+#include "vmm/accel/guest_memory.hpp"
 #include "vmm/debug/exiting_instruction.hpp"
 #include "vmm/debug/guest_disassembly.hpp"
-#include "vmm/accel/guest_memory.hpp"
+#include "vmm/x86/disassembler.hpp"
 
 using namespace glassvm;
 
@@ -56,9 +56,9 @@ TEST_CASE("disassembler: memory operands string I/O and max_count", "[disassembl
     std::vector<uint8_t> code = {0xc7, 0x03, 0x78, 0x56, 0x34, 0x12,  // movl $0x12345678, (%rbx)
                                  0xf3, 0x6e,                          // rep outsb
                                  0xee, 0xec};                         // out %al,%dx; in %dx,%al
-    CHECK(texts(Disassembler().disassemble(code, 0, 10)) ==
-          std::vector<std::string>{"movl $0x12345678, (%rbx)", "rep outsb (%rsi), %dx", "outb %al, %dx",
-                                   "inb %dx, %al"});
+    CHECK(texts(Disassembler().disassemble(code, 0, 10)) == std::vector<std::string>{"movl $0x12345678, (%rbx)",
+                                                                                     "rep outsb (%rsi), %dx",
+                                                                                     "outb %al, %dx", "inb %dx, %al"});
     CHECK(Disassembler().disassemble(code, 0, 2).size() == 2);
 }
 
@@ -80,11 +80,11 @@ TEST_CASE("disassembler: 32-bit and 16-bit code decode differently", "[disassemb
 
 TEST_CASE("guest disassembly: an instruction straddling two pages that are apart in RAM", "[disassembler]") {
     FakeGuest guest;
-    guest.pages = {0x3000, 0x1000};  // virtual 0x400000 → physical 0x3000, 0x401000 → 0x1000
-    guest.put(0x3000 + 4094, {0x90, 0xb8});              // nop; mov $imm32, %eax begins…
+    guest.pages = {0x3000, 0x1000};                     // virtual 0x400000 → physical 0x3000, 0x401000 → 0x1000
+    guest.put(0x3000 + 4094, {0x90, 0xb8});             // nop; mov $imm32, %eax begins…
     guest.put(0x1000, {0x2a, 0x00, 0x00, 0x00, 0xf4});  // …and ends on the next page; hlt
-    std::string listing = disassemble_guest(guest.memory, guest.translate(), {0x400ffe, false}, 3,
-                                            CpuMode::Bits64, 0x400fff);
+    std::string listing =
+        disassemble_guest(guest.memory, guest.translate(), {0x400ffe, false}, 3, CpuMode::Bits64, 0x400fff);
     CHECK_THAT(listing, Catch::Contains("   0x0000000000400ffe:  90") && Catch::Contains("nop"));
     CHECK_THAT(listing,
                Catch::Contains("=> 0x0000000000400fff:  b8 2a 00 00 00") && Catch::Contains("movl $0x2a, %eax"));
@@ -95,8 +95,8 @@ TEST_CASE("guest disassembly: an unmapped next page ends the listing with the re
     FakeGuest guest;
     guest.pages = {0x2000};
     guest.put(0x2000 + 4093, {0x90, 0x90, 0xb8});  // nop; nop; the start of a mov
-    std::string listing = disassemble_guest(guest.memory, guest.translate(), {0x400ffd, false}, 4,
-                                            CpuMode::Bits64, std::nullopt);
+    std::string listing =
+        disassemble_guest(guest.memory, guest.translate(), {0x400ffd, false}, 4, CpuMode::Bits64, std::nullopt);
     CHECK_THAT(listing, Catch::Contains("0x0000000000400fff:  cannot read further: 0x401000 is not mapped"));
     CHECK_THAT(disassemble_guest(guest.memory, guest.translate(), {0x900000, false}, 1, CpuMode::Bits64, {}),
                Catch::Contains("0x900000 is not mapped"));

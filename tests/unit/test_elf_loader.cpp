@@ -28,8 +28,7 @@ namespace {
 //   file 0x100  code: 0x40 bytes  -> 0x100000..0x100040, R+X
 //   file 0x140  data: 0x20 bytes  -> 0x101000..0x102000, R+W (0xfe0 bytes of .bss)
 constexpr uint64_t kCodeAddress = 0x10'0000, kCodeOffset = 0x100, kCodeSize = 0x40;
-constexpr uint64_t kDataAddress = 0x10'1000, kDataOffset = 0x140, kDataFileSize = 0x20,
-                   kDataMemorySize = 0x1000;
+constexpr uint64_t kDataAddress = 0x10'1000, kDataOffset = 0x140, kDataFileSize = 0x20, kDataMemorySize = 0x1000;
 constexpr uint64_t kFileSize = 0x160;
 constexpr uint64_t kEntry = kCodeAddress + 0x10;
 constexpr size_t kDataHeader = 0, kNoteHeader = 1, kCodeHeader = 2;
@@ -43,14 +42,12 @@ struct TestElf {
         std::vector<uint8_t> file = contents;
         std::memcpy(file.data(), &header, sizeof header);
         for (size_t i = 0; i < program_headers.size(); ++i)
-            std::memcpy(file.data() + sizeof header + i * sizeof(Elf64_Phdr), &program_headers[i],
-                        sizeof(Elf64_Phdr));
+            std::memcpy(file.data() + sizeof header + i * sizeof(Elf64_Phdr), &program_headers[i], sizeof(Elf64_Phdr));
         return file;
     }
 };
 
-Elf64_Phdr load_header(uint64_t offset, uint64_t address, uint64_t file_size, uint64_t memory_size,
-                       uint32_t flags) {
+Elf64_Phdr load_header(uint64_t offset, uint64_t address, uint64_t file_size, uint64_t memory_size, uint32_t flags) {
     Elf64_Phdr p{};
     p.p_type = PT_LOAD;
     p.p_flags = flags;
@@ -125,8 +122,7 @@ bool parses_or_is_rejected(const std::vector<uint8_t>& file) {
             REQUIRE(segment.file_offset <= file.size());
             REQUIRE(segment.file_size <= file.size() - segment.file_offset);
             if (i > 0)
-                REQUIRE(image.segments[i - 1].load_address + image.segments[i - 1].memory_size <=
-                        segment.load_address);
+                REQUIRE(image.segments[i - 1].load_address + image.segments[i - 1].memory_size <= segment.load_address);
         }
         return true;
     } catch (const glassvm::Error& error) {
@@ -273,7 +269,8 @@ TEST_CASE("elf: segment data past the end of the file is rejected", "[elf]") {
     SECTION("file truncated inside a segment") {
         std::vector<uint8_t> file = valid_elf().bytes();
         file.resize(kDataOffset + kDataFileSize - 1);
-        REQUIRE_THROWS_MATCHES(parse(file), glassvm::Error, IsBadInput("segment 0 (32 bytes at file offset 0x140) runs past the end of the file"));
+        REQUIRE_THROWS_MATCHES(parse(file), glassvm::Error,
+                               IsBadInput("segment 0 (32 bytes at file offset 0x140) runs past the end of the file"));
     }
     SECTION("p_offset beyond the file") {
         TestElf elf = valid_elf();
@@ -297,12 +294,8 @@ TEST_CASE("elf: a segment with more file bytes than memory bytes is rejected", "
 
 TEST_CASE("elf: a segment wrapping around the address space is rejected", "[elf]") {
     TestElf elf = valid_elf();
-    SECTION("physical address wraps") {
-        elf.program_headers[kDataHeader].p_paddr = UINT64_MAX - 0x100;
-    }
-    SECTION("virtual address wraps") {
-        elf.program_headers[kDataHeader].p_vaddr = UINT64_MAX - 0x100;
-    }
+    SECTION("physical address wraps") { elf.program_headers[kDataHeader].p_paddr = UINT64_MAX - 0x100; }
+    SECTION("virtual address wraps") { elf.program_headers[kDataHeader].p_vaddr = UINT64_MAX - 0x100; }
     REQUIRE_THROWS_MATCHES(parse(elf.bytes()), glassvm::Error, IsBadInput("segment 0 wraps around the address space"));
 }
 
@@ -332,11 +325,8 @@ TEST_CASE("elf: an entry point outside every executable segment is rejected", "[
     SECTION("in the data segment") { elf.header.e_entry = kDataAddress; }
     SECTION("one past the code segment") { elf.header.e_entry = kCodeAddress + kCodeSize; }
     SECTION("below the code segment") { elf.header.e_entry = kCodeAddress - 1; }
-    SECTION("code segment not marked executable") {
-        elf.program_headers[kCodeHeader].p_flags = PF_R;
-    }
-    REQUIRE_THROWS_MATCHES(parse(elf.bytes()), glassvm::Error,
-                           IsBadInput("is not inside an executable segment"));
+    SECTION("code segment not marked executable") { elf.program_headers[kCodeHeader].p_flags = PF_R; }
+    REQUIRE_THROWS_MATCHES(parse(elf.bytes()), glassvm::Error, IsBadInput("is not inside an executable segment"));
 }
 
 TEST_CASE("elf: every truncation of a valid file is rejected cleanly", "[elf]") {
@@ -412,9 +402,9 @@ TEST_CASE("elf: load_elf rejects segments below lowest_allowed or past the end o
 
     SECTION("below lowest_allowed") {
         GuestMemory memory = GuestMemory::allocate(4 << 20);
-        REQUIRE_THROWS_MATCHES(glassvm::load_elf(memory, file, image, kCodeAddress + 1, "kernel.elf"),
-                               glassvm::Error,
-                               IsBadInput("segment at 0x100000..0x100040 does not fit in guest RAM [0x100001, 0x400000)"));
+        REQUIRE_THROWS_MATCHES(
+            glassvm::load_elf(memory, file, image, kCodeAddress + 1, "kernel.elf"), glassvm::Error,
+            IsBadInput("segment at 0x100000..0x100040 does not fit in guest RAM [0x100001, 0x400000)"));
     }
     SECTION("beyond the end of RAM") {
         GuestMemory memory = GuestMemory::allocate(kDataAddress + kDataMemorySize - 1);

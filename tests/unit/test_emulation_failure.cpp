@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "vmm/run/emulation_failure.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/run/emulation_failure.hpp"
 
 using namespace glassvm;
 

@@ -57,8 +57,19 @@ TEST_CASE("exit description: registers with rflags cr0 cr4 and efer bits named",
     sregs.cr0 = 0x80010033;
     sregs.cr4 = 0x620;
     sregs.efer = 0x500;
-    sregs.cs = {.base = 0, .limit = 0xffffffff, .selector = 8, .type = 0xb, .present = 1, .dpl = 0, .db = 0,
-                .s = 1, .l = 1, .g = 1, .avl = 0, .unusable = 0, .padding = 0};
+    sregs.cs = {.base = 0,
+                .limit = 0xffffffff,
+                .selector = 8,
+                .type = 0xb,
+                .present = 1,
+                .dpl = 0,
+                .db = 0,
+                .s = 1,
+                .l = 1,
+                .g = 1,
+                .avl = 0,
+                .unusable = 0,
+                .padding = 0};
     sregs.gdt = {.base = 0x1000, .limit = 0x17, .padding = {}};
     std::string system = format_system_registers(sregs);
     CHECK_THAT(system, Catch::Contains("cs   selector=0008") && Catch::Contains("present L"));

@@ -21,7 +21,7 @@ TEST_CASE("exit device: a one-byte write delivers the status", "[exit]") {
 TEST_CASE("exit device: a wider write delivers its low byte", "[exit]") {
     std::optional<uint8_t> delivered;
     ExitDevice device([&](uint8_t status) { delivered = status; });
-    const uint8_t word[2] = {0x07, 0x01};           // outw 0x0107
+    const uint8_t word[2] = {0x07, 0x01};  // outw 0x0107
     device.write(0, word);
     CHECK(delivered == 0x07);
     const uint8_t dword[4] = {0x6e, 0xff, 0xff, 0xff};  // outl 0xffffff6e

@@ -46,15 +46,17 @@ TEST_CASE("exit format: port IO and MMIO exits are described with their data", "
 TEST_CASE("exit trace: text and JSON lines carry sequence time vCPU reason rip and device", "[watch]") {
     uint8_t byte = 7;
     VmExit exit = PortIoExit{.port = 0xf4, .size = 1, .is_write = true, .count = 1, .data = {&byte, 1}};
-    ExitEvent event{.sequence = 42, .vcpu = 0, .exit = exit, .since_boot = 1'234'567ns, .in_guest = 10us,
-                    .rip = 0x100004};
+    ExitEvent event{
+        .sequence = 42, .vcpu = 0, .exit = exit, .since_boot = 1'234'567ns, .in_guest = 10us, .rip = 0x100004};
     NamedDevice device;
-    std::string text = ExitTrace::format_line(TraceFormat::Text, event, {.device = &device, .in_vmm = 1us, .stops_vm = false});
+    std::string text =
+        ExitTrace::format_line(TraceFormat::Text, event, {.device = &device, .in_vmm = 1us, .stops_vm = false});
     CHECK_THAT(text, Catch::StartsWith("#42 ") && Catch::Contains("1234.567us") && Catch::Contains("vcpu0") &&
                          Catch::Contains("IO out port=0xf4 size=1 data=0x7") && Catch::Contains("rip=0x100004") &&
                          Catch::EndsWith("-> serial"));
 
-    std::string line = ExitTrace::format_line(TraceFormat::JsonLines, event, {.device = nullptr, .in_vmm = 1us, .stops_vm = true});
+    std::string line =
+        ExitTrace::format_line(TraceFormat::JsonLines, event, {.device = nullptr, .in_vmm = 1us, .stops_vm = true});
     auto json = nlohmann::json::parse(line);
     CHECK(json["seq"] == 42);
     CHECK(json["t_us"].get<double>() == Approx(1234.567));

@@ -101,12 +101,12 @@ TEST_CASE("firmware config: data writes and other offsets change nothing", "[fir
     config.set_u32(FirmwareItem::CpuCount, 3);
     select(config, static_cast<uint16_t>(FirmwareItem::CpuCount));
     const uint8_t junk[4] = {1, 2, 3, 4};
-    config.write(kData, junk);     // the interface is read-only
-    config.write(2, junk);         // not a register
+    config.write(kData, junk);  // the interface is read-only
+    config.write(2, junk);      // not a register
     uint8_t gap[2] = {};
     config.read(2, gap);
     CHECK((gap[0] == 0xff && gap[1] == 0xff));
-    CHECK(read32(config) == 3);    // still item CpuCount, from its start
+    CHECK(read32(config) == 3);  // still item CpuCount, from its start
 }
 
 TEST_CASE("firmware config: set_item replaces an item", "[firmware]") {

@@ -95,7 +95,7 @@ TEST_CASE("a write is all or nothing", "[gdb][guest-access]") {
     CHECK(guest.physical(0x3ffe) == 1);
     CHECK(guest.physical(0x1001) == 4);
     CHECK_FALSE(guest.access.write(0x401ffe, data));  // half of it would fall outside RAM
-    CHECK(guest.physical(0x1ffe) == 0);                // and the first half was not written
+    CHECK(guest.physical(0x1ffe) == 0);               // and the first half was not written
 }
 
 TEST_CASE("a software breakpoint patches an int3 and removing it restores the byte", "[gdb][breakpoints]") {

@@ -37,7 +37,9 @@ TEST_CASE("framing wraps data in $ and # with two lower-case hex digits", "[gdb]
 TEST_CASE("binary escaping covers # $ } and * and nothing else", "[gdb][packet]") {
     std::vector<uint8_t> data = {0x23, 0x24, 0x7d, 0x2a, 0x00, 0x41, 0x5d, 0x03};
     std::string escaped = escape_binary(std::span<const uint8_t>(data));
-    CHECK(escaped == std::string("}\x03}\x04}]}\x0a\x00" "A]\x03", 12));
+    CHECK(escaped == std::string("}\x03}\x04}]}\x0a\x00"
+                                 "A]\x03",
+                                 12));
     auto back = unescape_binary(escaped);
     REQUIRE(back);
     CHECK(*back == data);
@@ -53,9 +55,9 @@ TEST_CASE("run-length encoding repeats the previous character count minus 29 tim
 }
 
 TEST_CASE("malformed run-length encoding is rejected", "[gdb][packet]") {
-    CHECK_FALSE(expand_run_length("*a"));    // nothing to repeat
-    CHECK_FALSE(expand_run_length("a*"));    // no count
-    CHECK_FALSE(expand_run_length("a*#"));   // '#' and '$' may not be counts
+    CHECK_FALSE(expand_run_length("*a"));   // nothing to repeat
+    CHECK_FALSE(expand_run_length("a*"));   // no count
+    CHECK_FALSE(expand_run_length("a*#"));  // '#' and '$' may not be counts
     CHECK_FALSE(expand_run_length("a*$"));
     CHECK_FALSE(expand_run_length("a*\x1f"));  // below the printable range
     CHECK_FALSE(expand_run_length("a* * "));   // a run cannot itself be repeated
@@ -84,8 +86,7 @@ TEST_CASE("a bad checksum or bad hex digits make a Corrupt event, and decoding g
 
 TEST_CASE("garbage between packets is skipped, and + - and 0x03 are events", "[gdb][packet]") {
     CHECK(decode_all("hello\r\n#12$g#67") == std::vector{packet("g")});
-    CHECK(decode_all("+-\x03") ==
-          std::vector<DecodedEvent>{{Kind::Ack, {}}, {Kind::Nack, {}}, {Kind::Interrupt, {}}});
+    CHECK(decode_all("+-\x03") == std::vector<DecodedEvent>{{Kind::Ack, {}}, {Kind::Nack, {}}, {Kind::Interrupt, {}}});
 }
 
 TEST_CASE("0x03 inside a packet is data (binary X packets), not an interrupt", "[gdb][packet]") {

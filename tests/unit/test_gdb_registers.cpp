@@ -67,21 +67,21 @@ TEST_CASE("register numbers follow gdb's 64bit-core.xml", "[gdb][registers]") {
 TEST_CASE("the g packet holds every register little-endian, x87 unavailable", "[gdb][registers]") {
     std::string g = encode_all_registers(sample_state());
     CHECK(g.size() == g_offset(48));
-    CHECK(g.substr(0, 16) == "4444333322221111");                              // rax
-    CHECK(g.substr(g_offset(7), 16) == "0080000000000000");                    // rsp
-    CHECK(g.substr(g_offset(kRegisterRip), 16) == "0000100000000000");         // rip
-    CHECK(g.substr(g_offset(17), 8) == "46020000");                            // eflags, 32 bits
-    CHECK(g.substr(g_offset(18), 8) == "08000000");                            // cs selector
-    CHECK(g.substr(g_offset(24), 20) == std::string(20, 'x'));                 // st0
-    CHECK(g.substr(g_offset(40), 16) == "0000adde00000000");                   // fs_base
-    CHECK(g.substr(g_offset(44), 16) == "0090000000000000");                   // cr3
+    CHECK(g.substr(0, 16) == "4444333322221111");                       // rax
+    CHECK(g.substr(g_offset(7), 16) == "0080000000000000");             // rsp
+    CHECK(g.substr(g_offset(kRegisterRip), 16) == "0000100000000000");  // rip
+    CHECK(g.substr(g_offset(17), 8) == "46020000");                     // eflags, 32 bits
+    CHECK(g.substr(g_offset(18), 8) == "08000000");                     // cs selector
+    CHECK(g.substr(g_offset(24), 20) == std::string(20, 'x'));          // st0
+    CHECK(g.substr(g_offset(40), 16) == "0000adde00000000");            // fs_base
+    CHECK(g.substr(g_offset(44), 16) == "0090000000000000");            // cr3
 }
 
 TEST_CASE("p reads one register, and past the table is an error", "[gdb][registers]") {
     CpuState state = sample_state();
     CHECK(encode_register(state, 0) == "4444333322221111");
     CHECK(encode_register(state, 43) == std::string("0000000000000000"));  // cr2
-    CHECK(encode_register(state, 32) == std::string(8, 'x'));            // fctrl
+    CHECK(encode_register(state, 32) == std::string(8, 'x'));              // fctrl
     CHECK_FALSE(encode_register(state, 48));
     CHECK(read_register(state, 19) == 0x10u);  // ss
     CHECK_FALSE(read_register(state, 25));     // st1
@@ -114,8 +114,8 @@ TEST_CASE("P refuses selectors, x87, bad lengths and unknown numbers", "[gdb][re
 TEST_CASE("G applies the writable registers and ignores the rest", "[gdb][registers]") {
     CpuState state = sample_state();
     std::string g = encode_all_registers(state);
-    g.replace(0, 16, "0100000000000000");              // rax = 1
-    g.replace(g_offset(18), 8, "33000000");            // cs = 0x33: ignored
+    g.replace(0, 16, "0100000000000000");               // rax = 1
+    g.replace(g_offset(18), 8, "33000000");             // cs = 0x33: ignored
     g.replace(g_offset(24), 20, std::string(20, '0'));  // st0: ignored
     REQUIRE(decode_all_registers(g, state));
     CHECK(state.regs.rax == 1);

@@ -25,13 +25,15 @@ TEST_CASE("M and X writes carry exactly LENGTH bytes", "[gdb][requests]") {
     REQUIRE(hex);
     CHECK(hex->address == 0x1000);
     CHECK(hex->data == std::vector<uint8_t>{0xde, 0xad, 0xbe, 0xef});
-    auto binary = parse_memory_write("X2000,3:a}\x03" "b");
+    auto binary = parse_memory_write(
+        "X2000,3:a}\x03"
+        "b");
     REQUIRE(binary);
     CHECK(binary->data == std::vector<uint8_t>{'a', '#', 'b'});
     auto probe = parse_memory_write("X2000,0:");
     REQUIRE(probe);
     CHECK(probe->data.empty());
-    CHECK_FALSE(parse_memory_write("M1000,4:dead"));    // fewer bytes than LENGTH
+    CHECK_FALSE(parse_memory_write("M1000,4:dead"));     // fewer bytes than LENGTH
     CHECK_FALSE(parse_memory_write("M1000,4deadbeef"));  // no colon
     CHECK_FALSE(parse_memory_write("X1000,1:}"));        // ends inside an escape
     CHECK_FALSE(parse_memory_write("M:"));

@@ -33,7 +33,8 @@ TEST_CASE("glassfile: instructions, comments, continuations and both command for
 
 TEST_CASE("glassfile: a vm image's boot settings", "[glassfile]") {
     std::vector<GlassfileStep> steps = parse_glassfile(
-        "FROM scratch\nKIND vm\nKERNEL /boot/glassvm-guest\nINIT /probe\nCMDLINE hostname=x -- 5\nMEMORY 64M\nCPUS 2\n");
+        "FROM scratch\nKIND vm\nKERNEL /boot/glassvm-guest\nINIT /probe\nCMDLINE hostname=x -- 5\nMEMORY 64M\nCPUS "
+        "2\n");
     REQUIRE(steps.size() == 7);
     CHECK(steps[4].arguments == std::vector<std::string>{"hostname=x -- 5"});
 }

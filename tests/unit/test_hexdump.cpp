@@ -18,8 +18,10 @@ TEST_CASE("hexdump: one full line has the address, two groups of eight and the t
 TEST_CASE("hexdump: a short last line is padded so the text column lines up", "[hexdump]") {
     std::vector<uint8_t> bytes(20, 0x41);
     std::string dump = hexdump(bytes, 0x2000);
-    CHECK(dump == "0x00002000  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|\n"
-                  "0x00002010  41 41 41 41" + std::string(37, ' ') + "  |AAAA|\n");
+    CHECK(dump ==
+          "0x00002000  41 41 41 41 41 41 41 41  41 41 41 41 41 41 41 41  |AAAAAAAAAAAAAAAA|\n"
+          "0x00002010  41 41 41 41" +
+              std::string(37, ' ') + "  |AAAA|\n");
 }
 
 TEST_CASE("hexdump: high addresses widen and no bytes give no lines", "[hexdump]") {

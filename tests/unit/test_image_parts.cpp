@@ -107,7 +107,10 @@ namespace {
 
 // A file of `size` bytes holding "start" at 0, "middle" at size / 2 and "end" at its end, zeros
 // elsewhere: with holes (ftruncate) or written out in full.
-enum class Holes { Yes, No };
+enum class Holes {
+    Yes,
+    No
+};
 void write_mostly_zeros(const fs::path& path, off_t size, Holes holes) {
     fs::create_directories(path.parent_path());
     glassvm::Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -195,7 +198,8 @@ TEST_CASE("image json: unknown, missing and mistyped fields are errors naming th
     CHECK_THROWS_MATCHES(image_from_json(unknown), glassvm::Error, IsBadInput("unknown field 'labels'"));
     nlohmann::json nested = json;
     nested["config"]["vm"]["firmware"] = "x";
-    CHECK_THROWS_MATCHES(image_from_json(nested), glassvm::Error, IsBadInput("image config vm: unknown field 'firmware'"));
+    CHECK_THROWS_MATCHES(image_from_json(nested), glassvm::Error,
+                         IsBadInput("image config vm: unknown field 'firmware'"));
     nlohmann::json missing = json;
     missing.erase("layers");
     CHECK_THROWS_MATCHES(image_from_json(missing), glassvm::Error, IsBadInput("field 'layers' is missing"));

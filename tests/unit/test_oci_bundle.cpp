@@ -8,9 +8,9 @@
 
 #include <string>
 
+#include "base/error.hpp"
 #include "container/capabilities.hpp"
 #include "container/oci_bundle.hpp"
-#include "base/error.hpp"
 
 using glassvm::container::ContainerConfig;
 using glassvm::container::parse_oci_config;
@@ -116,7 +116,8 @@ TEST_CASE("oci bundle: resource limits, user and id mappings are honoured", "[oc
     REQUIRE(config.uid_mappings.size() == 1);
     CHECK(config.uid_mappings[0].host_id == 1000);
 
-    ContainerConfig user = parse(edited(R"("user": {"uid": 0, "gid": 0})", R"("user": {"uid": 1000, "gid": 100, "additionalGids": [5, 6]})"));
+    ContainerConfig user = parse(
+        edited(R"("user": {"uid": 0, "gid": 0})", R"("user": {"uid": 1000, "gid": 100, "additionalGids": [5, 6]})"));
     CHECK(user.uid == 1000);
     CHECK(user.gid == 100);
     CHECK(user.additional_gids == std::vector<uint32_t>{5, 6});
@@ -136,20 +137,27 @@ TEST_CASE("oci bundle: an unsupported field is an error naming its JSON path", "
 }
 
 TEST_CASE("oci bundle: wrong types and values name the field", "[oci]") {
-    CHECK_THAT(error_of(edited(R"("args": ["sh"])", R"("args": ["sh", 5])")), Catch::Contains("process.args[1] must be a string"));
-    CHECK_THAT(error_of(edited(R"("args": ["sh"])", R"("args": "sh")")), Catch::Contains("process.args must be an array"));
-    CHECK_THAT(error_of(edited(R"("cwd": "/")", R"("cwd": "tmp")")), Catch::Contains("process.cwd must be an absolute path"));
+    CHECK_THAT(error_of(edited(R"("args": ["sh"])", R"("args": ["sh", 5])")),
+               Catch::Contains("process.args[1] must be a string"));
+    CHECK_THAT(error_of(edited(R"("args": ["sh"])", R"("args": "sh")")),
+               Catch::Contains("process.args must be an array"));
+    CHECK_THAT(error_of(edited(R"("cwd": "/")", R"("cwd": "tmp")")),
+               Catch::Contains("process.cwd must be an absolute path"));
     CHECK_THAT(error_of(edited(R"("CAP_KILL", "CAP_NET_BIND_SERVICE"],
-			"effective")", R"("CAP_KILLER", "CAP_NET_BIND_SERVICE"],
+			"effective")",
+                               R"("CAP_KILLER", "CAP_NET_BIND_SERVICE"],
 			"effective")")),
                Catch::Contains("process.capabilities.bounding[1] names an unknown capability 'CAP_KILLER'"));
     CHECK_THAT(error_of(edited(R"({"type": "uts"})", R"({"type": "time"})")),
                Catch::Contains("linux.namespaces[3].type names a namespace glassvm box cannot create: 'time'"));
-    CHECK_THAT(error_of(edited(R"({"type": "mount"})", R"({"type": "cgroup"})")), Catch::Contains("must include a mount namespace"));
+    CHECK_THAT(error_of(edited(R"({"type": "mount"})", R"({"type": "cgroup"})")),
+               Catch::Contains("must include a mount namespace"));
     CHECK_THAT(error_of(edited(R"("allow": false)", R"("allow": true)")),
                Catch::Contains("linux.resources.devices[0] is not supported"));
-    CHECK_THAT(error_of(edited(R"("ociVersion": "1.0.2-dev")", R"("ociVersion": "0.9")")), Catch::Contains("ociVersion must be 1.x"));
-    CHECK_THAT(error_of(edited(R"("root": {"path": "rootfs", "readonly": true},)", "")), Catch::Contains("root is missing"));
+    CHECK_THAT(error_of(edited(R"("ociVersion": "1.0.2-dev")", R"("ociVersion": "0.9")")),
+               Catch::Contains("ociVersion must be 1.x"));
+    CHECK_THAT(error_of(edited(R"("root": {"path": "rootfs", "readonly": true},)", "")),
+               Catch::Contains("root is missing"));
 }
 
 // Found by fuzzing (fuzz/fuzz_oci_config.cpp; the input is fuzz/corpus/oci_config/missing_fields.json):
@@ -169,8 +177,10 @@ TEST_CASE("oci bundle: a missing required field is a BadInput error naming its p
 TEST_CASE("oci bundle: malformed JSON names the line and column", "[oci]") {
     // Line 4 of the stock spec is `"terminal": true,`; break it.
     std::string broken = edited("\"terminal\": true,", "\"terminal\": tru,");
-    CHECK_THAT(error_of(broken), Catch::StartsWith("b/config.json: line 4, column") && Catch::Contains("malformed JSON"));
-    CHECK_THAT(error_of("{\n  \"ociVersion\": \"1.0.0\",\n}\n"), Catch::StartsWith("b/config.json: line 3, column 1: malformed JSON"));
+    CHECK_THAT(error_of(broken),
+               Catch::StartsWith("b/config.json: line 4, column") && Catch::Contains("malformed JSON"));
+    CHECK_THAT(error_of("{\n  \"ociVersion\": \"1.0.0\",\n}\n"),
+               Catch::StartsWith("b/config.json: line 3, column 1: malformed JSON"));
     CHECK_THAT(error_of(""), Catch::Contains("line 1, column 1: malformed JSON"));
 }
 

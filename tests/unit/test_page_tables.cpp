@@ -21,8 +21,7 @@ namespace abi = glassvm::abi;
 
 namespace {
 
-constexpr uint64_t kPresent = 1ull << 0, kWritable = 1ull << 1, kUser = 1ull << 2,
-                   kLargePage = 1ull << 7;
+constexpr uint64_t kPresent = 1ull << 0, kWritable = 1ull << 1, kUser = 1ull << 2, kLargePage = 1ull << 7;
 constexpr uint64_t kAddressBits = 0x000F'FFFF'FFFF'F000ull;
 constexpr uint64_t kGiB = 1ull << 30, kMiB = 1ull << 20;
 
@@ -73,8 +72,8 @@ TEST_CASE("page tables: page directories identity-map 4 GiB with 2 MiB pages", "
     // Spot checks, spelled out.
     uint64_t first_directory = layout::kPageDirectories;
     uint64_t last_directory = layout::kPageDirectories + 3 * layout::kPageSize;
-    CHECK(entry(tables.memory, first_directory, 0) == 0x0000'0083);       // P|RW|PS, supervisor
-    CHECK(entry(tables.memory, first_directory, 1) == 0x0020'0087);       // P|RW|US|PS
+    CHECK(entry(tables.memory, first_directory, 0) == 0x0000'0083);  // P|RW|PS, supervisor
+    CHECK(entry(tables.memory, first_directory, 1) == 0x0020'0087);  // P|RW|US|PS
     CHECK(entry(tables.memory, last_directory, 511) == 0xFFE0'0087);
 
     for (uint64_t directory = 0; directory < 4; ++directory) {
@@ -101,9 +100,8 @@ TEST_CASE("page tables: the MMIO hole is mapped, present and user-accessible", "
 
 TEST_CASE("page walk: the boot tables translate as an identity map", "[page_walk]") {
     BootTables tables;
-    for (uint64_t address : {uint64_t{0}, uint64_t{0x1234}, abi::kKernelRegionEnd - 1,
-                             uint64_t{0x20'0000 + 5}, uint64_t{0x3FF'FFFF}, uint64_t{0xC000'0000 + 7},
-                             uint64_t{0xFFFF'FFFF}}) {
+    for (uint64_t address : {uint64_t{0}, uint64_t{0x1234}, abi::kKernelRegionEnd - 1, uint64_t{0x20'0000 + 5},
+                             uint64_t{0x3FF'FFFF}, uint64_t{0xC000'0000 + 7}, uint64_t{0xFFFF'FFFF}}) {
         INFO("address " << std::hex << address);
         CHECK(translate(tables.memory, tables.cr3, true, address) == address);
     }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "base/fd.hpp"
 #include "error_matchers.hpp"
@@ -26,8 +26,8 @@ using glassvm::Fd;
 using glassvm::test::IsBadInput;
 using glassvm::test::read_text;
 using glassvm::test::scratch_directory;
-using glassvm::test::write_text;
 using glassvm::test::without_openat2;
+using glassvm::test::write_text;
 
 namespace {
 
@@ -52,7 +52,8 @@ std::string expect_bad_input(const std::function<void()>& action, const std::str
         action();
         return "no error (expected one with '" + part + "')";
     } catch (const glassvm::Error& error) {
-        if (error.kind() == glassvm::ErrorKind::BadInput && std::string(error.what()).find(part) != std::string::npos) return "";
+        if (error.kind() == glassvm::ErrorKind::BadInput && std::string(error.what()).find(part) != std::string::npos)
+            return "";
         return std::string("wrong error: ") + error.what();
     }
 }
@@ -83,11 +84,13 @@ TEST_CASE("path beneath: without openat2 the walk refuses every symlink on the w
     Context c("beneath-fallback");
     std::string outcome = without_openat2([&]() -> std::string {
         Fd root(::open(c.context.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (::syscall(SYS_openat2, root.get(), "inside", nullptr, 0) != -1 || errno != ENOSYS) return "openat2 is not blocked";
+        if (::syscall(SYS_openat2, root.get(), "inside", nullptr, 0) != -1 || errno != ENOSYS)
+            return "openat2 is not blocked";
         Fd file(open_beneath(root.get(), "inside/file", O_RDONLY, Symlinks::Refuse));
         if (!file) return "inside/file did not open";
         if (read_text("/proc/self/fd/" + std::to_string(file.get())) != "inside\n") return "inside/file read wrong";
-        for (const char* path : {"absolute/secret", "up/secret", "staying/file", "inside/secret-link", "inside/../../outside/secret"})
+        for (const char* path :
+             {"absolute/secret", "up/secret", "staying/file", "inside/secret-link", "inside/../../outside/secret"})
             for (Symlinks symlinks : {Symlinks::Refuse, Symlinks::InRoot})
                 if (open_beneath(root.get(), path, O_RDONLY, symlinks) != -1) return std::string(path) + " opened";
         return "";
@@ -100,12 +103,16 @@ TEST_CASE("build context: COPY sources stay inside the context, with and without
     auto check_refusals = [&]() -> std::string {
         Fd context = open_context(c.context);
         for (const char* source : {"absolute/secret", "up/secret", "inside/secret-link/x", "up/../outside/secret"}) {
-            std::string wrong = expect_bad_input([&] { resolve_context_source(context, source, "Glassfile:2"); }, "does not exist");
+            std::string wrong =
+                expect_bad_input([&] { resolve_context_source(context, source, "Glassfile:2"); }, "does not exist");
             if (!wrong.empty()) return std::string(source) + ": " + wrong;
         }
-        std::string wrong = expect_bad_input([&] { resolve_context_source(context, "../outside/secret", "Glassfile:2"); }, "outside the build directory");
+        std::string wrong =
+            expect_bad_input([&] { resolve_context_source(context, "../outside/secret", "Glassfile:2"); },
+                             "outside the build directory");
         if (!wrong.empty()) return "../outside/secret: " + wrong;
-        if (read_context_file(context, "up/secret") || read_context_file(context, "absolute/secret")) return "read a file outside";
+        if (read_context_file(context, "up/secret") || read_context_file(context, "absolute/secret"))
+            return "read a file outside";
         // Copying a directory copies the symlink that points out as a symlink.
         fs::path target = c.directory / ("target-" + std::to_string(::getpid()));
         copy_context_source(resolve_context_source(context, "inside", "Glassfile:2"), target, IntoDirectory::No);
@@ -124,7 +131,8 @@ TEST_CASE("build context: COPY sources stay inside the context, with and without
     CHECK(staying.name == "file");
     CHECK(without_openat2([&]() -> std::string {
               Fd again = open_context(c.context);
-              return expect_bad_input([&] { resolve_context_source(again, "staying/file", "Glassfile:2"); }, "does not exist");
+              return expect_bad_input([&] { resolve_context_source(again, "staying/file", "Glassfile:2"); },
+                                      "does not exist");
           }) == "");
 }
 
@@ -140,9 +148,11 @@ TEST_CASE("build context: COPY keeps permission bits and holes, and refuses devi
     REQUIRE(::mkfifo((c.context / "fifo").c_str(), 0644) == 0);
     Fd context = open_context(c.context);
     fs::create_directories(c.directory / "target");
-    copy_context_source(resolve_context_source(context, "tool", "Glassfile:2"), c.directory / "target", IntoDirectory::No);
+    copy_context_source(resolve_context_source(context, "tool", "Glassfile:2"), c.directory / "target",
+                        IntoDirectory::No);
     CHECK(fs::status(c.directory / "target/tool").permissions() == fs::perms(0750));
-    copy_context_source(resolve_context_source(context, "/sparse", "Glassfile:3"), c.directory / "target/copy", IntoDirectory::No);
+    copy_context_source(resolve_context_source(context, "/sparse", "Glassfile:3"), c.directory / "target/copy",
+                        IntoDirectory::No);
     struct stat status {};
     REQUIRE(::stat((c.directory / "target/copy").c_str(), &status) == 0);
     CHECK(status.st_size == off_t(64) << 20);

@@ -141,8 +141,8 @@ TEST_CASE("hvm_start_info: field offsets as in Xen's start_info.h", "[pvh]") {
 TEST_CASE("hvm_start_info: written with magic, version 1, command line, module and memory map", "[pvh]") {
     GuestMemory memory = GuestMemory::allocate(4 << 20);
     auto map = build_e820_map(memory.size());
-    uint64_t at = write_pvh_start_info(memory, 0x2000,
-                                       {.cmdline_address = 0x3000, .module = PvhModule{0x3f'0000, 1234}, .memory_map = map});
+    uint64_t at = write_pvh_start_info(
+        memory, 0x2000, {.cmdline_address = 0x3000, .module = PvhModule{0x3f'0000, 1234}, .memory_map = map});
     CHECK(at == 0x2000);
     auto start = memory.read_object<HvmStartInfo>(0x2000);
     CHECK(start.magic == 0x336ec578);
@@ -177,21 +177,21 @@ TEST_CASE("hvm_start_info: no module means a zero count and no list", "[pvh]") {
 
 TEST_CASE("pvh entry: 32-bit flat protected mode, paging off, TR a 32-bit TSS, EBX = start info", "[pvh]") {
     kvm_sregs sregs = x86::pvh_entry_sregs(kvm_sregs{});
-    CHECK(sregs.cr0 & 1);                  // PE
-    CHECK_FALSE(sregs.cr0 & (1u << 31));   // PG
+    CHECK(sregs.cr0 & 1);                 // PE
+    CHECK_FALSE(sregs.cr0 & (1u << 31));  // PG
     CHECK(sregs.efer == 0);
     CHECK(sregs.cs.db == 1);
     CHECK(sregs.cs.l == 0);
     CHECK(sregs.cs.base == 0);
     CHECK(sregs.cs.limit == 0xffffffff);
-    CHECK(sregs.cs.type == 0xB);           // execute/read, accessed
+    CHECK(sregs.cs.type == 0xB);  // execute/read, accessed
     for (const kvm_segment& data : {sregs.ds, sregs.es, sregs.ss}) {
         CHECK(data.base == 0);
         CHECK(data.limit == 0xffffffff);
-        CHECK(data.type == 0x3);           // read/write, accessed
+        CHECK(data.type == 0x3);  // read/write, accessed
         CHECK(data.db == 1);
     }
-    CHECK(sregs.tr.type == 0xB);           // busy 32-bit TSS
+    CHECK(sregs.tr.type == 0xB);  // busy 32-bit TSS
     CHECK(sregs.tr.s == 0);
     CHECK(sregs.tr.base == 0);
     CHECK(sregs.tr.limit == 0x67);
@@ -199,7 +199,7 @@ TEST_CASE("pvh entry: 32-bit flat protected mode, paging off, TR a 32-bit TSS, E
     kvm_regs regs = x86::pvh_entry_regs(0x100'0850, 0x2000);
     CHECK(regs.rip == 0x100'0850);
     CHECK(regs.rbx == 0x2000);
-    CHECK(regs.rflags == 0x2);             // IF and VM clear
+    CHECK(regs.rflags == 0x2);  // IF and VM clear
 }
 
 TEST_CASE("pvh entry: the GDT holds the segments the registers were loaded from", "[pvh]") {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "vmm/devices/rom_write_reporter.hpp"
 #include "error_matchers.hpp"
+#include "vmm/devices/rom_write_reporter.hpp"
 #include "vmm/loader/rom_image.hpp"
 
 using glassvm::RomImage;
@@ -84,7 +84,8 @@ TEST_CASE("rom image: the host copy cannot be written", "[firmware]") {
 TEST_CASE("rom write reporter: the first writes verbatim, then a count", "[firmware]") {
     std::vector<std::string> lines;
     {
-        glassvm::RomWriteReporter reporter(0xffff'0000, [&](std::string_view line) { lines.emplace_back(line); }, 2);
+        glassvm::RomWriteReporter reporter(
+            0xffff'0000, [&](std::string_view line) { lines.emplace_back(line); }, 2);
         CHECK(reporter.name() == "fw-rom");
         const uint8_t byte = 0x5a;
         reporter.write(0x1234, std::span<const uint8_t>(&byte, 1));

@@ -19,12 +19,12 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
+#include "base/exit_status.hpp"
 #include "vmm/sandbox/forbidden_syscall_report.hpp"
 #include "vmm/sandbox/precompiled_filters.hpp"
 #include "vmm/sandbox/sandbox.hpp"
 #include "vmm/sandbox/seccomp_policy.hpp"
 #include "vmm/sandbox/user_lookup.hpp"
-#include "base/exit_status.hpp"
 
 using namespace glassvm::sandbox;
 
@@ -69,7 +69,8 @@ ChildResult in_confined_child(Body body, ThreadRole role = ThreadRole::Vcpu) {
 
 }  // namespace
 
-TEST_CASE("sandbox policy: a vCPU thread may run KVM and write, but not open, exec, fork or make sockets", "[sandbox]") {
+TEST_CASE("sandbox policy: a vCPU thread may run KVM and write, but not open, exec, fork or make sockets",
+          "[sandbox]") {
     for (const char* allowed : {"ioctl", "write", "futex", "exit", "exit_group", "rt_sigreturn"})
         CHECK(runs(ThreadRole::Vcpu, allowed));
     for (const char* forbidden : {"openat", "open", "execve", "clone", "clone3", "socket", "read", "ptrace", "mount"})
@@ -92,7 +93,8 @@ TEST_CASE("sandbox policy: only the roles that need them may fork, start threads
     }
 }
 
-TEST_CASE("sandbox policy: every thread may read clocks through the real system calls the vDSO falls back to", "[sandbox]") {
+TEST_CASE("sandbox policy: every thread may read clocks through the real system calls the vDSO falls back to",
+          "[sandbox]") {
     // Where user space cannot read the clock source (HPET, ACPI PM, an unstable TSC), glibc's
     // clock_gettime, gettimeofday, time, clock_getres and getcpu enter the kernel. Made here as
     // the raw system calls, so this holds whatever this host's vDSO can do.
@@ -134,7 +136,8 @@ TEST_CASE("sandbox policy: an allowed call runs, a forbidden one ends the thread
     });
     CHECK(refused.status == 0);  // malloc's kind of openat: refused, not fatal
 
-    ChildResult forbidden = in_confined_child([] { return int(::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY)); });
+    ChildResult forbidden =
+        in_confined_child([] { return int(::syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY)); });
     CHECK(forbidden.status == glassvm::kExitSandboxViolation);
     CHECK(forbidden.err == "glassvm: sandbox: the vcpu 7 thread made a forbidden system call: openat (257)\n");
 
@@ -143,7 +146,8 @@ TEST_CASE("sandbox policy: an allowed call runs, a forbidden one ends the thread
     CHECK_THAT(exec.err, Catch::Contains("forbidden system call: execve (59)"));
 }
 
-TEST_CASE("sandbox programs: the build-time BPF is what libseccomp makes of the allowlists today, for this process", "[sandbox]") {
+TEST_CASE("sandbox programs: the build-time BPF is what libseccomp makes of the allowlists today, for this process",
+          "[sandbox]") {
     for (ThreadRole role : {ThreadRole::Main, ThreadRole::Vcpu, ThreadRole::DebuggedVcpu, ThreadRole::StdinPump}) {
         INFO(role_name(role));
         std::vector<sock_filter> loaded = program_for_process(role, 4242), fresh = compile_allowlist(role, 4242);

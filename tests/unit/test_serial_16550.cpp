@@ -14,19 +14,16 @@ using glassvm::Serial16550;
 namespace {
 
 // Register offsets and bits, spelled out as a guest driver would.
-constexpr uint64_t kData = 0, kIer = 1, kIir = 2, kFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5,
-                   kMsr = 6, kScr = 7;
+constexpr uint64_t kData = 0, kIer = 1, kIir = 2, kFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5, kMsr = 6, kScr = 7;
 constexpr uint8_t kDlab = 0x80;
 constexpr uint8_t kLsrDr = 0x01, kLsrOe = 0x02, kLsrThre = 0x20, kLsrTemt = 0x40;
-constexpr uint8_t kMcrDtr = 0x01, kMcrRts = 0x02, kMcrOut1 = 0x04, kMcrOut2 = 0x08,
-                  kMcrLoop = 0x10;
+constexpr uint8_t kMcrDtr = 0x01, kMcrRts = 0x02, kMcrOut1 = 0x04, kMcrOut2 = 0x08, kMcrLoop = 0x10;
 
 // A UART with its output and interrupt line recorded.
 struct Uart {
     std::vector<uint8_t> output;
     std::vector<bool> line;
-    Serial16550 serial{[this](uint8_t byte) { output.push_back(byte); },
-                       [this](bool level) { line.push_back(level); }};
+    Serial16550 serial{[this](uint8_t byte) { output.push_back(byte); }, [this](bool level) { line.push_back(level); }};
 
     uint8_t in(uint64_t offset) {
         uint8_t value = 0;
@@ -98,13 +95,12 @@ TEST_CASE("serial: the scratch register holds any byte", "[serial]") {
     }
 }
 
-TEST_CASE("serial: the THRE interrupt clears on IIR read and re-arms on THR write",
-          "[serial]") {
+TEST_CASE("serial: the THRE interrupt clears on IIR read and re-arms on THR write", "[serial]") {
     Uart uart;
     uart.out(kIer, 0x02);  // ETBEI, with THR empty: pending at once
     CHECK(uart.in(kIir) == 0x02);
     CHECK(uart.in(kIir) == 0x01);  // the read acknowledged it
-    uart.out(kData, 'a');           // THR written, then empty again
+    uart.out(kData, 'a');          // THR written, then empty again
     CHECK(uart.in(kIir) == 0x02);
     CHECK(uart.in(kIir) == 0x01);
 
@@ -120,12 +116,12 @@ TEST_CASE("serial: receiving fills RBR, sets DR and raises the data interrupt", 
     CHECK(uart.receive({'h'}) == 0);  // RTS off: the host holds its input back
     uart.out(kMcr, kMcrRts);
     CHECK(uart.receive({'h', 'i'}) == 1);  // FIFOs off: a 1-byte holding register
-    CHECK((uart.in(kLsr) & kLsrDr) != 0);
+    CHECK((uart.in(kLsr)&kLsrDr) != 0);
     CHECK(uart.in(kIir) == 0x01);  // ERBFI is off
     uart.out(kIer, 0x01);
     CHECK(uart.in(kIir) == 0x04);
     CHECK(uart.in(kData) == 'h');
-    CHECK((uart.in(kLsr) & kLsrDr) == 0);
+    CHECK((uart.in(kLsr)&kLsrDr) == 0);
     CHECK(uart.in(kIir) == 0x01);
     CHECK(uart.receive({'i'}) == 1);
     CHECK(uart.in(kData) == 'i');
@@ -141,36 +137,35 @@ TEST_CASE("serial: IIR names the highest-priority source", "[serial]") {
     CHECK(uart.in(kIir) == 0x06);
     CHECK(uart.in(kLsr) == (kLsrDr | kLsrOe | kLsrThre | kLsrTemt));  // clears OE
     CHECK(uart.in(kIir) == 0x04);
-    CHECK(uart.in(kData) == 'b');  // the overrun overwrote RBR
-    CHECK(uart.in(kIir) == 0x02);  // reading it acknowledges THRE...
-    CHECK(uart.in(kIir) == 0x00);  // ...which uncovers modem status
-    CHECK((uart.in(kMsr) & 0x0f) != 0);  // reading MSR clears it
+    CHECK(uart.in(kData) == 'b');      // the overrun overwrote RBR
+    CHECK(uart.in(kIir) == 0x02);      // reading it acknowledges THRE...
+    CHECK(uart.in(kIir) == 0x00);      // ...which uncovers modem status
+    CHECK((uart.in(kMsr)&0x0f) != 0);  // reading MSR clears it
     CHECK(uart.in(kIir) == 0x01);
 }
 
-TEST_CASE("serial: FCR enables the FIFOs, IIR shows it, FCR1 clears the receive FIFO",
-          "[serial]") {
+TEST_CASE("serial: FCR enables the FIFOs, IIR shows it, FCR1 clears the receive FIFO", "[serial]") {
     Uart uart;
     uart.out(kMcr, kMcrRts);
     uart.out(kFcr, 0x01);
-    CHECK((uart.in(kIir) & 0xc0) == 0xc0);
+    CHECK((uart.in(kIir)&0xc0) == 0xc0);
     CHECK(uart.in(kIir) == 0xc1);
 
     std::vector<uint8_t> twenty(20, 'x');
     CHECK(uart.receive(twenty) == Serial16550::kFifoSize);
     CHECK(uart.receive({'y'}) == 0);  // full: refused, not lost and no overrun
-    CHECK((uart.in(kLsr) & kLsrOe) == 0);
+    CHECK((uart.in(kLsr)&kLsrOe) == 0);
     CHECK(uart.in(kData) == 'x');
     CHECK(uart.receive({'y', 'z'}) == 1);  // room for exactly one
 
     uart.out(kFcr, 0x03);  // FIFOs on, clear the receive FIFO
-    CHECK((uart.in(kLsr) & kLsrDr) == 0);
+    CHECK((uart.in(kLsr)&kLsrDr) == 0);
     CHECK(uart.receive(twenty) == Serial16550::kFifoSize);
 
     SECTION("turning the FIFOs off empties them and leaves a 1-byte RBR") {
         uart.out(kFcr, 0x00);
         CHECK(uart.in(kIir) == 0x01);
-        CHECK((uart.in(kLsr) & kLsrDr) == 0);
+        CHECK((uart.in(kLsr)&kLsrDr) == 0);
         CHECK(uart.receive({'a', 'b'}) == 1);
     }
 }
@@ -218,7 +213,7 @@ TEST_CASE("serial: loopback sends THR to the receiver and MCR to MSR", "[serial]
     CHECK(uart.in(kMsr) == (0x80 | 0x08 | 0x04));  // DCD; delta DCD; trailing edge of RI
 
     uart.out(kMcr, 0);
-    CHECK((uart.in(kMsr) & 0xf0) == 0xb0);  // back to the host: CTS, DSR, DCD
+    CHECK((uart.in(kMsr)&0xf0) == 0xb0);  // back to the host: CTS, DSR, DCD
     uart.out(kData, '!');
     CHECK(uart.output == std::vector<uint8_t>{'!'});
     CHECK(uart.receive({'h'}) == 0);  // RTS is off
@@ -231,10 +226,10 @@ TEST_CASE("serial: loopback overrun in FIFO mode keeps the FIFO and sets OE", "[
     uart.out(kFcr, 0x01);
     uart.out(kMcr, kMcrLoop);
     for (int i = 0; i < 17; ++i) uart.out(kData, static_cast<uint8_t>('a' + i));
-    CHECK((uart.in(kLsr) & kLsrOe) != 0);
-    CHECK((uart.in(kLsr) & kLsrOe) == 0);  // cleared by the first read
+    CHECK((uart.in(kLsr)&kLsrOe) != 0);
+    CHECK((uart.in(kLsr)&kLsrOe) == 0);  // cleared by the first read
     for (int i = 0; i < 16; ++i) CHECK(uart.in(kData) == 'a' + i);
-    CHECK((uart.in(kLsr) & kLsrDr) == 0);
+    CHECK((uart.in(kLsr)&kLsrDr) == 0);
 }
 
 TEST_CASE("serial: the interrupt line is gated by OUT2 and follows the sources", "[serial]") {
@@ -282,8 +277,7 @@ TEST_CASE("serial: wide accesses use byte 0 and read the rest as 0xff", "[serial
     CHECK(read_back[1] == 0xff);
 }
 
-TEST_CASE("serial: wait_for_receive_space returns at once with room, false on stop",
-          "[serial]") {
+TEST_CASE("serial: wait_for_receive_space returns at once with room, false on stop", "[serial]") {
     Uart uart;
     uart.out(kMcr, kMcrRts);
     std::stop_source stop;
@@ -297,8 +291,7 @@ TEST_CASE("serial: an empty output sink is a programming error", "[serial]") {
     CHECK_THROWS_AS(Serial16550(Serial16550::OutputSink{}), glassvm::Error);
 }
 
-TEST_CASE("serial: the line follows IIR: a read of IIR that acknowledges THRE lowers it",
-          "[serial]") {
+TEST_CASE("serial: the line follows IIR: a read of IIR that acknowledges THRE lowers it", "[serial]") {
     Uart uart;
     uart.out(kMcr, kMcrOut2);
     uart.out(kIer, 0x02);  // ETBEI with THR empty: pending, the line rises
@@ -320,8 +313,7 @@ TEST_CASE("serial: the line follows IIR: a read of IIR that acknowledges THRE lo
     }
 }
 
-TEST_CASE("serial: input from another thread leaves the line at the registers' level",
-          "[serial]") {
+TEST_CASE("serial: input from another thread leaves the line at the registers' level", "[serial]") {
     Uart uart;
     uart.out(kFcr, 0x01);  // FIFOs on
     uart.out(kIer, 0x01);
@@ -334,7 +326,7 @@ TEST_CASE("serial: input from another thread leaves the line at the registers' l
         }
     });
     while (received.size() < 2000) {
-        if (uart.in(kLsr) & kLsrDr) received.push_back(uart.in(kData));
+        if (uart.in(kLsr)&kLsrDr) received.push_back(uart.in(kData));
     }
     pump.join();
     for (size_t i = 0; i < received.size(); ++i) REQUIRE(received[i] == uint8_t(i));
@@ -356,8 +348,7 @@ TEST_CASE("serial: host input waits for RTS, and raising RTS wakes the waiting s
     CHECK(uart.receive({'a'}) == 1);
 }
 
-TEST_CASE("serial: THR writes may be deferred only while neither the THRE interrupt nor loopback is on",
-          "[serial]") {
+TEST_CASE("serial: THR writes may be deferred only while neither the THRE interrupt nor loopback is on", "[serial]") {
     Serial16550 uart([](uint8_t) {});
     std::vector<bool> reports;
     uart.watch_transmit_deferral([&](bool deferrable) { reports.push_back(deferrable); });

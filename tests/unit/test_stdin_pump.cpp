@@ -35,8 +35,7 @@ struct Pipe {
         write_end = Fd(fds[1]);
     }
     void write(const std::string& text) {
-        REQUIRE(::write(write_end.get(), text.data(), text.size()) ==
-                static_cast<ssize_t>(text.size()));
+        REQUIRE(::write(write_end.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()));
     }
 };
 
@@ -102,8 +101,7 @@ TEST_CASE("stdin pump: bytes written to the input reach the guest", "[stdin_pump
     CHECK_FALSE(pump.finished());
 }
 
-TEST_CASE("stdin pump: more input than the receiver holds arrives whole and in order",
-          "[stdin_pump]") {
+TEST_CASE("stdin pump: more input than the receiver holds arrives whole and in order", "[stdin_pump]") {
     Guest guest;
     SECTION("FIFOs off: one byte at a time") {}
     SECTION("FIFOs on: sixteen at a time") { guest.enable_fifos(); }

@@ -5,8 +5,8 @@
 
 #include <variant>
 
-#include "vmm/debug/stepper_commands.hpp"
 #include "error_matchers.hpp"
+#include "vmm/debug/stepper_commands.hpp"
 
 using glassvm::parse_command;
 using glassvm::StepperCommand;

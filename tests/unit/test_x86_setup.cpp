@@ -33,8 +33,14 @@ TEST_CASE("gdt: boot descriptors encode as the well-known flat 64-bit code and d
 TEST_CASE("gdt: every descriptor field lands in its place", "[gdt]") {
     // A DPL-3 available 64-bit TSS (type 9, S=0) with a scattered base and limit, byte-granular
     // limit; SDM vol. 3A figure 3-8.
-    SegmentDescriptor tss{.base = 0x1234'5678, .limit = 0xA'BCDE, .type = 0x9, .code_or_data = false,
-                          .privilege = 3, .present = true, .long_mode = false, .default_32 = false,
+    SegmentDescriptor tss{.base = 0x1234'5678,
+                          .limit = 0xA'BCDE,
+                          .type = 0x9,
+                          .code_or_data = false,
+                          .privilege = 3,
+                          .present = true,
+                          .long_mode = false,
+                          .default_32 = false,
                           .granularity = true};
     //   base 31:24 | G D L AVL limit 19:16 | P DPL S type | base 23:0 | limit 15:0
     CHECK(encode_descriptor(tss) == 0x12'8A'E9'345678'BCDEull);
@@ -169,15 +175,13 @@ kvm_cpuid_entry2 leaf(uint32_t function, uint32_t index, uint32_t eax, uint32_t 
     return entry;
 }
 
-bool same_entry(const kvm_cpuid_entry2& a, const kvm_cpuid_entry2& b) {
-    return std::memcmp(&a, &b, sizeof a) == 0;
-}
+bool same_entry(const kvm_cpuid_entry2& a, const kvm_cpuid_entry2& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 }  // namespace
 
 TEST_CASE("cpuid: the vCPU index becomes the APIC id in leaves 1 and 0xB", "[cpuid]") {
     std::vector<kvm_cpuid_entry2> supported = {
-        leaf(0x0, 0, 0x16, 0x756e6547, 0x6c65746e, 0x49656e69),        // "GenuineIntel"
+        leaf(0x0, 0, 0x16, 0x756e6547, 0x6c65746e, 0x49656e69),         // "GenuineIntel"
         leaf(0x1, 0, 0x000906EA, 0xFF10'0800, 0x7FFAFBFF, 0xBFEBFBFF),  // APIC id 0xFF from the host
         leaf(0x4, 0, 0x1C004121, 0x01C0003F, 0x3F, 0),
         leaf(0xB, 0, 1, 2, 0x100, 0xEE),

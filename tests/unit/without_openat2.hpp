@@ -40,7 +40,8 @@ inline std::string without_openat2(const std::function<std::string()>& body) {
         };
         struct sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
         std::string outcome;
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
             outcome = "cannot install the seccomp filter";
         } else {
             try {
@@ -55,7 +56,8 @@ inline std::string without_openat2(const std::function<std::string()>& body) {
     write_end.reset();
     std::string outcome;
     char buffer[512];
-    for (ssize_t count; (count = ::read(read_end.get(), buffer, sizeof buffer)) > 0;) outcome.append(buffer, static_cast<size_t>(count));
+    for (ssize_t count; (count = ::read(read_end.get(), buffer, sizeof buffer)) > 0;)
+        outcome.append(buffer, static_cast<size_t>(count));
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
     CHECK(WIFEXITED(status));

@@ -22,9 +22,7 @@ public:
     uint8_t* host_base() const { return m_mapping.data(); }
 
     // True when guest-physical [address, address + length) lies inside RAM.
-    bool contains(uint64_t address, uint64_t length) const {
-        return address <= size() && length <= size() - address;
-    }
+    bool contains(uint64_t address, uint64_t length) const { return address <= size() && length <= size() - address; }
 
     // The host view of guest-physical [address, address + length), or nullopt when any of it
     // lies outside RAM.

@@ -15,8 +15,8 @@ namespace glassvm {
 // IN/OUT (and their REP string forms: `count` transfers of `size` bytes each).
 struct PortIoExit {
     uint16_t port;
-    uint8_t size;         // 1, 2 or 4
-    bool is_write;        // OUT
+    uint8_t size;   // 1, 2 or 4
+    bool is_write;  // OUT
     uint32_t count;
     std::span<uint8_t> data;  // size * count bytes inside kvm_run: read for OUT, filled for IN
 };
@@ -56,8 +56,8 @@ struct UnknownExit {
     uint32_t reason;  // a KVM_EXIT_* glassvm does not handle
 };
 
-using VmExit = std::variant<PortIoExit, MmioExit, HaltExit, ShutdownExit, FailEntryExit,
-                            InternalErrorExit, DebugExit, UnknownExit>;
+using VmExit = std::variant<PortIoExit, MmioExit, HaltExit, ShutdownExit, FailEntryExit, InternalErrorExit, DebugExit,
+                            UnknownExit>;
 
 VmExit decode_exit(kvm_run& run);
 

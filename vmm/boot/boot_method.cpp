@@ -33,10 +33,14 @@ std::string_view to_string(BootPath path) {
 
 std::unique_ptr<BootMethod> make_boot_method(BootPath path, const BootFiles& files) {
     switch (path) {
-        case BootPath::Direct: return make_direct_boot(files);
-        case BootPath::Pvh: return make_pvh_boot(files);
-        case BootPath::Firmware: return make_firmware_boot(files);
-        case BootPath::Linux: return make_linux_boot(files);
+        case BootPath::Direct:
+            return make_direct_boot(files);
+        case BootPath::Pvh:
+            return make_pvh_boot(files);
+        case BootPath::Firmware:
+            return make_firmware_boot(files);
+        case BootPath::Linux:
+            return make_linux_boot(files);
     }
     throw Error(ErrorKind::Internal, "make_boot_method: unknown boot path");
 }

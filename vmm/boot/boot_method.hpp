@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "vmm/devices/io_bus.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/devices/io_bus.hpp"
 #include "vmm/kvm/vcpu.hpp"
 #include "vmm/kvm/vm.hpp"
 

@@ -39,8 +39,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<BootMethod> make_direct_boot(const BootFiles& files) {
-    return std::make_unique<DirectBoot>(files);
-}
+std::unique_ptr<BootMethod> make_direct_boot(const BootFiles& files) { return std::make_unique<DirectBoot>(files); }
 
 }  // namespace glassvm

@@ -75,8 +75,7 @@ private:
 }  // namespace
 
 std::unique_ptr<BootMethod> make_firmware_boot(const BootFiles& files) {
-    if (files.firmware_path.empty())
-        throw Error(ErrorKind::Internal, "make_firmware_boot: no firmware ROM was chosen");
+    if (files.firmware_path.empty()) throw Error(ErrorKind::Internal, "make_firmware_boot: no firmware ROM was chosen");
     return std::make_unique<FirmwareBoot>(files);
 }
 

@@ -8,8 +8,8 @@
 
 #include <glassvm/abi.hpp>
 
-#include "vmm/boot/boot_method.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/boot/boot_method.hpp"
 
 namespace glassvm {
 

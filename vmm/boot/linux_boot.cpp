@@ -7,10 +7,10 @@
 // through its PVH note instead (pvh_boot.cpp), with the initrd as the PVH module.
 #include <algorithm>
 
-#include "vmm/boot/boot_method.hpp"
-#include "vmm/boot/pvh_boot.hpp"
 #include "base/error.hpp"
 #include "base/file.hpp"
+#include "vmm/boot/boot_method.hpp"
+#include "vmm/boot/pvh_boot.hpp"
 #include "vmm/loader/boot_info.hpp"
 #include "vmm/loader/boot_params.hpp"
 #include "vmm/loader/bzimage.hpp"
@@ -29,8 +29,11 @@ class BzImageBoot final : public BootMethod {
 public:
     BzImageBoot(std::vector<uint8_t> file, std::string name, std::optional<std::string> initrd_path,
                 std::string command_line)
-        : m_file(std::move(file)), m_name(std::move(name)), m_image(parse_bzimage(m_file, m_name)),
-          m_initrd_path(std::move(initrd_path)), m_command_line(std::move(command_line)) {
+            : m_file(std::move(file)),
+              m_name(std::move(name)),
+              m_image(parse_bzimage(m_file, m_name)),
+              m_initrd_path(std::move(initrd_path)),
+              m_command_line(std::move(command_line)) {
         if (m_command_line.size() > m_image.header.cmdline_size)
             throw_bad_input("--cmdline: {} bytes is longer than the {} this kernel accepts (cmdline_size)",
                             m_command_line.size(), m_image.header.cmdline_size);
@@ -41,9 +44,11 @@ public:
         // init_size covers the kernel while it decompresses and relocates itself (boot.rst).
         uint64_t kernel_end = m_load_address + std::max<uint64_t>(m_image.header.init_size, m_image.kernel.size());
         if (kernel_end > memory.size())
-            throw_bad_input("{}: needs RAM up to {:#x} (loaded at {:#x}, init_size {} MiB) but the guest has {} MiB "
-                            "(try --mem {}M or more)", m_name, kernel_end, m_load_address,
-                            m_image.header.init_size / kMiB, memory.size() >> 20, (kernel_end + 64 * kMiB) / kMiB);
+            throw_bad_input(
+                "{}: needs RAM up to {:#x} (loaded at {:#x}, init_size {} MiB) but the guest has {} MiB "
+                "(try --mem {}M or more)",
+                m_name, kernel_end, m_load_address, m_image.header.init_size / kMiB, memory.size() >> 20,
+                (kernel_end + 64 * kMiB) / kMiB);
         std::copy(m_image.kernel.begin(), m_image.kernel.end(),
                   memory.slice(m_load_address, m_image.kernel.size()).begin());
         write_command_line(memory, m_command_line);
@@ -68,9 +73,10 @@ private:
         top &= ~(layout::kPageSize - 1);
         uint64_t address = initrd.size() <= top ? (top - initrd.size()) & ~(layout::kPageSize - 1) : 0;
         if (initrd.size() > top || address < kernel_end)
-            throw_bad_input("initrd {}: {} MiB does not fit in guest RAM between the kernel's end ({:#x}) and {:#x} "
-                            "(the guest has {} MiB; try a larger --mem)", *m_initrd_path, (initrd.size() + kMiB - 1) / kMiB,
-                            kernel_end, top, memory.size() >> 20);
+            throw_bad_input(
+                "initrd {}: {} MiB does not fit in guest RAM between the kernel's end ({:#x}) and {:#x} "
+                "(the guest has {} MiB; try a larger --mem)",
+                *m_initrd_path, (initrd.size() + kMiB - 1) / kMiB, kernel_end, top, memory.size() >> 20);
         std::copy(initrd.begin(), initrd.end(), memory.slice(address, initrd.size()).begin());
         placed.initrd_address = address;
         placed.initrd_size = initrd.size();
@@ -92,8 +98,9 @@ bool is_elf(std::span<const uint8_t> file) {
 
 std::unique_ptr<BootMethod> make_linux_boot(const BootFiles& files) {
     if (files.init_path)
-        throw_bad_input("--boot linux: --init is for glassvm's own guest kernel; give Linux an initial RAM disk "
-                        "with --initrd");
+        throw_bad_input(
+            "--boot linux: --init is for glassvm's own guest kernel; give Linux an initial RAM disk "
+            "with --initrd");
     std::vector<uint8_t> file = read_file(files.kernel_path, "kernel");
     std::string name = "kernel " + files.kernel_path;
     if (is_bzimage(file))

@@ -23,12 +23,14 @@ namespace {
 
 constexpr uint64_t kMiB = 1ull << 20;
 
-std::string_view role_name(PvhModuleRole role) { return role == PvhModuleRole::InitProgram ? "init program" : "initrd"; }
+std::string_view role_name(PvhModuleRole role) {
+    return role == PvhModuleRole::InitProgram ? "init program" : "initrd";
+}
 
 class PvhBoot final : public BootMethod {
 public:
     PvhBoot(PvhKernel kernel, std::optional<PvhModuleFile> module, std::string command_line)
-        : m_kernel(std::move(kernel)), m_module_file(std::move(module)), m_command_line(std::move(command_line)) {}
+            : m_kernel(std::move(kernel)), m_module_file(std::move(module)), m_command_line(std::move(command_line)) {}
 
     void load(const GuestMemory& memory) override {
         uint64_t kernel_end = m_kernel.image.highest_address();

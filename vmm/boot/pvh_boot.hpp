@@ -26,7 +26,10 @@ struct PvhKernel {
 PvhKernel parse_pvh_kernel(std::vector<uint8_t> file, std::string name, std::string_view without_note_advice);
 
 // The first (and only) boot module: its file and what it is to the kernel.
-enum class PvhModuleRole { InitProgram, Initrd };
+enum class PvhModuleRole {
+    InitProgram,
+    Initrd
+};
 struct PvhModuleFile {
     std::string path;
     PvhModuleRole role;

@@ -36,8 +36,8 @@ std::string describe_exit_details(const VmExit& exit, const IoBus& bus) {
     auto* mmio = std::get_if<MmioExit>(&exit);
     if (!io && !mmio) return describe_exit(exit);
     bool is_read = io ? !io->is_write : !mmio->is_write;
-    std::string device = io ? device_name(bus, AddressSpace::Port, io->port)
-                            : device_name(bus, AddressSpace::Mmio, mmio->address);
+    std::string device =
+        io ? device_name(bus, AddressSpace::Port, io->port) : device_name(bus, AddressSpace::Mmio, mmio->address);
     return fmt::format("{} -> {}{}", is_read ? describe_read(exit) : describe_exit(exit), device,
                        is_read ? " (data when handled)" : "");
 }

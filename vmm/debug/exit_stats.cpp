@@ -12,9 +12,12 @@ namespace {
 
 std::string location_of(const ExitStats::Key& key) {
     switch (key.where) {
-    case ExitStats::Where::Port: return fmt::format("port {:#x}", key.address);
-    case ExitStats::Where::Mmio: return fmt::format("gpa {:#x}", key.address);
-    case ExitStats::Where::Nowhere: break;
+        case ExitStats::Where::Port:
+            return fmt::format("port {:#x}", key.address);
+        case ExitStats::Where::Mmio:
+            return fmt::format("gpa {:#x}", key.address);
+        case ExitStats::Where::Nowhere:
+            break;
     }
     return {};
 }
@@ -45,8 +48,10 @@ void ExitStats::after_exit(VcpuContext&, const ExitEvent& event, const HandledEx
         key.where = Where::Mmio;
         key.address = mmio->address;
     }
-    if (handled.device) key.device = handled.device->name();
-    else if (key.where != Where::Nowhere) key.device = "unmapped";
+    if (handled.device)
+        key.device = handled.device->name();
+    else if (key.where != Where::Nowhere)
+        key.device = "unmapped";
     record(event.vcpu, key, event.since_boot, event.in_guest, handled.in_vmm);
 }
 
@@ -76,9 +81,13 @@ std::vector<ExitStats::Row> ExitStats::by_location() const {
     std::lock_guard lock(m_mutex);
     std::vector<Row> rows;
     for (const Counters& counters : m_rows)
-        rows.push_back(Row{.reason = std::string(counters.key.reason), .location = location_of(counters.key),
-                           .device = std::string(counters.key.device), .count = counters.count,
-                           .in_vmm = counters.in_vmm, .in_guest = counters.in_guest, .round_trip = *counters.round_trip});
+        rows.push_back(Row{.reason = std::string(counters.key.reason),
+                           .location = location_of(counters.key),
+                           .device = std::string(counters.key.device),
+                           .count = counters.count,
+                           .in_vmm = counters.in_vmm,
+                           .in_guest = counters.in_guest,
+                           .round_trip = *counters.round_trip});
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.count > b.count; });
     return rows;
 }
@@ -113,13 +122,14 @@ std::string ExitStats::render_table() const {
     auto line = [&](const Row& row, std::string_view where, std::string_view device) {
         auto mean = row.count ? row.in_vmm / static_cast<int64_t>(row.count) : std::chrono::nanoseconds(0);
         bool has_round_trip = row.round_trip.count() > 0;
-        text += fmt::format("{:<16} {:<18} {:<10} {:>8} {:>11} {:>11} {:>11} {:>11} {:>11}\n", row.reason, where,
-                            device, row.count, human_duration(row.in_vmm), human_duration(mean),
-                            human_duration(row.in_guest),
-                            has_round_trip ? human_duration(std::chrono::nanoseconds(row.round_trip.percentile(0.5))) : "-",
-                            has_round_trip ? human_duration(std::chrono::nanoseconds(row.round_trip.percentile(0.99))) : "-");
+        text += fmt::format(
+            "{:<16} {:<18} {:<10} {:>8} {:>11} {:>11} {:>11} {:>11} {:>11}\n", row.reason, where, device, row.count,
+            human_duration(row.in_vmm), human_duration(mean), human_duration(row.in_guest),
+            has_round_trip ? human_duration(std::chrono::nanoseconds(row.round_trip.percentile(0.5))) : "-",
+            has_round_trip ? human_duration(std::chrono::nanoseconds(row.round_trip.percentile(0.99))) : "-");
     };
-    for (const Row& row : rows) line(row, row.location.empty() ? "-" : row.location, row.device.empty() ? "-" : row.device);
+    for (const Row& row : rows)
+        line(row, row.location.empty() ? "-" : row.location, row.device.empty() ? "-" : row.device);
     text += "per reason:\n";
     for (const Row& row : totals) line(row, "(all)", "");
     return text;

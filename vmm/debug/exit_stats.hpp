@@ -7,8 +7,8 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,7 +25,11 @@ public:
 
     // Where an exit happened. The strings must be literals or otherwise outlive the stats (exit
     // and device names are), so recording an exit formats and allocates nothing.
-    enum class Where { Nowhere, Port, Mmio };
+    enum class Where {
+        Nowhere,
+        Port,
+        Mmio
+    };
     struct Key {
         std::string_view reason;  // "IO", "MMIO", "HLT", …
         Where where = Where::Nowhere;

@@ -7,15 +7,15 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
+#include "base/exit_status.hpp"
 #include "vmm/debug/exit_description.hpp"
-#include "vmm/x86/registers.hpp"
 #include "vmm/debug/exit_format.hpp"
 #include "vmm/debug/exit_stats.hpp"
 #include "vmm/debug/exiting_instruction.hpp"
 #include "vmm/debug/guest_disassembly.hpp"
 #include "vmm/debug/hexdump.hpp"
 #include "vmm/run/exit_handler.hpp"
-#include "base/exit_status.hpp"
+#include "vmm/x86/registers.hpp"
 
 namespace glassvm {
 
@@ -37,7 +37,7 @@ std::span<const uint8_t> read_data(const VmExit& exit) {
 }  // namespace
 
 ExitStepper::ExitStepper(int input_fd, std::FILE* output, const ExitStats* stats)
-    : m_input(input_fd), m_output(output), m_echo_commands(::isatty(input_fd) == 0), m_stats(stats) {}
+        : m_input(input_fd), m_output(output), m_echo_commands(::isatty(input_fd) == 0), m_stats(stats) {}
 
 ExitVerdict ExitStepper::before_exit(VcpuContext& context, const ExitEvent& event) {
     std::lock_guard lock(m_mutex);
@@ -59,17 +59,19 @@ void ExitStepper::after_exit(VcpuContext&, const ExitEvent& event, const Handled
 
 bool ExitStepper::should_stop_at(const ExitEvent& event) {
     switch (m_mode) {
-    case Mode::Step: return true;
-    case Mode::CountExits:
-        if (m_exits_to_skip > 0) {
-            --m_exits_to_skip;
+        case Mode::Step:
+            return true;
+        case Mode::CountExits:
+            if (m_exits_to_skip > 0) {
+                --m_exits_to_skip;
+                return false;
+            }
+            break;
+        case Mode::UntilReason:
+            if (exit_name(event.exit) != m_reason) return false;
+            break;
+        case Mode::ToEnd:
             return false;
-        }
-        break;
-    case Mode::UntilReason:
-        if (exit_name(event.exit) != m_reason) return false;
-        break;
-    case Mode::ToEnd: return false;
     }
     m_mode = Mode::Step;
     return true;

@@ -41,7 +41,10 @@ private:
         UntilReason,  // stop at the next exit named m_reason
         ToEnd,        // never stop again
     };
-    enum class Next { Prompt, Resume };
+    enum class Next {
+        Prompt,
+        Resume
+    };
 
     bool should_stop_at(const ExitEvent& event);
     void show(const Stop& stop);

@@ -25,15 +25,20 @@ void refuse_to_overwrite_a_program(const std::string& path) {
     char magic[4] = {};
     size_t read = std::fread(magic, 1, sizeof magic, existing);
     std::fclose(existing);
-    if (read == sizeof magic && std::memcmp(magic, "\x7f" "ELF", 4) == 0)
-        throw_bad_input("--trace-exits: {} is an ELF program, not a trace file; write --trace-exits=FILE, or "
-                        "name the kernel before --trace-exits", path);
+    if (read == sizeof magic && std::memcmp(magic,
+                                            "\x7f"
+                                            "ELF",
+                                            4) == 0)
+        throw_bad_input(
+            "--trace-exits: {} is an ELF program, not a trace file; write --trace-exits=FILE, or "
+            "name the kernel before --trace-exits",
+            path);
 }
 
 }  // namespace
 
 ExitTrace::ExitTrace(const std::string& path, TraceFormat format)
-    : m_format(format), m_file(stderr), m_owns_file(false) {
+        : m_format(format), m_file(stderr), m_owns_file(false) {
     if (path != "-") {
         refuse_to_overwrite_a_program(path);
         m_file = std::fopen(path.c_str(), "we");
@@ -43,14 +48,17 @@ ExitTrace::ExitTrace(const std::string& path, TraceFormat format)
 }
 
 ExitTrace::~ExitTrace() {
-    if (m_owns_file) std::fclose(m_file);
-    else std::fflush(m_file);
+    if (m_owns_file)
+        std::fclose(m_file);
+    else
+        std::fflush(m_file);
 }
 
 std::string ExitTrace::format_line(TraceFormat format, const ExitEvent& event, const HandledExit& handled) {
     double microseconds = std::chrono::duration<double, std::micro>(event.since_boot).count();
-    std::string device = handled.device ? std::string(handled.device->name())
-                                        : handled.stops_vm ? "(ends the VM)" : "(unmapped)";
+    std::string device = handled.device     ? std::string(handled.device->name())
+                         : handled.stops_vm ? "(ends the VM)"
+                                            : "(unmapped)";
     if (format == TraceFormat::JsonLines) {
         std::string device_json = handled.device ? fmt::format("\"{}\"", handled.device->name()) : "null";
         return fmt::format("{{\"seq\":{},\"t_us\":{:.3f},\"vcpu\":{},{},\"rip\":{},\"device\":{},\"ends_vm\":{}}}",

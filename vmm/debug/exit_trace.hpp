@@ -11,7 +11,10 @@
 
 namespace glassvm {
 
-enum class TraceFormat { Text, JsonLines };
+enum class TraceFormat {
+    Text,
+    JsonLines
+};
 
 // "text" or "jsonl"; anything else is BadInput naming --trace-format.
 TraceFormat parse_trace_format(std::string_view text);

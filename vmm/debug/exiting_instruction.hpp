@@ -11,9 +11,9 @@
 
 #include <optional>
 
+#include "vmm/accel/vm_exit.hpp"
 #include "vmm/x86/disassembler.hpp"
 #include "vmm/x86/guest_reader.hpp"
-#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 

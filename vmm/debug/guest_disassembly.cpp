@@ -26,8 +26,8 @@ std::string format_instruction(const Instruction& instruction, bool is_current) 
                        instruction.text);
 }
 
-std::string disassemble_guest(const GuestMemory& memory, const Translate& translate, GuestAddress address,
-                              size_t count, CpuMode mode, std::optional<uint64_t> current) {
+std::string disassemble_guest(const GuestMemory& memory, const Translate& translate, GuestAddress address, size_t count,
+                              CpuMode mode, std::optional<uint64_t> current) {
     GuestBytes read = read_guest(memory, translate, address, count * kMaxInstructionLength);
     std::vector<Instruction> instructions = Disassembler(mode).disassemble(read.bytes, address.value, count);
     std::string listing;

@@ -16,8 +16,8 @@ namespace glassvm {
 // "=> 0x0000000000100002:  e6 f4                  outb %al, $0xf4"; the line at `current`
 // (rip) is marked with "=>". An unreadable or undecodable rest ends the listing with a line
 // saying why.
-std::string disassemble_guest(const GuestMemory& memory, const Translate& translate, GuestAddress address,
-                              size_t count, CpuMode mode, std::optional<uint64_t> current);
+std::string disassemble_guest(const GuestMemory& memory, const Translate& translate, GuestAddress address, size_t count,
+                              CpuMode mode, std::optional<uint64_t> current);
 
 // One line of such a listing, without its newline.
 std::string format_instruction(const Instruction& instruction, bool is_current);

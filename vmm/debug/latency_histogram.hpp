@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace glassvm {
@@ -40,7 +40,7 @@ public:
 
     static size_t bucket_of(uint64_t value) {
         if (value < kExact) return static_cast<size_t>(value);
-        int exponent = 63 - std::countl_zero(value);                       // floor(log2(value)) >= 6
+        int exponent = 63 - std::countl_zero(value);                        // floor(log2(value)) >= 6
         uint64_t mantissa = (value >> (exponent - kSubBits)) & (kSub - 1);  // the 5 bits after the top one
         size_t bucket = kExact + static_cast<size_t>(exponent - 6) * kSub + static_cast<size_t>(mantissa);
         return bucket < kBuckets ? bucket : kBuckets - 1;

@@ -15,7 +15,11 @@ class LineReader {
 public:
     explicit LineReader(int fd) : m_fd(fd) {}
 
-    enum class Status { Line, EndOfInput, Abandoned };
+    enum class Status {
+        Line,
+        EndOfInput,
+        Abandoned
+    };
     struct Result {
         Status status;
         std::string line;  // without its newline; for Status::Line only

@@ -85,8 +85,7 @@ command::Continue parse_continue(const std::vector<std::string_view>& words) {
         return {.exits = parse_count(argument, "continue", UINT64_MAX), .reason = {}};
     std::string reason = upper(argument);
     if (!is_exit_reason(reason))
-        throw_bad_input("continue: '{}' is neither a count nor an exit reason (IO, MMIO, HLT, SHUTDOWN, …)",
-                        argument);
+        throw_bad_input("continue: '{}' is neither a count nor an exit reason (IO, MMIO, HLT, SHUTDOWN, …)", argument);
     return {.exits = {}, .reason = reason};
 }
 

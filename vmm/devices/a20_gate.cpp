@@ -32,8 +32,9 @@ void A20Gate::write(uint64_t offset, std::span<const uint8_t> data) {
     uint8_t previous = m_value.exchange(static_cast<uint8_t>(value & ~kResetBit));
     bool closed_now = (previous & abi::kA20EnableBit) && !(value & abi::kA20EnableBit);
     if (closed_now && !m_told_closed.exchange(true))
-        m_report("the guest closed the A20 gate (port 0x92 bit 1); KVM cannot mask address line 20, so memory "
-                 "above 1 MiB does not wrap around as on a PC");
+        m_report(
+            "the guest closed the A20 gate (port 0x92 bit 1); KVM cannot mask address line 20, so memory "
+            "above 1 MiB does not wrap around as on a PC");
 }
 
 bool A20Gate::enabled() const { return (m_value.load() & abi::kA20EnableBit) != 0; }

@@ -46,8 +46,10 @@ void FirmwareConfig::read(uint64_t offset, std::span<uint8_t> data) {
 void FirmwareConfig::read_data(std::span<uint8_t> data) {
     auto item = m_items.find(m_selected);
     for (uint8_t& byte : data) {
-        if (item == m_items.end()) byte = 0xff;
-        else byte = m_position < item->second.size() ? item->second[m_position] : 0;
+        if (item == m_items.end())
+            byte = 0xff;
+        else
+            byte = m_position < item->second.size() ? item->second[m_position] : 0;
         ++m_position;
     }
 }

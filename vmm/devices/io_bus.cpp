@@ -19,8 +19,8 @@ void IoBus::add(AddressSpace space, uint64_t base, uint64_t length, IoDevice& de
         uint64_t range_last = range.base + (range.length - 1);
         if (base <= range_last && range.base <= last)
             throw Error(ErrorKind::Internal,
-                        fmt::format("{} range {:#x}+{:#x} for {} overlaps {} at {:#x}+{:#x}", to_string(space),
-                                    base, length, device.name(), range.device->name(), range.base, range.length));
+                        fmt::format("{} range {:#x}+{:#x} for {} overlaps {} at {:#x}+{:#x}", to_string(space), base,
+                                    length, device.name(), range.device->name(), range.base, range.length));
     }
     list.push_back({base, length, &device});
     std::sort(list.begin(), list.end(), [](const Range& a, const Range& b) { return a.base < b.base; });

@@ -14,7 +14,10 @@
 
 namespace glassvm {
 
-enum class AddressSpace { Port, Mmio };
+enum class AddressSpace {
+    Port,
+    Mmio
+};
 
 std::string_view to_string(AddressSpace space);
 

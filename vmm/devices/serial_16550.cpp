@@ -95,14 +95,15 @@ uint8_t modem_deltas(uint8_t before, uint8_t after) {
 // cannot (DLAB only changes what offsets 0 and 1 reach; break is not modelled). Only the former
 // need a fresh look at the interrupt line, which costs two more locks on every such exit.
 bool may_change_interrupt(uint64_t offset, bool is_write) {
-    if (is_write) return offset == kData || offset == kInterruptEnable || offset == kInterruptId || offset == kModemControl;
+    if (is_write)
+        return offset == kData || offset == kInterruptEnable || offset == kInterruptId || offset == kModemControl;
     return offset == kData || offset == kInterruptId || offset == kLineStatus || offset == kModemStatus;
 }
 
 }  // namespace
 
 Serial16550::Serial16550(OutputSink output, InterruptLine interrupt_line)
-    : m_output(std::move(output)), m_interrupt_line(std::move(interrupt_line)) {
+        : m_output(std::move(output)), m_interrupt_line(std::move(interrupt_line)) {
     if (!m_output) throw Error(ErrorKind::Internal, "Serial16550 needs an output sink");
 }
 
@@ -184,40 +185,40 @@ uint16_t Serial16550::divisor() const {
 uint8_t Serial16550::read_register(uint64_t offset) {
     const bool dlab = m_line_control & kLcrDlab;
     switch (offset) {
-    case kData: {
-        if (dlab) return m_divisor & 0xff;
-        if (m_receive_fifo.empty()) return 0;  // the chip would repeat stale data
-        uint8_t byte = m_receive_fifo.front();
-        m_receive_fifo.pop_front();
-        m_receive_space.notify_all();
-        return byte;
-    }
-    case kInterruptEnable:
-        return dlab ? m_divisor >> 8 : m_interrupt_enable;
-    case kInterruptId: {
-        uint8_t id = interrupt_identification();
-        // Table IV: reading IIR resets the THRE interrupt when it is the one IIR names.
-        if (id == kIirTransmitEmpty) m_transmitter_interrupt = false;
-        return id | (fifos_enabled() ? kIirFifosEnabled : 0);
-    }
-    case kLineControl:
-        return m_line_control;
-    case kModemControl:
-        return m_modem_control;
-    case kLineStatus: {
-        uint8_t status = line_status();
-        m_line_errors = 0;  // 8.4: OE, PE, FE and BI reset when the CPU reads LSR
-        return status;
-    }
-    case kModemStatus: {
-        uint8_t status = modem_inputs() | m_modem_deltas;
-        m_modem_deltas = 0;  // 8.9: the delta bits reset when the CPU reads MSR
-        return status;
-    }
-    case kScratch:
-        return m_scratch;  // the Scratchpad Register: 8 bits for the programmer, no effect
-    default:
-        return 0xff;
+        case kData: {
+            if (dlab) return m_divisor & 0xff;
+            if (m_receive_fifo.empty()) return 0;  // the chip would repeat stale data
+            uint8_t byte = m_receive_fifo.front();
+            m_receive_fifo.pop_front();
+            m_receive_space.notify_all();
+            return byte;
+        }
+        case kInterruptEnable:
+            return dlab ? m_divisor >> 8 : m_interrupt_enable;
+        case kInterruptId: {
+            uint8_t id = interrupt_identification();
+            // Table IV: reading IIR resets the THRE interrupt when it is the one IIR names.
+            if (id == kIirTransmitEmpty) m_transmitter_interrupt = false;
+            return id | (fifos_enabled() ? kIirFifosEnabled : 0);
+        }
+        case kLineControl:
+            return m_line_control;
+        case kModemControl:
+            return m_modem_control;
+        case kLineStatus: {
+            uint8_t status = line_status();
+            m_line_errors = 0;  // 8.4: OE, PE, FE and BI reset when the CPU reads LSR
+            return status;
+        }
+        case kModemStatus: {
+            uint8_t status = modem_inputs() | m_modem_deltas;
+            m_modem_deltas = 0;  // 8.9: the delta bits reset when the CPU reads MSR
+            return status;
+        }
+        case kScratch:
+            return m_scratch;  // the Scratchpad Register: 8 bits for the programmer, no effect
+        default:
+            return 0xff;
     }
 }
 
@@ -225,33 +226,33 @@ uint8_t Serial16550::read_register(uint64_t offset) {
 std::optional<uint8_t> Serial16550::write_register(uint64_t offset, uint8_t value) {
     const bool dlab = m_line_control & kLcrDlab;
     switch (offset) {
-    case kData:
-        if (dlab) {  // 8.3: the divisor latch, any 16-bit value
-            m_divisor = (m_divisor & 0xff00) | value;
-            return std::nullopt;
-        }
-        m_transmitter_interrupt = false;  // Table IV: writing THR resets the THRE interrupt
-        return value;
-    case kInterruptEnable:
-        if (dlab)
-            m_divisor = static_cast<uint16_t>((m_divisor & 0x00ff) | (value << 8));
-        else
-            write_interrupt_enable(value);
-        break;
-    case kInterruptId:
-        write_fifo_control(value);
-        break;
-    case kLineControl:
-        m_line_control = value;  // only DLAB matters: word length, parity, stop bits are moot
-        break;
-    case kModemControl:
-        write_modem_control(value);
-        break;
-    case kScratch:
-        m_scratch = value;
-        break;
-    default:  // LSR and MSR are read-only (writing them is for factory test only, 8.4)
-        break;
+        case kData:
+            if (dlab) {  // 8.3: the divisor latch, any 16-bit value
+                m_divisor = (m_divisor & 0xff00) | value;
+                return std::nullopt;
+            }
+            m_transmitter_interrupt = false;  // Table IV: writing THR resets the THRE interrupt
+            return value;
+        case kInterruptEnable:
+            if (dlab)
+                m_divisor = static_cast<uint16_t>((m_divisor & 0x00ff) | (value << 8));
+            else
+                write_interrupt_enable(value);
+            break;
+        case kInterruptId:
+            write_fifo_control(value);
+            break;
+        case kLineControl:
+            m_line_control = value;  // only DLAB matters: word length, parity, stop bits are moot
+            break;
+        case kModemControl:
+            write_modem_control(value);
+            break;
+        case kScratch:
+            m_scratch = value;
+            break;
+        default:  // LSR and MSR are read-only (writing them is for factory test only, 8.4)
+            break;
     }
     return std::nullopt;
 }
@@ -274,8 +275,7 @@ void Serial16550::transmit(uint8_t byte) {
 void Serial16550::write_interrupt_enable(uint8_t value) {
     // Enabling ETBEI while THR is empty raises the THRE interrupt at once, as the 16550A does
     // (drivers probe for it, e.g. Linux's UART_BUG_THRE test).
-    if ((value & kIerTransmitEmpty) && !(m_interrupt_enable & kIerTransmitEmpty))
-        m_transmitter_interrupt = true;
+    if ((value & kIerTransmitEmpty) && !(m_interrupt_enable & kIerTransmitEmpty)) m_transmitter_interrupt = true;
     m_interrupt_enable = value & 0x0f;  // 8.7: bits 4-7 are always 0
 }
 
@@ -319,12 +319,10 @@ uint8_t Serial16550::interrupt_identification() const {
         // 8.10: in FIFO mode, "received data" means the trigger level is reached; below it the
         // character timeout fires after four character times without FIFO activity. Those
         // are zero time on our line, so it is pending whenever the FIFO holds any data.
-        if (!fifos_enabled() || m_receive_fifo.size() >= trigger_level(m_fifo_control))
-            return kIirReceivedData;
+        if (!fifos_enabled() || m_receive_fifo.size() >= trigger_level(m_fifo_control)) return kIirReceivedData;
         return kIirCharacterTimeout;
     }
-    if ((m_interrupt_enable & kIerTransmitEmpty) && m_transmitter_interrupt)
-        return kIirTransmitEmpty;
+    if ((m_interrupt_enable & kIerTransmitEmpty) && m_transmitter_interrupt) return kIirTransmitEmpty;
     if ((m_interrupt_enable & kIerModemStatus) && m_modem_deltas) return kIirModemStatus;
     return kIirNone;
 }

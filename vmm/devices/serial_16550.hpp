@@ -104,7 +104,7 @@ private:
     mutable std::mutex m_mutex;                   // guards everything below but the line
     std::condition_variable_any m_receive_space;  // notified when receive() may accept again
     std::deque<uint8_t> m_receive_fifo;           // RBR, or the receive FIFO in FIFO mode
-    uint16_t m_divisor = 0;  // DLM:DLL; the chip's power-up value is undefined
+    uint16_t m_divisor = 0;                       // DLM:DLL; the chip's power-up value is undefined
     uint8_t m_interrupt_enable = 0;
     uint8_t m_fifo_control = 0;  // FCR bits 0, 3, 6-7 as last programmed
     uint8_t m_line_control = 0;

@@ -23,11 +23,11 @@ int open_or_none(int fd) { return ::fcntl(fd, F_GETFD) == -1 ? -1 : fd; }
 }  // namespace
 
 StdinPump::StdinPump(Serial16550& serial, int input_fd, std::function<void()> on_thread_start)
-    : m_serial(serial),
-      m_input_fd(open_or_none(input_fd)),
-      m_on_thread_start(std::move(on_thread_start)),
-      m_stop_event(check_syscall("eventfd", ::eventfd(0, EFD_CLOEXEC))),
-      m_thread([this](std::stop_token stop) { run(stop); }) {}
+        : m_serial(serial),
+          m_input_fd(open_or_none(input_fd)),
+          m_on_thread_start(std::move(on_thread_start)),
+          m_stop_event(check_syscall("eventfd", ::eventfd(0, EFD_CLOEXEC))),
+          m_thread([this](std::stop_token stop) { run(stop); }) {}
 
 StdinPump::~StdinPump() {
     // The stop token wakes wait_for_receive_space(); the eventfd wakes poll(). An eventfd

@@ -70,10 +70,10 @@ public:
 
 private:
     CoalescedRing(int vm_fd, uint8_t* page, uint32_t capacity)
-        : m_vm_fd(vm_fd),
-          m_header(reinterpret_cast<CoalescedRingHeader*>(page)),
-          m_entries(reinterpret_cast<kvm_coalesced_mmio*>(page + sizeof(CoalescedRingHeader))),
-          m_capacity(capacity) {}
+            : m_vm_fd(vm_fd),
+              m_header(reinterpret_cast<CoalescedRingHeader*>(page)),
+              m_entries(reinterpret_cast<kvm_coalesced_mmio*>(page + sizeof(CoalescedRingHeader))),
+              m_capacity(capacity) {}
 
     int m_vm_fd;
     // In a vCPU's kvm_run mapping, which outlives the ring.

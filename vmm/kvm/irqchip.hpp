@@ -22,7 +22,10 @@ void create_interrupt_controllers(const KvmSystem& kvm, const Vm& vm);
 // Needs the interrupt controllers first.
 void create_pit(const KvmSystem& kvm, const Vm& vm);
 
-enum class LineLevel { Low, High };
+enum class LineLevel {
+    Low,
+    High
+};
 
 // KVM_IRQ_LINE: drives ISA interrupt line `irq` (GSI) to `level`. An edge-triggered input (the
 // 8259's ISA default) sees an interrupt on the rise from Low to High. Callable from any thread.

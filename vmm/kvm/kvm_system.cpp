@@ -21,22 +21,22 @@ constexpr int kKvmApiVersion = 12;
 [[noreturn]] void explain_open_failure(std::string_view path, int error_number) {
     std::string advice;
     switch (error_number) {
-    case ENOENT:
-        advice = fmt::format(
-            "{} does not exist, so this machine offers no KVM. Turn on hardware virtualization "
-            "(Intel VT-x or AMD-V) in the firmware setup, then load the module: `modprobe "
-            "kvm_intel` or `modprobe kvm_amd`. Inside a cloud VM, ask for nested virtualization.",
-            path);
-        break;
-    case EACCES:
-    case EPERM:
-        advice = fmt::format(
-            "{} exists but you may not open it. Join the group that owns it (usually `kvm`): "
-            "`sudo usermod -aG kvm $USER`, then log out and in again, or run glassvm as root.",
-            path);
-        break;
-    default:
-        throw Error::from_errno(fmt::format("open {}", path), error_number);
+        case ENOENT:
+            advice = fmt::format(
+                "{} does not exist, so this machine offers no KVM. Turn on hardware virtualization "
+                "(Intel VT-x or AMD-V) in the firmware setup, then load the module: `modprobe "
+                "kvm_intel` or `modprobe kvm_amd`. Inside a cloud VM, ask for nested virtualization.",
+                path);
+            break;
+        case EACCES:
+        case EPERM:
+            advice = fmt::format(
+                "{} exists but you may not open it. Join the group that owns it (usually `kvm`): "
+                "`sudo usermod -aG kvm $USER`, then log out and in again, or run glassvm as root.",
+                path);
+            break;
+        default:
+            throw Error::from_errno(fmt::format("open {}", path), error_number);
     }
     throw Error(ErrorKind::System, advice, error_number);
 }
@@ -54,10 +54,10 @@ KvmSystem::KvmSystem(Fd fd) : m_fd(std::move(fd)) {
     int version = check_syscall("KVM_GET_API_VERSION", ::ioctl(m_fd.get(), KVM_GET_API_VERSION, 0));
     if (version != kKvmApiVersion)
         throw Error(ErrorKind::System,
-                    fmt::format("KVM_GET_API_VERSION: the kernel speaks KVM API {}, glassvm needs {}",
-                                version, kKvmApiVersion));
-    m_vcpu_mmap_size = static_cast<size_t>(
-        check_syscall("KVM_GET_VCPU_MMAP_SIZE", ::ioctl(m_fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0)));
+                    fmt::format("KVM_GET_API_VERSION: the kernel speaks KVM API {}, glassvm needs {}", version,
+                                kKvmApiVersion));
+    m_vcpu_mmap_size =
+        static_cast<size_t>(check_syscall("KVM_GET_VCPU_MMAP_SIZE", ::ioctl(m_fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0)));
 }
 
 int KvmSystem::check_extension(int capability) const {
@@ -71,8 +71,7 @@ int KvmSystem::max_vcpus() const {
 
 void KvmSystem::require_extension(int capability, std::string_view name) const {
     if (check_extension(capability) <= 0)
-        throw Error(ErrorKind::System,
-                    fmt::format("this kernel's KVM lacks {}, which glassvm needs", name));
+        throw Error(ErrorKind::System, fmt::format("this kernel's KVM lacks {}, which glassvm needs", name));
 }
 
 std::vector<kvm_cpuid_entry2> KvmSystem::supported_cpuid() const {

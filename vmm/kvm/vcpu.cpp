@@ -10,10 +10,9 @@
 namespace glassvm {
 
 Vcpu::Vcpu(int index, Fd fd, size_t run_area_size)
-    : m_index(index),
-      m_fd(std::move(fd)),
-      m_run_area(Mapping::create("mmap kvm_run", run_area_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                                 m_fd.get())) {}
+        : m_index(index),
+          m_fd(std::move(fd)),
+          m_run_area(Mapping::create("mmap kvm_run", run_area_size, PROT_READ | PROT_WRITE, MAP_SHARED, m_fd.get())) {}
 
 kvm_regs Vcpu::regs() const {
     kvm_regs regs{};
@@ -21,9 +20,7 @@ kvm_regs Vcpu::regs() const {
     return regs;
 }
 
-void Vcpu::set_regs(const kvm_regs& regs) {
-    check_syscall("KVM_SET_REGS", ::ioctl(m_fd.get(), KVM_SET_REGS, &regs));
-}
+void Vcpu::set_regs(const kvm_regs& regs) { check_syscall("KVM_SET_REGS", ::ioctl(m_fd.get(), KVM_SET_REGS, &regs)); }
 
 kvm_sregs Vcpu::sregs() const {
     kvm_sregs sregs{};
@@ -39,7 +36,8 @@ void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
     std::vector<uint8_t> buffer(kvm_ioctl::kCpuidEntriesOffset + entries.size() * sizeof(kvm_cpuid_entry2));
     auto* cpuid = reinterpret_cast<kvm_ioctl::CpuidHeader*>(buffer.data());
     cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::memcpy(buffer.data() + kvm_ioctl::kCpuidEntriesOffset, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
+    std::memcpy(buffer.data() + kvm_ioctl::kCpuidEntriesOffset, entries.data(),
+                entries.size() * sizeof(kvm_cpuid_entry2));
     check_syscall("KVM_SET_CPUID2", ::ioctl(m_fd.get(), kvm_ioctl::kSetCpuid2, cpuid));
 }
 

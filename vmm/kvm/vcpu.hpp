@@ -51,7 +51,10 @@ public:
     // The RIP at the last exit: from kvm_run when synced, else by KVM_GET_REGS.
     uint64_t exit_rip() const;
 
-    enum class RunResult { Exited, Interrupted };
+    enum class RunResult {
+        Exited,
+        Interrupted
+    };
     // KVM_RUN once. Exited: kvm_run describes why the guest stopped. Interrupted: a signal or
     // immediate_exit ended the call before or during guest execution.
     RunResult run();

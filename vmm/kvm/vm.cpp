@@ -25,8 +25,9 @@ void Vm::map_memory(uint32_t slot, uint64_t guest_address, const GuestMemory& me
 
 void Vm::map_read_only(uint32_t slot, uint64_t guest_address, std::span<const uint8_t> image) {
     if (::ioctl(fd(), KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
-        throw Error(ErrorKind::Internal, "this host's KVM has no KVM_CAP_READONLY_MEM, so it cannot map the "
-                                         "firmware ROM read-only (use --boot direct)");
+        throw Error(ErrorKind::Internal,
+                    "this host's KVM has no KVM_CAP_READONLY_MEM, so it cannot map the "
+                    "firmware ROM read-only (use --boot direct)");
     kvm_userspace_memory_region region{};
     region.slot = slot;
     region.flags = KVM_MEM_READONLY;

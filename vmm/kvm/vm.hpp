@@ -12,7 +12,10 @@
 namespace glassvm {
 
 // Where an ioeventfd listens: the x86 I/O port space or guest-physical (MMIO) addresses.
-enum class IoEventSpace { Port, Mmio };
+enum class IoEventSpace {
+    Port,
+    Mmio
+};
 
 class Vm {
 public:

@@ -18,8 +18,8 @@ void write_command_line(const GuestMemory& memory, std::string_view command_line
 // Places a boot module page-aligned at the top of RAM and returns its guest-physical address.
 // It must stay above `lowest_allowed` (the end of the kernel and the user region start), or it
 // is BadInput naming `what`.
-uint64_t place_module(const GuestMemory& memory, std::span<const uint8_t> module,
-                      uint64_t lowest_allowed, std::string_view what);
+uint64_t place_module(const GuestMemory& memory, std::span<const uint8_t> module, uint64_t lowest_allowed,
+                      std::string_view what);
 
 // Writes `info` at layout::kBootInfo and returns that address.
 uint64_t write_boot_info(const GuestMemory& memory, const abi::BootInfo& info);

@@ -19,12 +19,12 @@ inline constexpr uint64_t kSize = 0x1000;
 inline constexpr uint64_t kExtRamdiskImage = 0x0c0;  // high 32 bits of ramdisk_image
 inline constexpr uint64_t kExtRamdiskSize = 0x0c4;
 inline constexpr uint64_t kExtCmdLinePtr = 0x0c8;
-inline constexpr uint64_t kE820Entries = 0x1e8;      // u8
-inline constexpr uint64_t kE820Table = 0x2d0;        // struct boot_e820_entry[128]: u64 addr, u64 size, u32 type
+inline constexpr uint64_t kE820Entries = 0x1e8;  // u8
+inline constexpr uint64_t kE820Table = 0x2d0;    // struct boot_e820_entry[128]: u64 addr, u64 size, u32 type
 inline constexpr uint64_t kE820EntrySize = 20;
 inline constexpr uint64_t kE820MaxEntries = 128;
 
-inline constexpr uint8_t kLoaderUndefined = 0xff;    // type_of_loader: "not in the registered list"
+inline constexpr uint8_t kLoaderUndefined = 0xff;  // type_of_loader: "not in the registered list"
 // heap_end_ptr: the end of the real-mode setup's heap, relative to the start of setup. boot.rst
 // suggests 0xe000 - 0x200 for a loader that loads setup at 0x90000 with a 0x9800-byte stack
 // area; the 64-bit entry skips setup, so the value only has to be sane.

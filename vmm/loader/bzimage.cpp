@@ -43,15 +43,18 @@ SetupHeader read_header(std::span<const uint8_t> file, uint16_t version) {
 void check_header(const SetupHeader& header, std::string_view what) {
     using namespace setup_header;
     if (!(header.loadflags & kLoadedHigh))
-        throw_bad_input("{}: a zImage that loads below 1 MiB (LOADED_HIGH is clear in loadflags); glassvm boots "
-                        "only bzImages", what);
+        throw_bad_input(
+            "{}: a zImage that loads below 1 MiB (LOADED_HIGH is clear in loadflags); glassvm boots "
+            "only bzImages",
+            what);
     if (header.version < kXloadflagsVersion || !(header.xloadflags & kXlfKernel64))
         throw_bad_input("{}: not 64-bit capable: {} (glassvm enters the kernel through its 64-bit entry)", what,
                         header.version < kXloadflagsVersion
                             ? fmt::format("boot protocol {} predates xloadflags (2.12)", protocol_name(header.version))
                             : std::string("XLF_KERNEL_64 is clear in xloadflags"));
     if (header.init_size == 0) throw_bad_input("{}: the setup header gives no init_size", what);
-    if (header.relocatable && (header.kernel_alignment == 0 || (header.kernel_alignment & (header.kernel_alignment - 1))))
+    if (header.relocatable &&
+        (header.kernel_alignment == 0 || (header.kernel_alignment & (header.kernel_alignment - 1))))
         throw_bad_input("{}: kernel_alignment {:#x} is not a power of two", what, header.kernel_alignment);
     // Checked before rounding it up to kernel_alignment, which must not wrap: no guest RAM lies
     // above the MMIO hole's start, so a kernel asking to load there can never boot.
@@ -84,8 +87,8 @@ BzImage parse_bzimage(std::span<const uint8_t> file, std::string_view what) {
     uint64_t header_end = std::min<uint64_t>(kMagic + file[kJump + 1], kEnd);
     uint64_t kernel_offset = (uint64_t{header.setup_sects} + 1) * 512;
     if (kernel_offset >= file.size())
-        throw_bad_input("{}: {} setup sectors leave no kernel in a {}-byte file (truncated?)", what,
-                        header.setup_sects, file.size());
+        throw_bad_input("{}: {} setup sectors leave no kernel in a {}-byte file (truncated?)", what, header.setup_sects,
+                        file.size());
     return {.header = header,
             .setup_header_bytes = file.subspan(kSetupSects, header_end - kSetupSects),
             .kernel = file.subspan(kernel_offset)};

@@ -38,13 +38,13 @@ inline constexpr uint64_t kEnd = 0x290;  // boot_params.edd_mbr_sig_buffer: the 
 inline constexpr uint16_t kBootFlagValue = 0xAA55;
 inline constexpr uint32_t kMagicValue = 0x5372'6448;  // "HdrS", little-endian
 
-inline constexpr uint8_t kLoadedHigh = 1u << 0;     // protected-mode code loads at 1 MiB or above
-inline constexpr uint8_t kCanUseHeap = 1u << 7;     // heap_end_ptr is valid
+inline constexpr uint8_t kLoadedHigh = 1u << 0;    // protected-mode code loads at 1 MiB or above
+inline constexpr uint8_t kCanUseHeap = 1u << 7;    // heap_end_ptr is valid
 inline constexpr uint16_t kXlfKernel64 = 1u << 0;  // has the 64-bit entry at load address + 0x200
 
 inline constexpr uint16_t kMinimumVersion = 0x0206;  // cmdline_size, the 32-bit cmd_line_ptr
 inline constexpr uint16_t kXloadflagsVersion = 0x020c;
-inline constexpr uint16_t kPrefAddressVersion = 0x020a;  // pref_address, init_size
+inline constexpr uint16_t kPrefAddressVersion = 0x020a;     // pref_address, init_size
 inline constexpr uint64_t kDefaultLoadAddress = 0x10'0000;  // 1 MiB, before pref_address
 }  // namespace setup_header
 

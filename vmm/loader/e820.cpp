@@ -15,7 +15,8 @@ std::vector<E820Entry> build_e820_map(uint64_t ram_bytes) {
         throw Error(ErrorKind::Internal, fmt::format("build_e820_map: {} bytes of RAM do not reach 1 MiB", ram_end));
     return {
         {.address = 0, .size = kE820ConventionalEnd, .type = E820Type::Ram},
-        {.address = kE820ConventionalEnd, .size = kE820ExtendedStart - kE820ConventionalEnd,
+        {.address = kE820ConventionalEnd,
+         .size = kE820ExtendedStart - kE820ConventionalEnd,
          .type = E820Type::Reserved},
         {.address = kE820ExtendedStart, .size = ram_end - kE820ExtendedStart, .type = E820Type::Ram},
     };

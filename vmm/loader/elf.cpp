@@ -23,13 +23,20 @@ bool range_inside(uint64_t offset, uint64_t length, uint64_t limit) {
 // The architectures a wrong kernel is most likely built for (elf.h's EM_ values).
 const char* machine_name(uint16_t machine) {
     switch (machine) {
-        case EM_386: return "i386";
-        case EM_ARM: return "32-bit ARM";
-        case EM_AARCH64: return "AArch64";
-        case EM_RISCV: return "RISC-V";
-        case EM_PPC64: return "64-bit PowerPC";
-        case EM_S390: return "s390";
-        default: return "another machine";
+        case EM_386:
+            return "i386";
+        case EM_ARM:
+            return "32-bit ARM";
+        case EM_AARCH64:
+            return "AArch64";
+        case EM_RISCV:
+            return "RISC-V";
+        case EM_PPC64:
+            return "64-bit PowerPC";
+        case EM_S390:
+            return "s390";
+        default:
+            return "another machine";
     }
 }
 
@@ -38,18 +45,17 @@ Elf64_Ehdr read_header(std::span<const uint8_t> file, std::string_view what) {
         throw_bad_input("{}: too short to be an ELF file ({} bytes)", what, file.size());
     Elf64_Ehdr header;
     std::memcpy(&header, file.data(), sizeof header);
-    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
-        throw_bad_input("{}: not an ELF file (bad magic)", what);
+    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) throw_bad_input("{}: not an ELF file (bad magic)", what);
     if (header.e_ident[EI_CLASS] != ELFCLASS64)
         throw_bad_input("{}: a 32-bit ELF file; glassvm boots only ELF64", what);
     if (header.e_ident[EI_DATA] != ELFDATA2LSB)
         throw_bad_input("{}: a big-endian ELF file; x86-64 is little-endian", what);
     if (header.e_machine != EM_X86_64)
-        throw_bad_input("{}: built for {} (ELF machine {}), not x86-64 ({})", what,
-                        machine_name(header.e_machine), header.e_machine, EM_X86_64);
+        throw_bad_input("{}: built for {} (ELF machine {}), not x86-64 ({})", what, machine_name(header.e_machine),
+                        header.e_machine, EM_X86_64);
     if (header.e_type != ET_EXEC)
-        throw_bad_input("{}: not an executable (ELF type {}; want ET_EXEC, linked at a fixed address)",
-                        what, header.e_type);
+        throw_bad_input("{}: not an executable (ELF type {}; want ET_EXEC, linked at a fixed address)", what,
+                        header.e_type);
     if (header.e_entry == 0) throw_bad_input("{}: has no entry point", what);
     if (header.e_phnum == 0) throw_bad_input("{}: has no program headers", what);
     if (header.e_phentsize != sizeof(Elf64_Phdr))
@@ -59,19 +65,23 @@ Elf64_Ehdr read_header(std::span<const uint8_t> file, std::string_view what) {
     return header;
 }
 
-ElfSegment read_segment(std::span<const uint8_t> file, const Elf64_Phdr& p, std::string_view what,
-                        size_t index) {
+ElfSegment read_segment(std::span<const uint8_t> file, const Elf64_Phdr& p, std::string_view what, size_t index) {
     if (!range_inside(p.p_offset, p.p_filesz, file.size()))
-        throw_bad_input("{}: segment {} ({} bytes at file offset {:#x}) runs past the end of the "
-                        "file (truncated?)", what, index, p.p_filesz, p.p_offset);
+        throw_bad_input(
+            "{}: segment {} ({} bytes at file offset {:#x}) runs past the end of the "
+            "file (truncated?)",
+            what, index, p.p_filesz, p.p_offset);
     if (p.p_filesz > p.p_memsz)
-        throw_bad_input("{}: segment {} has more file bytes ({}) than memory bytes ({})", what,
-                        index, p.p_filesz, p.p_memsz);
+        throw_bad_input("{}: segment {} has more file bytes ({}) than memory bytes ({})", what, index, p.p_filesz,
+                        p.p_memsz);
     uint64_t end;
     if (!checked_add(p.p_paddr, p.p_memsz, end) || !checked_add(p.p_vaddr, p.p_memsz, end))
         throw_bad_input("{}: segment {} wraps around the address space", what, index);
-    return {.file_offset = p.p_offset, .file_size = p.p_filesz, .memory_size = p.p_memsz,
-            .load_address = p.p_paddr, .virtual_address = p.p_vaddr,
+    return {.file_offset = p.p_offset,
+            .file_size = p.p_filesz,
+            .memory_size = p.p_memsz,
+            .load_address = p.p_paddr,
+            .virtual_address = p.p_vaddr,
             .executable = (p.p_flags & PF_X) != 0};
 }
 
@@ -104,7 +114,9 @@ ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what) {
     }
     // A Linux vmlinux gives its entry as a physical address (startup_64 before paging is its
     // own), so either address space of an executable segment will do.
-    auto inside = [](uint64_t address, uint64_t start, uint64_t size) { return address >= start && address - start < size; };
+    auto inside = [](uint64_t address, uint64_t start, uint64_t size) {
+        return address >= start && address - start < size;
+    };
     bool entry_is_code = std::any_of(image.segments.begin(), image.segments.end(), [&](const auto& s) {
         return s.executable && (inside(header.e_entry, s.virtual_address, s.memory_size) ||
                                 inside(header.e_entry, s.load_address, s.memory_size));
@@ -114,13 +126,13 @@ ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what) {
     return image;
 }
 
-void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const ElfImage& image,
-              uint64_t lowest_allowed, std::string_view what) {
+void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const ElfImage& image, uint64_t lowest_allowed,
+              std::string_view what) {
     for (const auto& segment : image.segments) {
         if (segment.load_address < lowest_allowed || !memory.contains(segment.load_address, segment.memory_size))
             throw_bad_input("{}: segment at {:#x}..{:#x} does not fit in guest RAM [{:#x}, {:#x})", what,
-                            segment.load_address, segment.load_address + segment.memory_size,
-                            lowest_allowed, memory.size());
+                            segment.load_address, segment.load_address + segment.memory_size, lowest_allowed,
+                            memory.size());
     }
     for (const auto& segment : image.segments) {
         auto destination = memory.slice(segment.load_address, segment.memory_size);

@@ -16,8 +16,8 @@ namespace glassvm {
 struct ElfSegment {
     uint64_t file_offset = 0;
     uint64_t file_size = 0;
-    uint64_t memory_size = 0;    // >= file_size; the rest is zeroed (.bss)
-    uint64_t load_address = 0;   // p_paddr: where it goes in guest-physical memory
+    uint64_t memory_size = 0;   // >= file_size; the rest is zeroed (.bss)
+    uint64_t load_address = 0;  // p_paddr: where it goes in guest-physical memory
     uint64_t virtual_address = 0;
     bool executable = false;
 };
@@ -37,7 +37,7 @@ ElfImage parse_elf(std::span<const uint8_t> file, std::string_view what);
 
 // Copies the segments into RAM at their load addresses and zeroes their .bss. Every segment
 // must lie inside [lowest_allowed, memory.size()); otherwise BadInput naming `what`.
-void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const ElfImage& image,
-              uint64_t lowest_allowed, std::string_view what);
+void load_elf(const GuestMemory& memory, std::span<const uint8_t> file, const ElfImage& image, uint64_t lowest_allowed,
+              std::string_view what);
 
 }  // namespace glassvm

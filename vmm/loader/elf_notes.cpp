@@ -32,7 +32,8 @@ void read_segment_notes(std::span<const uint8_t> file, uint64_t offset, uint64_t
             throw_bad_input("{}: ELF note at file offset {:#x} runs past its segment", what, offset + position);
         std::string name(reinterpret_cast<const char*>(segment.data() + name_start), header.n_namesz);
         if (!name.empty() && name.back() == '\0') name.pop_back();
-        notes.push_back({.name = std::move(name), .type = header.n_type,
+        notes.push_back({.name = std::move(name),
+                         .type = header.n_type,
                          .description = segment.subspan(description_start, header.n_descsz)});
         position = end;
     }

@@ -19,22 +19,29 @@ uint64_t write_pvh_start_info(const GuestMemory& memory, uint64_t address, const
     if (end - address > kStartInfoPage)
         throw Error(ErrorKind::Internal, "write_pvh_start_info: the memory map does not fit in one page");
 
-    HvmStartInfo start{.magic = kHvmStartMagic, .version = kHvmStartVersion, .flags = 0,
+    HvmStartInfo start{.magic = kHvmStartMagic,
+                       .version = kHvmStartVersion,
+                       .flags = 0,
                        .module_count = static_cast<uint32_t>(module_count),
                        .modlist_address = module_count ? modlist_address : 0,
-                       .cmdline_address = contents.cmdline_address, .rsdp_address = 0,
+                       .cmdline_address = contents.cmdline_address,
+                       .rsdp_address = 0,
                        .memmap_address = memmap_address,
-                       .memmap_count = static_cast<uint32_t>(contents.memory_map.size()), .reserved = 0};
+                       .memmap_count = static_cast<uint32_t>(contents.memory_map.size()),
+                       .reserved = 0};
     memory.write_object(address, start);
     if (contents.module)
         memory.write_object(modlist_address, HvmModlistEntry{.address = contents.module->address,
                                                              .size = contents.module->size,
-                                                             .cmdline_address = 0, .reserved = 0});
+                                                             .cmdline_address = 0,
+                                                             .reserved = 0});
     for (size_t i = 0; i < contents.memory_map.size(); ++i) {
         const E820Entry& entry = contents.memory_map[i];
         memory.write_object(memmap_address + i * sizeof(HvmMemmapTableEntry),
-                            HvmMemmapTableEntry{.address = entry.address, .size = entry.size,
-                                                .type = static_cast<uint32_t>(entry.type), .reserved = 0});
+                            HvmMemmapTableEntry{.address = entry.address,
+                                                .size = entry.size,
+                                                .type = static_cast<uint32_t>(entry.type),
+                                                .reserved = 0});
     }
     return address;
 }

@@ -20,16 +20,16 @@ inline constexpr uint32_t kHvmStartMagic = 0x336e'c578;
 inline constexpr uint32_t kHvmStartVersion = 1;  // the version with the memory map
 
 struct HvmStartInfo {
-    uint32_t magic;           // kHvmStartMagic
-    uint32_t version;         // 1: memmap_* are present
-    uint32_t flags;           // SIF_* (Xen PV flags); 0
-    uint32_t module_count;    // nr_modules
-    uint64_t modlist_address; // modlist_paddr: HvmModlistEntry[module_count]
-    uint64_t cmdline_address; // cmdline_paddr: NUL-terminated, 0 if none
-    uint64_t rsdp_address;    // rsdp_paddr: the ACPI RSDP; 0 (glassvm has no ACPI tables)
-    uint64_t memmap_address;  // memmap_paddr: HvmMemmapTableEntry[memmap_count]
-    uint32_t memmap_count;    // memmap_entries
-    uint32_t reserved;        // must be zero
+    uint32_t magic;            // kHvmStartMagic
+    uint32_t version;          // 1: memmap_* are present
+    uint32_t flags;            // SIF_* (Xen PV flags); 0
+    uint32_t module_count;     // nr_modules
+    uint64_t modlist_address;  // modlist_paddr: HvmModlistEntry[module_count]
+    uint64_t cmdline_address;  // cmdline_paddr: NUL-terminated, 0 if none
+    uint64_t rsdp_address;     // rsdp_paddr: the ACPI RSDP; 0 (glassvm has no ACPI tables)
+    uint64_t memmap_address;   // memmap_paddr: HvmMemmapTableEntry[memmap_count]
+    uint32_t memmap_count;     // memmap_entries
+    uint32_t reserved;         // must be zero
 };
 static_assert(sizeof(HvmStartInfo) == 56);
 static_assert(offsetof(HvmStartInfo, modlist_address) == 16 && offsetof(HvmStartInfo, cmdline_address) == 24 &&
@@ -37,7 +37,7 @@ static_assert(offsetof(HvmStartInfo, modlist_address) == 16 && offsetof(HvmStart
               offsetof(HvmStartInfo, memmap_count) == 48);
 
 struct HvmModlistEntry {
-    uint64_t address;          // paddr
+    uint64_t address;  // paddr
     uint64_t size;
     uint64_t cmdline_address;  // cmdline_paddr: the module's own command line; 0
     uint64_t reserved;

@@ -27,30 +27,32 @@ bool has_reset_vector_jump(std::span<const uint8_t> vector) {
 
 }  // namespace
 
-uint64_t RomImage::max_size() {
-    return layout::kIdentityMappedBytes - (layout::kVmxTssAddress + layout::kVmxTssBytes);
-}
+uint64_t RomImage::max_size() { return layout::kIdentityMappedBytes - (layout::kVmxTssAddress + layout::kVmxTssBytes); }
 
 void check_rom_image(std::span<const uint8_t> bytes, const std::string& name) {
     if (bytes.empty()) throw_bad_input("firmware ROM {}: is empty", name);
     if (bytes.size() % layout::kPageSize != 0)
-        throw_bad_input("firmware ROM {}: {} bytes is not a whole number of 4 KiB pages (a ROM is mapped as "
-                        "pages, ending at 4 GiB)", name, bytes.size());
+        throw_bad_input(
+            "firmware ROM {}: {} bytes is not a whole number of 4 KiB pages (a ROM is mapped as "
+            "pages, ending at 4 GiB)",
+            name, bytes.size());
     if (bytes.size() > RomImage::max_size())
-        throw_bad_input("firmware ROM {}: {} KiB is larger than the {} KiB below 4 GiB glassvm has room for",
-                        name, bytes.size() >> 10, RomImage::max_size() >> 10);
+        throw_bad_input("firmware ROM {}: {} KiB is larger than the {} KiB below 4 GiB glassvm has room for", name,
+                        bytes.size() >> 10, RomImage::max_size() >> 10);
     auto vector = bytes.last(kResetVectorBytes);
     if (!has_reset_vector_jump(vector))
-        throw_bad_input("firmware ROM {}: no jump at the reset vector (its last 16 bytes, which the CPU runs "
-                        "first at 0xFFFFFFF0, start with {:#04x})", name, vector.front());
+        throw_bad_input(
+            "firmware ROM {}: no jump at the reset vector (its last 16 bytes, which the CPU runs "
+            "first at 0xFFFFFFF0, start with {:#04x})",
+            name, vector.front());
 }
 
 RomImage RomImage::from_bytes(std::span<const uint8_t> bytes, const std::string& name) {
     check_rom_image(bytes, name);
     // A private anonymous copy, then read-only: neither the VMM nor a later change to the file
     // can alter what the guest runs.
-    Mapping mapping = Mapping::create("mmap firmware ROM", bytes.size(), PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS);
+    Mapping mapping =
+        Mapping::create("mmap firmware ROM", bytes.size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     std::copy(bytes.begin(), bytes.end(), mapping.data());
     check_syscall("mprotect firmware ROM", ::mprotect(mapping.data(), mapping.size(), PROT_READ));
     return RomImage(std::move(mapping));

@@ -36,8 +36,8 @@ constexpr size_t kMaxKept = 64;  // the VM, its vCPUs and devices: far fewer
 struct ReleaserPlan {
     int keep[kMaxKept];  // sorted
     size_t kept;
-    int held;            // the pipe's read end (also in `keep`)
-    void* stack;         // the mapping this plan and the releaser's stack are in
+    int held;     // the pipe's read end (also in `keep`)
+    void* stack;  // the mapping this plan and the releaser's stack are in
 };
 
 long raw_syscall(long number, long a = 0, long b = 0, long c = 0) {
@@ -73,7 +73,7 @@ long raw_syscall(long number, long a = 0, long b = 0, long c = 0) {
     raw_syscall(SYS_close_range, first, UINT_MAX, 0);  // also this process's copy of the write end
     char byte;
     while (raw_syscall(SYS_read, plan.held, reinterpret_cast<long>(&byte), 1) == -EINTR) {
-    }  // nobody writes: read ends with EOF when the caller's write end is closed
+    }                                  // nobody writes: read ends with EOF when the caller's write end is closed
     unmap_stack_and_exit(plan.stack);  // exiting closes the KVM fds: the kernel tears the VM down here
 }
 
@@ -93,7 +93,8 @@ Fd release_vm_in_background(std::span<const int> kvm_fds) {
     int pipe_ends[2];
     if (::pipe2(pipe_ends, O_CLOEXEC) != 0) return {};
     Fd held(pipe_ends[0]), releases(pipe_ends[1]);
-    void* stack = ::mmap(nullptr, kReleaserStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    void* stack =
+        ::mmap(nullptr, kReleaserStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return {};
     auto* plan = new (stack) ReleaserPlan{};
     std::copy(kvm_fds.begin(), kvm_fds.end(), plan->keep);
@@ -112,8 +113,7 @@ Fd release_vm_in_background(std::span<const int> kvm_fds) {
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     int status = 0;
     if (child != -1)
-        while (::waitpid(child, &status, 0) == -1 && errno == EINTR) {
-        }
+        while (::waitpid(child, &status, 0) == -1 && errno == EINTR) {}
     if (child == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {  // no releaser: release it ourselves
         ::munmap(stack, kReleaserStackSize);
         return {};

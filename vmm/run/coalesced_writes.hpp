@@ -24,7 +24,7 @@ public:
     // `output` (may be null) is told when a replay starts and ends, so that the bytes a replay
     // transmits leave in one write.
     CoalescedWrites(CoalescedRing ring, IoBus& bus, BatchedOutput* output = nullptr)
-        : m_ring(ring), m_bus(bus), m_output(output) {}
+            : m_ring(ring), m_bus(bus), m_output(output) {}
 
     // Starts or stops queueing writes to port `port` (one byte wide). Writes already queued are
     // performed by the next replay() as usual.

@@ -5,11 +5,11 @@
 
 #include <fmt/ranges.h>
 
+#include "base/exit_status.hpp"
 #include "vmm/run/emulation_failure.hpp"  // names the instruction the emulator could not run
 #include "vmm/x86/long_mode.hpp"
-#include "vmm/x86/registers.hpp"
 #include "vmm/x86/page_walk.hpp"
-#include "base/exit_status.hpp"
+#include "vmm/x86/registers.hpp"
 
 namespace glassvm {
 
@@ -40,8 +40,8 @@ const IoDevice* ExitHandler::handle_mmio(const MmioExit& exit, Vcpu& vcpu) {
     return device;
 }
 
-void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_write,
-                                  std::span<const uint8_t> data, Vcpu& vcpu) const {
+void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_write, std::span<const uint8_t> data,
+                                  Vcpu& vcpu) const {
     uint64_t value = 0;
     for (size_t i = 0; i < data.size() && i < 8; ++i) value |= uint64_t{data[i]} << (8 * i);
     fmt::print(stderr, "glassvm: unmapped {} {} {:#x}, {} byte(s){} at rip={:#x}\n", to_string(space),
@@ -55,8 +55,8 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
     std::string registers = describe_registers(vcpu.regs(), vcpu.sregs());
     if (state_lost) registers = "  (the INIT state KVM put the vCPU in, not the guest's)\n" + registers;
     auto report = [&](StopReason reason, int status, std::string what) {
-        return StopReport{reason, status, fmt::format("{} ({}) on vCPU {}: {}", what, exit_name(exit),
-                                                      vcpu.index(), where), registers};
+        return StopReport{reason, status,
+                          fmt::format("{} ({}) on vCPU {}: {}", what, exit_name(exit), vcpu.index(), where), registers};
     };
     if (std::holds_alternative<HaltExit>(exit))
         return report(StopReason::Halted, kExitGuestHalted, "the guest halted with nothing to wake it");
@@ -66,7 +66,8 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
     if (auto* failed = std::get_if<FailEntryExit>(&exit))
         return report(StopReason::EntryFailure, kExitEntryFailure,
                       fmt::format("KVM could not enter the guest (hardware reason {:#x}): the CPU state "
-                                  "is invalid", failed->hardware_reason));
+                                  "is invalid",
+                                  failed->hardware_reason));
     if (auto* internal = std::get_if<InternalErrorExit>(&exit))
         return report(StopReason::EmulationFailure, kExitEmulationFailure,
                       internal->suberror == KVM_INTERNAL_ERROR_EMULATION

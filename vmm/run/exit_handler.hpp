@@ -5,12 +5,12 @@
 
 #include <optional>
 
-#include "vmm/devices/io_bus.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/accel/vm_exit.hpp"
+#include "vmm/devices/io_bus.hpp"
 #include "vmm/kvm/vcpu.hpp"
 #include "vmm/run/coalesced_writes.hpp"
 #include "vmm/run/stop.hpp"
-#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 
@@ -29,7 +29,7 @@ struct ExitHandlerOptions {
 class ExitHandler {
 public:
     ExitHandler(IoBus& bus, const GuestMemory& memory, ExitHandlerOptions options)
-        : m_bus(bus), m_memory(memory), m_options(options) {}
+            : m_bus(bus), m_memory(memory), m_options(options) {}
 
     // Handles one exit of `vcpu`.
     ExitOutcome handle(const VmExit& exit, Vcpu& vcpu);
@@ -37,8 +37,8 @@ public:
 private:
     const IoDevice* handle_port_io(const PortIoExit& exit, Vcpu& vcpu);
     const IoDevice* handle_mmio(const MmioExit& exit, Vcpu& vcpu);
-    void report_unmapped(AddressSpace space, uint64_t address, bool is_write,
-                         std::span<const uint8_t> data, Vcpu& vcpu) const;
+    void report_unmapped(AddressSpace space, uint64_t address, bool is_write, std::span<const uint8_t> data,
+                         Vcpu& vcpu) const;
     StopReport fatal_report(const VmExit& exit, Vcpu& vcpu) const;
 
     IoBus& m_bus;

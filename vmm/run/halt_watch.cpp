@@ -21,7 +21,7 @@ constexpr uint64_t kInterruptFlag = 1u << 9;  // RFLAGS.IF
 }  // namespace
 
 HaltWatch::HaltWatch(size_t vcpu_count)
-    : m_vcpu_count(vcpu_count), m_requests(std::make_unique<std::atomic<uint64_t>[]>(vcpu_count)) {}
+        : m_vcpu_count(vcpu_count), m_requests(std::make_unique<std::atomic<uint64_t>[]>(vcpu_count)) {}
 
 void HaltWatch::begin_round() {
     uint64_t round;

@@ -51,8 +51,8 @@ public:
     std::optional<uint64_t> take_request(size_t vcpu);
 
     enum class Verdict {
-        Resume,       // go back into KVM_RUN
-        LastAsleep,   // every vCPU checked in asleep: confirm with all others held, then conclude()
+        Resume,      // go back into KVM_RUN
+        LastAsleep,  // every vCPU checked in asleep: confirm with all others held, then conclude()
     };
     // Reports this vCPU's state for `round`. Running: returns Resume at once. Asleep: waits until
     // the round is settled (by a running vCPU, a conclusion, a newer round or close()), except

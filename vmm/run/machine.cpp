@@ -9,6 +9,7 @@
 
 #include <glassvm/abi.hpp>
 
+#include "base/exit_status.hpp"
 #include "base/file.hpp"
 #include "vmm/devices/stdin_pump.hpp"
 #include "vmm/kvm/irqchip.hpp"
@@ -16,7 +17,6 @@
 #include "vmm/run/vcpu_runner.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/layout.hpp"
-#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -94,16 +94,16 @@ void confine_main_thread(StopControl& stop, const sandbox::Sandbox& sandbox) {
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
-    : m_config(validated(config)),
-      m_boot(make_boot_method(config.boot, {.kernel_path = config.kernel_path,
-                                            .init_path = config.init_path,
-                                            .initrd_path = config.initrd_path,
-                                            .command_line = config.command_line,
-                                            .cpu_count = config.cpus,
-                                            .firmware_path = config.firmware_path})),
-      m_memory(loaded_memory(config.memory_bytes, *m_boot)),
-      m_kvm(KvmSystem::open()),
-      m_vm(Vm::create(m_kvm)) {
+        : m_config(validated(config)),
+          m_boot(make_boot_method(config.boot, {.kernel_path = config.kernel_path,
+                                                .init_path = config.init_path,
+                                                .initrd_path = config.initrd_path,
+                                                .command_line = config.command_line,
+                                                .cpu_count = config.cpus,
+                                                .firmware_path = config.firmware_path})),
+          m_memory(loaded_memory(config.memory_bytes, *m_boot)),
+          m_kvm(KvmSystem::open()),
+          m_vm(Vm::create(m_kvm)) {
     if (m_config.cpus > m_kvm.max_vcpus())
         throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
                         m_config.cpus, m_kvm.max_vcpus());
@@ -186,10 +186,17 @@ StopReport Machine::run() {
         stdin_pump.emplace(*m_serial, m_config.input_fd, std::move(confine));
     }
 
-    RunLoopShared shared{.handler = handler, .stop = m_stop, .memory = m_memory, .bus = m_bus,
+    RunLoopShared shared{.handler = handler,
+                         .stop = m_stop,
+                         .memory = m_memory,
+                         .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
-                         .clock = CycleClock(m_vcpus.front().tsc_khz()), .boot_time = 0, .exit_sequence = {},
-                         .halt_watch = &halt_watch, .vcpus = m_vcpus, .sandbox = m_sandbox};
+                         .clock = CycleClock(m_vcpus.front().tsc_khz()),
+                         .boot_time = 0,
+                         .exit_sequence = {},
+                         .halt_watch = &halt_watch,
+                         .vcpus = m_vcpus,
+                         .sandbox = m_sandbox};
     shared.boot_time = shared.clock.now();
     if (shared.observer) {
         bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
@@ -211,13 +218,12 @@ StopReport Machine::run() {
     if (m_sandbox) confine_main_thread(m_stop, *m_sandbox);
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
-    std::optional<StopReport> report = wait_watching_halts(m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] {
-        return coalesced && coalesced->replay() > 0;
-    });
+    std::optional<StopReport> report = wait_watching_halts(
+        m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] { return coalesced && coalesced->replay() > 0; });
     bool timed_out = !report && m_stop.request({StopReason::Timeout, kExitTimeout, {}, {}});
     halt_watch.close();
     for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], handles[i]);
-    threads.clear();  // joins
+    threads.clear();                     // joins
     if (coalesced) coalesced->replay();  // what the guest wrote last, before the VM ended
     report = m_stop.wait();
     if (stdin_pump) {
@@ -240,9 +246,8 @@ void Machine::queue_serial_output() {
     std::optional<CoalescedRing> ring = CoalescedRing::open(m_kvm, m_vm, m_vcpus.front());
     if (!ring) return;  // this KVM cannot: every THR write exits, as before
     m_coalesced.emplace(*ring, m_bus, m_serial_output.get());
-    m_serial->watch_transmit_deferral([this](bool deferrable) {
-        m_coalesced->set_port_queued(abi::kSerialPort, deferrable);
-    });
+    m_serial->watch_transmit_deferral(
+        [this](bool deferrable) { m_coalesced->set_port_queued(abi::kSerialPort, deferrable); });
 }
 
 // A timeout names where every vCPU was (all threads are joined: their registers hold still).

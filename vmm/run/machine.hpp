@@ -14,12 +14,12 @@
 
 #include <glassvm/abi.hpp>
 
+#include "vmm/accel/guest_memory.hpp"
 #include "vmm/boot/boot_method.hpp"
 #include "vmm/devices/doorbell.hpp"
 #include "vmm/devices/exit_device.hpp"
 #include "vmm/devices/io_bus.hpp"
 #include "vmm/devices/serial_16550.hpp"
-#include "vmm/accel/guest_memory.hpp"
 #include "vmm/kvm/kvm_system.hpp"
 #include "vmm/kvm/vcpu.hpp"
 #include "vmm/kvm/vm.hpp"

@@ -5,15 +5,24 @@ namespace glassvm {
 
 std::string_view to_string(StopReason reason) {
     switch (reason) {
-    case StopReason::GuestExit: return "guest exit";
-    case StopReason::Halted: return "halted";
-    case StopReason::TripleFault: return "triple fault";
-    case StopReason::EntryFailure: return "VM entry failure";
-    case StopReason::EmulationFailure: return "emulation failure";
-    case StopReason::UnknownExit: return "unknown exit";
-    case StopReason::Timeout: return "timeout";
-    case StopReason::VmmError: return "VMM error";
-    case StopReason::Stopped: return "stopped by the user";
+        case StopReason::GuestExit:
+            return "guest exit";
+        case StopReason::Halted:
+            return "halted";
+        case StopReason::TripleFault:
+            return "triple fault";
+        case StopReason::EntryFailure:
+            return "VM entry failure";
+        case StopReason::EmulationFailure:
+            return "emulation failure";
+        case StopReason::UnknownExit:
+            return "unknown exit";
+        case StopReason::Timeout:
+            return "timeout";
+        case StopReason::VmmError:
+            return "VMM error";
+        case StopReason::Stopped:
+            return "stopped by the user";
     }
     return "?";
 }

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <optional>
 
-#include "vmm/devices/io_bus.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/accel/vm_exit.hpp"
+#include "vmm/devices/io_bus.hpp"
 #include "vmm/kvm/vcpu.hpp"
 #include "vmm/run/stop.hpp"
-#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 
@@ -37,7 +37,7 @@ struct VcpuContext {
 
 // One exit as it reaches the VMM.
 struct ExitEvent {
-    uint64_t sequence;                    // 1, 2, 3… across the whole VM
+    uint64_t sequence;  // 1, 2, 3… across the whole VM
     int vcpu;
     const VmExit& exit;
     std::chrono::nanoseconds since_boot;  // when KVM_RUN returned, from the VM's first KVM_RUN
@@ -47,8 +47,8 @@ struct ExitEvent {
 
 // What handling the exit did.
 struct HandledExit {
-    const IoDevice* device;             // who handled it; nullptr for unmapped or fatal exits
-    std::chrono::nanoseconds in_vmm;    // from KVM_RUN's return to the end of handling
+    const IoDevice* device;           // who handled it; nullptr for unmapped or fatal exits
+    std::chrono::nanoseconds in_vmm;  // from KVM_RUN's return to the end of handling
     bool stops_vm;
 };
 

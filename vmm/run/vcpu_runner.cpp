@@ -22,8 +22,8 @@ bool found_all_asleep(Vcpu& vcpu, RunLoopShared& shared) {
     if (!round || shared.stop.stopping()) return false;
     if (watch.check_in(*round, asleep_for_good(vcpu)) == HaltWatch::Verdict::Resume) return false;
     // Every other vCPU is held outside KVM_RUN: a last look at each is exact.
-    bool all_asleep = std::all_of(shared.vcpus.begin(), shared.vcpus.end(),
-                                  [](const Vcpu& each) { return asleep_for_good(each); });
+    bool all_asleep =
+        std::all_of(shared.vcpus.begin(), shared.vcpus.end(), [](const Vcpu& each) { return asleep_for_good(each); });
     watch.conclude();
     return all_asleep;
 }
@@ -62,8 +62,11 @@ void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, Vc
         }
         uint64_t exited = clock.now();
         ExitEvent event{.sequence = shared.exit_sequence.fetch_add(1, std::memory_order_relaxed) + 1,
-                        .vcpu = vcpu.index(), .exit = exit, .since_boot = clock.between(shared.boot_time, exited),
-                        .in_guest = clock.between(entered, exited), .rip = vcpu.exit_rip()};
+                        .vcpu = vcpu.index(),
+                        .exit = exit,
+                        .since_boot = clock.between(shared.boot_time, exited),
+                        .in_guest = clock.between(entered, exited),
+                        .rip = vcpu.exit_rip()};
         if (observer.before_exit(context, event) == ExitVerdict::Skip) continue;
         if (shared.stop.stopping()) return;  // the observer ended the VM (stepper quit)
         // Time the handling itself, not a stepper's or debugger's wait before it.
@@ -71,7 +74,9 @@ void observed_loop(Vcpu& vcpu, RunLoopShared& shared, VcpuObserver& observer, Vc
         ExitOutcome outcome = shared.handler.handle(exit, vcpu);
         // A device may end the VM too (the exit device), not only a fatal exit.
         bool stops_vm = outcome.stop.has_value() || shared.stop.stopping();
-        observer.after_exit(context, event, {.device = outcome.device, .in_vmm = clock.between(handling, clock.now()), .stops_vm = stops_vm});
+        observer.after_exit(
+            context, event,
+            {.device = outcome.device, .in_vmm = clock.between(handling, clock.now()), .stops_vm = stops_vm});
         if (outcome.stop) {
             shared.stop.request(std::move(*outcome.stop));
             return;
@@ -119,8 +124,8 @@ void run_vcpu(Vcpu& vcpu, RunLoopShared& shared) {
             // A debugger serves its user from this thread (and the gdb stub starts a reader
             // thread): that role has its own, wider allowlist rather than widening the vCPU's.
             bool debugged = shared.observer && shared.observer->may_pause();
-            shared.sandbox->confine_this_thread(debugged ? sandbox::ThreadRole::DebuggedVcpu : sandbox::ThreadRole::Vcpu,
-                                                vcpu.index());
+            shared.sandbox->confine_this_thread(
+                debugged ? sandbox::ThreadRole::DebuggedVcpu : sandbox::ThreadRole::Vcpu, vcpu.index());
         }
         if (shared.observer) {
             run_observed(vcpu, shared);

@@ -36,8 +36,8 @@ struct RunLoopShared {
     CycleClock clock{0};
     uint64_t boot_time = 0;  // clock.now() before the first KVM_RUN
     std::atomic<uint64_t> exit_sequence{0};
-    HaltWatch* halt_watch = nullptr;  // nullptr: HLT reaches the VMM as an exit (no irqchip)
-    std::span<Vcpu> vcpus = {};       // all of the VM's vCPUs, for the halt watch's last look
+    HaltWatch* halt_watch = nullptr;            // nullptr: HLT reaches the VMM as an exit (no irqchip)
+    std::span<Vcpu> vcpus = {};                 // all of the VM's vCPUs, for the halt watch's last look
     const sandbox::Sandbox* sandbox = nullptr;  // confines each vCPU thread before its first KVM_RUN
 };
 

@@ -11,8 +11,8 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
-#include "vmm/sandbox/precompiled_filters.hpp"
 #include "base/exit_status.hpp"
+#include "vmm/sandbox/precompiled_filters.hpp"
 
 namespace glassvm::sandbox {
 

@@ -16,10 +16,14 @@ namespace glassvm::sandbox {
 
 PrecompiledProgram precompiled_program(ThreadRole role) {
     switch (role) {
-    case ThreadRole::Main: return {generated::kMain, generated::kMainPlaceholders};
-    case ThreadRole::Vcpu: return {generated::kVcpu, generated::kVcpuPlaceholders};
-    case ThreadRole::DebuggedVcpu: return {generated::kDebuggedVcpu, generated::kDebuggedVcpuPlaceholders};
-    case ThreadRole::StdinPump: return {generated::kStdinPump, generated::kStdinPumpPlaceholders};
+        case ThreadRole::Main:
+            return {generated::kMain, generated::kMainPlaceholders};
+        case ThreadRole::Vcpu:
+            return {generated::kVcpu, generated::kVcpuPlaceholders};
+        case ThreadRole::DebuggedVcpu:
+            return {generated::kDebuggedVcpu, generated::kDebuggedVcpuPlaceholders};
+        case ThreadRole::StdinPump:
+            return {generated::kStdinPump, generated::kStdinPumpPlaceholders};
     }
     throw Error(ErrorKind::Internal, "seccomp: no program for this thread role");
 }

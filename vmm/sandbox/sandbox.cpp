@@ -8,8 +8,8 @@
 #include "base/error.hpp"
 #include "base/file.hpp"
 #include "vmm/sandbox/forbidden_syscall_report.hpp"
-#include "vmm/sandbox/privileges.hpp"
 #include "vmm/sandbox/precompiled_filters.hpp"
+#include "vmm/sandbox/privileges.hpp"
 #include "vmm/sandbox/seccomp_policy.hpp"
 
 namespace glassvm::sandbox {
@@ -41,11 +41,14 @@ void Sandbox::confine_this_thread(ThreadRole role, int index) const {
         // The message is made before the filter is loaded and written after: proof it is on.
         std::string message;
         if (m_options.verbose)
-            message = fmt::format("glassvm: sandbox: the {} thread is confined: seccomp allowlist of {} system calls, "
-                                  "no new privileges\n",
-                                  label, allowlist(role, m_process_id).size());
+            message = fmt::format(
+                "glassvm: sandbox: the {} thread is confined: seccomp allowlist of {} system calls, "
+                "no new privileges\n",
+                label, allowlist(role, m_process_id).size());
         install_allowlist(role, m_process_id);
-        if (!message.empty()) write_all(STDERR_FILENO, std::span(reinterpret_cast<const uint8_t*>(message.data()), message.size()), "write stderr");
+        if (!message.empty())
+            write_all(STDERR_FILENO, std::span(reinterpret_cast<const uint8_t*>(message.data()), message.size()),
+                      "write stderr");
     }
     fire_trigger_if_asked(role, index);
 }

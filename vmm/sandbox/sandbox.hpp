@@ -27,7 +27,11 @@ inline constexpr bool kSandboxAvailable = true;
 
 // For tests only (a hidden option): a thread of this role makes one forbidden call, openat,
 // (for writing) right after it is confined, to show what a forbidden call does.
-enum class ForbiddenCallTrigger { None, Main, Vcpu };
+enum class ForbiddenCallTrigger {
+    None,
+    Main,
+    Vcpu
+};
 
 struct SandboxOptions {
     bool enabled = true;

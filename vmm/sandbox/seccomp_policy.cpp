@@ -59,8 +59,10 @@ std::vector<AllowedSyscall> common() {
         // glibc's malloc opens /proc/sys/vm/overcommit_memory the first time it shrinks a
         // thread's heap, and carries on without it if the open fails: that one form (read-only,
         // close-on-exec) is refused with EACCES instead of ending glassvm. No file is opened.
-        {"openat", "refused (EACCES): malloc's one look at /proc/sys/vm/overcommit_memory",
-         {SCMP_A2(SCMP_CMP_EQ, O_RDONLY | O_CLOEXEC)}, Answer::FailWithEacces},
+        {"openat",
+         "refused (EACCES): malloc's one look at /proc/sys/vm/overcommit_memory",
+         {SCMP_A2(SCMP_CMP_EQ, O_RDONLY | O_CLOEXEC)},
+         Answer::FailWithEacces},
     };
 }
 
@@ -74,7 +76,8 @@ AllowedSyscall fstat_of_descriptor(std::string_view why) {
 std::vector<AllowedSyscall> kicking(int process_id) {
     return {
         {"getpid", "pthread_kill names the process"},
-        {"tgkill", "the kick: a signal to a vCPU thread of this process",
+        {"tgkill",
+         "the kick: a signal to a vCPU thread of this process",
          {SCMP_A0(SCMP_CMP_EQ, static_cast<uint64_t>(process_id))}},
     };
 }
@@ -84,8 +87,8 @@ std::vector<AllowedSyscall> vcpu() {
         {"ioctl",
          "KVM_RUN; registers and mp_state (halt watch, reports); KVM_IRQ_LINE (the UART); "
          "KVM_(UN)REGISTER_COALESCED_MMIO (THR queued or not, as the guest writes IER and MCR)",
-         requests({KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_MP_STATE,
-                   KVM_IRQ_LINE, KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO})},
+         requests({KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_MP_STATE, KVM_IRQ_LINE,
+                   KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO})},
         fstat_of_descriptor("the exit trace's first line (--trace-exits)"),
     };
 }
@@ -95,8 +98,8 @@ std::vector<AllowedSyscall> vcpu() {
 std::vector<AllowedSyscall> debugged_vcpu(int process_id) {
     std::vector<AllowedSyscall> calls = {
         {"ioctl", "as a vCPU's, plus KVM_SET_GUEST_DEBUG and KVM_GET_CPUID2 (breakpoints, single-step)",
-         requests({KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_MP_STATE,
-                   KVM_IRQ_LINE, KVM_SET_GUEST_DEBUG, kvm_ioctl::kGetCpuid2})},
+         requests({KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_MP_STATE, KVM_IRQ_LINE,
+                   KVM_SET_GUEST_DEBUG, kvm_ioctl::kGetCpuid2})},
         fstat_of_descriptor("stdio on the trace and on the stepper's stdin"),
         {"read", "the stepper's commands from stdin"},
         {"poll", "waiting for gdb to connect, and for its packets"},
@@ -108,7 +111,8 @@ std::vector<AllowedSyscall> debugged_vcpu(int process_id) {
         {"close", "closing the connection to gdb"},
         {"eventfd2", "the connection reader's wake-up"},
         {"clone3", "starting the connection's reader thread"},
-        {"clone", "starting the reader thread (glibc's fallback to clone3)",
+        {"clone",
+         "starting the reader thread (glibc's fallback to clone3)",
          {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
         {"set_robust_list", "the new reader thread registers its robust futex list"},
         {"rseq", "the new reader thread registers restartable sequences"},
@@ -141,7 +145,8 @@ std::vector<AllowedSyscall> main_thread(int process_id) {
         {"close", "tearing down: trace file, eventfds, the VM's descriptors"},
         fstat_of_descriptor("stdio on stderr (the statistics table)"),
         {"pipe2", "background teardown: the parent-alive pipe"},
-        {"clone", "background teardown: the middle process and the releaser (processes only, sharing memory)",
+        {"clone",
+         "background teardown: the middle process and the releaser (processes only, sharing memory)",
          {SCMP_A0(SCMP_CMP_EQ, kMiddleProcessFlags), SCMP_A0(SCMP_CMP_EQ, kReleaserFlags)}},
         {"wait4", "background teardown: reaping the short-lived middle process (the releaser is its child)"},
         {"close_range", "the releaser closes all but the VM's descriptors"},
@@ -157,10 +162,18 @@ std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id) {
     std::vector<AllowedSyscall> calls = common();
     std::vector<AllowedSyscall> own;
     switch (role) {
-    case ThreadRole::Main: own = main_thread(process_id); break;
-    case ThreadRole::Vcpu: own = vcpu(); break;
-    case ThreadRole::DebuggedVcpu: own = debugged_vcpu(process_id); break;
-    case ThreadRole::StdinPump: own = stdin_pump(); break;
+        case ThreadRole::Main:
+            own = main_thread(process_id);
+            break;
+        case ThreadRole::Vcpu:
+            own = vcpu();
+            break;
+        case ThreadRole::DebuggedVcpu:
+            own = debugged_vcpu(process_id);
+            break;
+        case ThreadRole::StdinPump:
+            own = stdin_pump();
+            break;
     }
     for (AllowedSyscall& call : own) calls.push_back(std::move(call));
     return calls;
@@ -169,12 +182,14 @@ std::vector<AllowedSyscall> allowlist(ThreadRole role, int process_id) {
 std::vector<sock_filter> compile_allowlist(ThreadRole role, int process_id) {
     Filter filter(seccomp_init(SCMP_ACT_TRAP), seccomp_release);
     if (!filter) throw Error(ErrorKind::System, "seccomp: seccomp_init failed");
-    check_negative_errno("seccomp: bad-architecture action", seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP));
+    check_negative_errno("seccomp: bad-architecture action",
+                         seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP));
     // A vCPU thread's KVM_RUN is the call made most, once per exit: its checks come first.
     check_negative_errno("seccomp: ioctl first", seccomp_syscall_priority(filter.get(), SCMP_SYS(ioctl), 255));
     for (const AllowedSyscall& call : allowlist(role, process_id)) {
         int number = seccomp_syscall_resolve_name(std::string(call.name).c_str());
-        if (number == __NR_SCMP_ERROR) throw Error(ErrorKind::Internal, fmt::format("seccomp: unknown system call {}", call.name));
+        if (number == __NR_SCMP_ERROR)
+            throw Error(ErrorKind::Internal, fmt::format("seccomp: unknown system call {}", call.name));
         std::string operation = fmt::format("seccomp: allow {}", call.name);
         uint32_t action = call.answer == Answer::Run ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EACCES);
         if (call.when_any.empty()) {
@@ -189,9 +204,11 @@ std::vector<sock_filter> compile_allowlist(ThreadRole role, int process_id) {
     if (!program) throw Error::from_errno("memfd_create", errno);
     check_negative_errno("seccomp: export", seccomp_export_bpf(filter.get(), program.get()));
     off_t size = ::lseek(program.get(), 0, SEEK_END);
-    if (size <= 0 || size % sizeof(sock_filter) != 0) throw Error(ErrorKind::Internal, "seccomp: odd-sized BPF program");
+    if (size <= 0 || size % sizeof(sock_filter) != 0)
+        throw Error(ErrorKind::Internal, "seccomp: odd-sized BPF program");
     std::vector<sock_filter> instructions(size_t(size) / sizeof(sock_filter));
-    if (::pread(program.get(), instructions.data(), size_t(size), 0) != size) throw Error::from_errno("read BPF program", errno);
+    if (::pread(program.get(), instructions.data(), size_t(size), 0) != size)
+        throw Error::from_errno("read BPF program", errno);
     return instructions;
 }
 

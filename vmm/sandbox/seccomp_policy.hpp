@@ -21,7 +21,10 @@ namespace glassvm::sandbox {
 
 // What the filter does with an allowed call: let it run, or (for a call glibc makes and copes
 // without) fail it with EACCES without running it.
-enum class Answer { Run, FailWithEacces };
+enum class Answer {
+    Run,
+    FailWithEacces
+};
 
 struct AllowedSyscall {
     std::string_view name;    // as libseccomp and strace spell it

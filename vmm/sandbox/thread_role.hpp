@@ -15,10 +15,14 @@ enum class ThreadRole {
 
 constexpr std::string_view role_name(ThreadRole role) {
     switch (role) {
-    case ThreadRole::Main: return "main";
-    case ThreadRole::Vcpu: return "vcpu";
-    case ThreadRole::DebuggedVcpu: return "debugged vcpu";
-    case ThreadRole::StdinPump: return "stdin pump";
+        case ThreadRole::Main:
+            return "main";
+        case ThreadRole::Vcpu:
+            return "vcpu";
+        case ThreadRole::DebuggedVcpu:
+            return "debugged vcpu";
+        case ThreadRole::StdinPump:
+            return "stdin pump";
     }
     return "unknown";
 }

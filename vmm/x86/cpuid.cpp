@@ -32,9 +32,12 @@ CpuVendor cpu_vendor(const std::vector<kvm_cpuid_entry2>& entries) {
 
 std::string_view to_string(CpuVendor vendor) {
     switch (vendor) {
-    case CpuVendor::Intel: return "Intel";
-    case CpuVendor::Amd: return "AMD";
-    case CpuVendor::Other: break;
+        case CpuVendor::Intel:
+            return "Intel";
+        case CpuVendor::Amd:
+            return "AMD";
+        case CpuVendor::Other:
+            break;
     }
     return "other";
 }

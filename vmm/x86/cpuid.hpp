@@ -15,7 +15,11 @@ std::vector<kvm_cpuid_entry2> guest_cpuid(std::vector<kvm_cpuid_entry2> supporte
 // Whose CPU: leaf 0's vendor string, EBX-EDX-ECX (SDM vol. 2A, CPUID leaf 00H). KVM reports the
 // host's in KVM_GET_SUPPORTED_CPUID, and so tells which of its two back ends runs the guests
 // (kvm-intel with VT-x, kvm-amd with AMD-V): they differ in places glassvm reports.
-enum class CpuVendor { Intel, Amd, Other };
+enum class CpuVendor {
+    Intel,
+    Amd,
+    Other
+};
 CpuVendor cpu_vendor(const std::vector<kvm_cpuid_entry2>& entries);
 std::string_view to_string(CpuVendor vendor);
 

@@ -68,8 +68,10 @@ std::optional<uint32_t> parse_number(std::string_view text) {
 }
 
 [[noreturn]] void reject(std::string_view item, std::string_view why) {
-    throw_bad_input("--cpuid: '{}' {}; write -NAME to hide a named feature ({}) or LEAF[.SUBLEAF].REG:BIT=0, "
-                    "e.g. 1.ecx:13=0", item, why, cpuid_feature_names());
+    throw_bad_input(
+        "--cpuid: '{}' {}; write -NAME to hide a named feature ({}) or LEAF[.SUBLEAF].REG:BIT=0, "
+        "e.g. 1.ecx:13=0",
+        item, why, cpuid_feature_names());
 }
 
 // "1.ecx:13=0", "7.0.ebx:5=0", "0x80000001.edx:27=0".
@@ -88,7 +90,8 @@ CpuidBit parse_raw_bit(std::string_view item) {
     std::string_view reg = location.substr(register_dot + 1, colon - register_dot - 1);
     auto bit = parse_number(location.substr(colon + 1));
     auto register_at = std::find(kRegisterNames.begin(), kRegisterNames.end(), reg);
-    if (register_at == kRegisterNames.end()) reject(item, fmt::format("names register '{}' (eax, ebx, ecx or edx)", reg));
+    if (register_at == kRegisterNames.end())
+        reject(item, fmt::format("names register '{}' (eax, ebx, ecx or edx)", reg));
     if (!bit || *bit > 31) reject(item, "names a bit outside 0–31");
     size_t subleaf_dot = leaf.find('.');
     auto function = parse_number(leaf.substr(0, subleaf_dot));
@@ -118,10 +121,14 @@ void add_item(CpuidEdits& edits, std::string_view item) {
 
 uint32_t& register_of(kvm_cpuid_entry2& entry, CpuidRegister reg) {
     switch (reg) {
-        case Eax: return entry.eax;
-        case Ebx: return entry.ebx;
-        case Ecx: return entry.ecx;
-        case Edx: return entry.edx;
+        case Eax:
+            return entry.eax;
+        case Ebx:
+            return entry.ebx;
+        case Ecx:
+            return entry.ecx;
+        case Edx:
+            return entry.edx;
     }
     return entry.eax;
 }

@@ -15,7 +15,12 @@
 
 namespace glassvm::x86 {
 
-enum class CpuidRegister { Eax, Ebx, Ecx, Edx };
+enum class CpuidRegister {
+    Eax,
+    Ebx,
+    Ecx,
+    Edx
+};
 
 // One bit to clear: CPUID.(function[, index]).register[bit].
 struct CpuidBit {

@@ -13,9 +13,12 @@ namespace {
 
 cs_mode to_capstone(CpuMode mode) {
     switch (mode) {
-    case CpuMode::Bits16: return CS_MODE_16;
-    case CpuMode::Bits32: return CS_MODE_32;
-    case CpuMode::Bits64: break;
+        case CpuMode::Bits16:
+            return CS_MODE_16;
+        case CpuMode::Bits32:
+            return CS_MODE_32;
+        case CpuMode::Bits64:
+            break;
     }
     return CS_MODE_64;
 }

@@ -13,7 +13,11 @@ namespace glassvm {
 
 // The code size the CPU is in: 64-bit long mode, 32-bit protected mode (PVH entry,
 // compatibility mode) or 16-bit real mode (an AP waiting for its SIPI).
-enum class CpuMode { Bits16, Bits32, Bits64 };
+enum class CpuMode {
+    Bits16,
+    Bits32,
+    Bits64
+};
 
 struct Instruction {
     uint64_t address;

@@ -39,13 +39,27 @@ kvm_segment to_kvm_segment(const SegmentDescriptor& d, uint16_t selector) {
 }
 
 SegmentDescriptor boot_code_descriptor() {
-    return {.base = 0, .limit = 0xfffff, .type = 0xB, .code_or_data = true, .privilege = 0,
-            .present = true, .long_mode = true, .default_32 = false, .granularity = true};
+    return {.base = 0,
+            .limit = 0xfffff,
+            .type = 0xB,
+            .code_or_data = true,
+            .privilege = 0,
+            .present = true,
+            .long_mode = true,
+            .default_32 = false,
+            .granularity = true};
 }
 
 SegmentDescriptor boot_data_descriptor() {
-    return {.base = 0, .limit = 0xfffff, .type = 0x3, .code_or_data = true, .privilege = 0,
-            .present = true, .long_mode = false, .default_32 = true, .granularity = true};
+    return {.base = 0,
+            .limit = 0xfffff,
+            .type = 0x3,
+            .code_or_data = true,
+            .privilege = 0,
+            .present = true,
+            .long_mode = false,
+            .default_32 = true,
+            .granularity = true};
 }
 
 void write_boot_gdt(const GuestMemory& memory) {

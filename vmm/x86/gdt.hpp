@@ -14,13 +14,13 @@ namespace glassvm::x86 {
 
 struct SegmentDescriptor {
     uint32_t base = 0;
-    uint32_t limit = 0;     // 20 bits; in 4 KiB units when granularity is set
-    uint8_t type = 0;       // 4-bit type field (code: 0xB execute/read accessed, data: 0x3)
+    uint32_t limit = 0;        // 20 bits; in 4 KiB units when granularity is set
+    uint8_t type = 0;          // 4-bit type field (code: 0xB execute/read accessed, data: 0x3)
     bool code_or_data = true;  // S bit: false for system descriptors (TSS, LDT)
-    uint8_t privilege = 0;  // DPL
+    uint8_t privilege = 0;     // DPL
     bool present = true;
-    bool long_mode = false; // L: 64-bit code segment
-    bool default_32 = false;// D/B
+    bool long_mode = false;   // L: 64-bit code segment
+    bool default_32 = false;  // D/B
     bool granularity = false;
 };
 

@@ -32,9 +32,9 @@ GuestBytes read_guest(const GuestMemory& memory, const Translate& translate, Gue
         if (!physical) return result;
         auto bytes = memory.try_slice(*physical, chunk);
         if (!bytes) {
-            result.shortfall = at.physical ? fmt::format("physical {:#x} is outside guest RAM", *physical)
-                                           : fmt::format("{:#x} maps to physical {:#x}, outside guest RAM",
-                                                         at.value, *physical);
+            result.shortfall =
+                at.physical ? fmt::format("physical {:#x} is outside guest RAM", *physical)
+                            : fmt::format("{:#x} maps to physical {:#x}, outside guest RAM", at.value, *physical);
             return result;
         }
         result.bytes.insert(result.bytes.end(), bytes->begin(), bytes->end());

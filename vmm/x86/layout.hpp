@@ -51,7 +51,7 @@ inline constexpr uint64_t kBootStackTop = 0x8000;
 static_assert(abi::kApTrampolineAddress == kBootStackTop);
 inline constexpr uint64_t kPml4 = 0x9000;
 inline constexpr uint64_t kPdpt = 0xA000;
-inline constexpr uint64_t kPageDirectories = 0xB000;  // four, one per GiB
+inline constexpr uint64_t kPageDirectories = 0xB000;             // four, one per GiB
 inline constexpr uint64_t kIdentityMappedBytes = 0x1'0000'0000;  // 4 GiB
 inline constexpr uint64_t kBootTablesEnd = 0x1'0000;
 

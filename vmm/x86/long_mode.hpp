@@ -9,8 +9,8 @@
 namespace glassvm::x86 {
 
 // Control-register and EFER bits used at boot (SDM vol. 3A, 2.5 and 2.2.1).
-inline constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Mp = 1ull << 1, kCr0Et = 1ull << 4,
-                          kCr0Ne = 1ull << 5, kCr0Wp = 1ull << 16, kCr0Pg = 1ull << 31;
+inline constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Mp = 1ull << 1, kCr0Et = 1ull << 4, kCr0Ne = 1ull << 5,
+                          kCr0Wp = 1ull << 16, kCr0Pg = 1ull << 31;
 inline constexpr uint64_t kCr4Pae = 1ull << 5, kCr4Osfxsr = 1ull << 9, kCr4Osxmmexcpt = 1ull << 10;
 inline constexpr uint64_t kEferLme = 1ull << 8, kEferLma = 1ull << 10;
 

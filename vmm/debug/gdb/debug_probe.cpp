@@ -16,13 +16,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "vmm/debug/gdb/guest_debug.hpp"
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/accel/vm_exit.hpp"
+#include "vmm/debug/gdb/guest_debug.hpp"
 #include "vmm/kvm/kvm_system.hpp"
 #include "vmm/kvm/vcpu.hpp"
 #include "vmm/kvm/vm.hpp"
 #include "vmm/run/vcpu_runner.hpp"
-#include "vmm/accel/vm_exit.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
@@ -40,7 +40,10 @@ constexpr uint64_t kUserCode = layout::kLargePageSize;
 constexpr int kStepsRequired = 16;
 constexpr uint8_t kNop = 0x90, kInt3 = 0xcc, kHlt = 0xf4;
 
-enum class Ring { Kernel, User };
+enum class Ring {
+    Kernel,
+    User
+};
 
 struct ProbeVm {
     KvmSystem kvm = KvmSystem::open();
@@ -90,15 +93,15 @@ struct ProbeVm {
 class Watchdog {
 public:
     Watchdog(Vcpu& vcpu, std::chrono::milliseconds limit)
-        : m_deadline(std::chrono::steady_clock::now() + limit),
-          m_thread([this, &vcpu, target = ::pthread_self()](std::stop_token stop) {
-              // Sleep until the deadline, or until the probe is over (the jthread's stop request).
-              std::mutex mutex;
-              std::condition_variable_any wakeup;
-              std::unique_lock lock(mutex);
-              wakeup.wait_until(lock, stop, m_deadline, [] { return false; });
-              if (!stop.stop_requested()) kick(vcpu, target);
-          }) {}
+            : m_deadline(std::chrono::steady_clock::now() + limit),
+              m_thread([this, &vcpu, target = ::pthread_self()](std::stop_token stop) {
+                  // Sleep until the deadline, or until the probe is over (the jthread's stop request).
+                  std::mutex mutex;
+                  std::condition_variable_any wakeup;
+                  std::unique_lock lock(mutex);
+                  wakeup.wait_until(lock, stop, m_deadline, [] { return false; });
+                  if (!stop.stop_requested()) kick(vcpu, target);
+              }) {}
     bool expired() const { return std::chrono::steady_clock::now() >= m_deadline; }
 
 private:
@@ -159,8 +162,7 @@ GuestDebugSupport run_probe(std::chrono::milliseconds deadline) {
     findings.push_back(probe_single_step(probe, Ring::Kernel, support.kernel_single_step));
     if (!watchdog.expired()) findings.push_back(probe_single_step(probe, Ring::User, support.user_single_step));
     if (!watchdog.expired()) findings.push_back(probe_software_breakpoint(probe, support.software_breakpoints));
-    if (!watchdog.expired())
-        findings.push_back(probe_hardware_breakpoint(probe, support.hardware_breakpoints));
+    if (!watchdog.expired()) findings.push_back(probe_hardware_breakpoint(probe, support.hardware_breakpoints));
     if (watchdog.expired()) findings.push_back("the rest was not tried: the probe ran out of time");
     support.summary = fmt::format("{}", fmt::join(findings, "; "));
     return support;

@@ -21,10 +21,10 @@ constexpr timeval kSendTimeout{.tv_sec = 10, .tv_usec = 0};
 }  // namespace
 
 GdbConnection::GdbConnection(Fd socket, std::function<void(UrgentEvent)> on_urgent)
-    : m_socket(std::move(socket)),
-      m_wakeup(check_syscall("eventfd", ::eventfd(0, EFD_CLOEXEC))),
-      m_on_urgent(std::move(on_urgent)),
-      m_reader([this](std::stop_token stop) { read_loop(stop); }) {
+        : m_socket(std::move(socket)),
+          m_wakeup(check_syscall("eventfd", ::eventfd(0, EFD_CLOEXEC))),
+          m_on_urgent(std::move(on_urgent)),
+          m_reader([this](std::stop_token stop) { read_loop(stop); }) {
     ::setsockopt(m_socket.get(), SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
 }
 
@@ -60,25 +60,28 @@ void GdbConnection::handle(const DecodedEvent& event) {
         return m_acknowledging;
     }();
     switch (event.kind) {
-    case Kind::Packet:
-        if (acknowledging) send_raw("+");
-        {
-            std::lock_guard lock(m_mutex);
-            m_packets.push_back(event.data);
+        case Kind::Packet:
+            if (acknowledging) send_raw("+");
+            {
+                std::lock_guard lock(m_mutex);
+                m_packets.push_back(event.data);
+            }
+            m_arrived.notify_all();
+            return;
+        case Kind::Corrupt:
+            if (acknowledging) send_raw("-");  // gdb sends it again
+            return;
+        case Kind::Nack: {
+            std::lock_guard lock(m_send_mutex);
+            if (acknowledging && !m_last_sent.empty())
+                ::send(m_socket.get(), m_last_sent.data(), m_last_sent.size(), MSG_NOSIGNAL);
+            return;
         }
-        m_arrived.notify_all();
-        return;
-    case Kind::Corrupt:
-        if (acknowledging) send_raw("-");  // gdb sends it again
-        return;
-    case Kind::Nack: {
-        std::lock_guard lock(m_send_mutex);
-        if (acknowledging && !m_last_sent.empty())
-            ::send(m_socket.get(), m_last_sent.data(), m_last_sent.size(), MSG_NOSIGNAL);
-        return;
-    }
-    case Kind::Interrupt: m_on_urgent(UrgentEvent::Interrupt); return;
-    case Kind::Ack: return;
+        case Kind::Interrupt:
+            m_on_urgent(UrgentEvent::Interrupt);
+            return;
+        case Kind::Ack:
+            return;
     }
 }
 

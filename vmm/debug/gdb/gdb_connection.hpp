@@ -20,7 +20,10 @@
 
 namespace glassvm::gdb {
 
-enum class UrgentEvent { Interrupt, Disconnected };
+enum class UrgentEvent {
+    Interrupt,
+    Disconnected
+};
 
 class GdbConnection {
 public:

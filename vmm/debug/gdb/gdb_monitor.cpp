@@ -60,8 +60,9 @@ std::string GdbStub::describe_vm(VcpuContext& context) const {
                         m_breakpoints.software_count(), m_breakpoints.hardware_count());
     text += fmt::format("guest-debug exits on this host: {}\n", m_support.summary);
     if (!m_support.all())
-        text += "  what this host lacks is refused with error E95 instead of hanging;"
-                " 'monitor exits on' always works\n";
+        text +=
+            "  what this host lacks is refused with error E95 instead of hanging;"
+            " 'monitor exits on' always works\n";
     return text;
 }
 

@@ -42,36 +42,50 @@ GdbStub::Response GdbStub::handle_packet(VcpuContext& context, std::string_view 
     if (packet.empty()) return reply("");
     std::string_view arguments = packet.substr(1);
     switch (packet[0]) {
-    case '?': return reply(m_last_stop);
-    case 'g': return reply(gdb::encode_all_registers(read_cpu(context)));
-    case 'G':
-    case 'P': return write_registers(context, packet);
-    case 'p': {
-        auto number = gdb::parse_hex_number(arguments);
-        auto value = number ? gdb::encode_register(read_cpu(context), *number) : std::nullopt;
-        return reply(value ? *value : std::string(kMalformed));
-    }
-    case 'm': return read_memory(context, arguments);
-    case 'M':
-    case 'X': return write_memory(context, packet);
-    case 'c': return resume_request(context, arguments, Action::Continue);
-    case 's': return resume_request(context, arguments, Action::Step);
-    case 'C':  // continue or step "with signal": there are no signals to deliver to a VM
-    case 'S': {
-        size_t semicolon = arguments.find(';');
-        std::string_view address = semicolon == std::string_view::npos ? "" : arguments.substr(semicolon + 1);
-        return resume_request(context, address, packet[0] == 'C' ? Action::Continue : Action::Step);
-    }
-    case 'Z':
-    case 'z': return change_breakpoint(context, packet);
-    case 'D': return {Action::Detach, "OK"};
-    case 'k': return {Action::Kill, {}};
-    case 'H':  // select a thread: there is one
-    case 'T': return reply("OK");  // is the thread alive: it is
-    case 'q':
-    case 'Q': return handle_query(context, packet);
-    case 'v': return handle_v_packet(context, packet);
-    default: return reply("");
+        case '?':
+            return reply(m_last_stop);
+        case 'g':
+            return reply(gdb::encode_all_registers(read_cpu(context)));
+        case 'G':
+        case 'P':
+            return write_registers(context, packet);
+        case 'p': {
+            auto number = gdb::parse_hex_number(arguments);
+            auto value = number ? gdb::encode_register(read_cpu(context), *number) : std::nullopt;
+            return reply(value ? *value : std::string(kMalformed));
+        }
+        case 'm':
+            return read_memory(context, arguments);
+        case 'M':
+        case 'X':
+            return write_memory(context, packet);
+        case 'c':
+            return resume_request(context, arguments, Action::Continue);
+        case 's':
+            return resume_request(context, arguments, Action::Step);
+        case 'C':  // continue or step "with signal": there are no signals to deliver to a VM
+        case 'S': {
+            size_t semicolon = arguments.find(';');
+            std::string_view address = semicolon == std::string_view::npos ? "" : arguments.substr(semicolon + 1);
+            return resume_request(context, address, packet[0] == 'C' ? Action::Continue : Action::Step);
+        }
+        case 'Z':
+        case 'z':
+            return change_breakpoint(context, packet);
+        case 'D':
+            return {Action::Detach, "OK"};
+        case 'k':
+            return {Action::Kill, {}};
+        case 'H':  // select a thread: there is one
+        case 'T':
+            return reply("OK");  // is the thread alive: it is
+        case 'q':
+        case 'Q':
+            return handle_query(context, packet);
+        case 'v':
+            return handle_v_packet(context, packet);
+        default:
+            return reply("");
     }
 }
 
@@ -112,11 +126,14 @@ GdbStub::Response GdbStub::handle_v_packet(VcpuContext& context, std::string_vie
     std::string_view action = packet.substr(std::strlen("vCont;"));
     if (action.empty()) return reply(std::string(kMalformed));
     switch (action[0]) {
-    case 'c':
-    case 'C': return resume_request(context, "", Action::Continue);
-    case 's':
-    case 'S': return resume_request(context, "", Action::Step);
-    default: return reply(std::string(kMalformed));
+        case 'c':
+        case 'C':
+            return resume_request(context, "", Action::Continue);
+        case 's':
+        case 'S':
+            return resume_request(context, "", Action::Step);
+        default:
+            return reply(std::string(kMalformed));
     }
 }
 

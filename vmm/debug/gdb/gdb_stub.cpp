@@ -11,9 +11,9 @@
 
 #include <glassvm/abi.hpp>
 
+#include "base/exit_status.hpp"
 #include "vmm/debug/exit_description.hpp"
 #include "vmm/run/vcpu_runner.hpp"
-#include "base/exit_status.hpp"
 
 namespace glassvm {
 
@@ -60,9 +60,9 @@ std::string debug_stop_reply(const gdb::Breakpoints& breakpoints, const DebugExi
 }  // namespace
 
 GdbStub::GdbStub(std::string_view address, const ExitStats* stats)
-    : m_listener(std::make_unique<gdb::GdbListener>(gdb::parse_listen_address(address))),
-      m_stats(stats),
-      m_applied_debug(kvm_guest_debug{}) {  // a new vCPU starts with guest debugging off
+        : m_listener(std::make_unique<gdb::GdbListener>(gdb::parse_listen_address(address))),
+          m_stats(stats),
+          m_applied_debug(kvm_guest_debug{}) {  // a new vCPU starts with guest debugging off
     m_support = gdb::probe_guest_debug();
     say_what_is_unavailable(m_support);
 }
@@ -81,8 +81,8 @@ void GdbStub::on_start(VcpuContext& context) {
     std::optional<Fd> socket = m_listener->accept([&] { return context.stop.stopping(); });
     m_listener.reset();  // one gdb session per run
     if (!socket) return;
-    m_connection = std::make_unique<gdb::GdbConnection>(std::move(*socket),
-                                                        [this](gdb::UrgentEvent event) { on_urgent(event); });
+    m_connection =
+        std::make_unique<gdb::GdbConnection>(std::move(*socket), [this](gdb::UrgentEvent event) { on_urgent(event); });
     m_attached = true;
     serve(context, std::nullopt);  // gdb asks with `?` where the guest stands
 }
@@ -143,13 +143,17 @@ void GdbStub::serve(VcpuContext& context, std::optional<std::string> stop_reply)
         }
         Response response = handle_packet(context, *packet);
         switch (response.action) {
-        case Action::Reply: m_connection->send_packet(response.reply); break;
-        case Action::Continue:
-        case Action::Step: return resume(context, response.action);
-        case Action::Detach:
-            m_connection->send_packet("OK");
-            return detach(context, false);
-        case Action::Kill: return kill(context);
+            case Action::Reply:
+                m_connection->send_packet(response.reply);
+                break;
+            case Action::Continue:
+            case Action::Step:
+                return resume(context, response.action);
+            case Action::Detach:
+                m_connection->send_packet("OK");
+                return detach(context, false);
+            case Action::Kill:
+                return kill(context);
         }
     }
 }

@@ -54,7 +54,13 @@ public:
 
 private:
     // What serving one packet asks of the session (gdb_packets.cpp).
-    enum class Action { Reply, Continue, Step, Detach, Kill };
+    enum class Action {
+        Reply,
+        Continue,
+        Step,
+        Detach,
+        Kill
+    };
     struct Response {
         Action action = Action::Reply;
         std::string reply;
@@ -94,9 +100,9 @@ private:
 
     // Owned by the vCPU thread.
     std::unique_ptr<gdb::GdbConnection> m_connection;
-    bool m_attached = false;      // a gdb session is on: not yet detached, killed or ended
-    bool m_report_exits = false;  // monitor exits on
-    bool m_stepping = false;      // the current resume is a single step
+    bool m_attached = false;                // a gdb session is on: not yet detached, killed or ended
+    bool m_report_exits = false;            // monitor exits on
+    bool m_stepping = false;                // the current resume is a single step
     bool m_gdb_knows_stop_reasons = false;  // gdb said swbreak+ (and hwbreak+) in qSupported
     gdb::Breakpoints m_breakpoints;
     std::string m_last_stop = "T05thread:01;";  // before the first instruction: SIGTRAP
@@ -108,7 +114,7 @@ private:
     bool m_running = false;              // gdb waits for a stop reply
     bool m_interrupt_requested = false;  // Ctrl-C not yet answered
     bool m_hung_up = false;
-    Vcpu* m_vcpu = nullptr;              // for the kick; nullptr once the vCPU thread ended
+    Vcpu* m_vcpu = nullptr;  // for the kick; nullptr once the vCPU thread ended
     pthread_t m_vcpu_thread{};
 };
 

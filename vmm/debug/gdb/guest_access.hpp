@@ -18,8 +18,7 @@ using Translate = std::function<std::optional<uint64_t>(uint64_t virtual_address
 
 class GuestAccess {
 public:
-    GuestAccess(const GuestMemory& memory, Translate translate)
-        : m_memory(memory), m_translate(std::move(translate)) {}
+    GuestAccess(const GuestMemory& memory, Translate translate) : m_memory(memory), m_translate(std::move(translate)) {}
 
     // Up to `length` bytes from `address`: everything up to the first byte that is unmapped or
     // not RAM (so an empty result means the first byte is not readable).

@@ -12,9 +12,9 @@
 
 namespace glassvm::gdb {
 
-inline constexpr uint32_t kDebugException = 1;       // #DB: single-step, debug-register hit
-inline constexpr uint32_t kBreakpointException = 3;  // #BP: int3
-inline constexpr int kMaxHardwareBreakpoints = 4;    // DR0–DR3
+inline constexpr uint32_t kDebugException = 1;          // #DB: single-step, debug-register hit
+inline constexpr uint32_t kBreakpointException = 3;     // #BP: int3
+inline constexpr int kMaxHardwareBreakpoints = 4;       // DR0–DR3
 inline constexpr uint64_t kDr6SingleStep = 1ull << 14;  // DR6.BS
 
 struct GuestDebugRequest {

@@ -64,8 +64,7 @@ std::optional<std::string> expand_run_length(std::string_view data) {
     std::string_view last_unit;  // the last character, or escape pair, to repeat
     for (size_t i = 0; i < data.size(); ++i) {
         if (data[i] == '*') {
-            if (last_unit.empty() || i + 1 == data.size() || !valid_repeat_character(data[i + 1]))
-                return std::nullopt;
+            if (last_unit.empty() || i + 1 == data.size() || !valid_repeat_character(data[i + 1])) return std::nullopt;
             int repeats = data[i + 1] - 29;
             for (int n = 0; n < repeats; ++n) expanded.append(last_unit);
             last_unit = {};  // a run cannot itself be repeated
@@ -88,44 +87,53 @@ std::vector<DecodedEvent> PacketDecoder::feed(std::string_view bytes) {
 
 void PacketDecoder::consume(char byte, std::vector<DecodedEvent>& events) {
     switch (m_state) {
-    case State::Idle:
-        consume_idle(byte, events);
-        return;
-    case State::Data:
-        if (byte == '#') {
-            m_state = State::ChecksumHigh;
-        } else if (byte == '$') {
-            // An unescaped `$` cannot be data: the previous packet was cut off; this one starts.
-            events.push_back({DecodedEvent::Kind::Corrupt, {}});
+        case State::Idle:
+            consume_idle(byte, events);
+            return;
+        case State::Data:
+            if (byte == '#') {
+                m_state = State::ChecksumHigh;
+            } else if (byte == '$') {
+                // An unescaped `$` cannot be data: the previous packet was cut off; this one starts.
+                events.push_back({DecodedEvent::Kind::Corrupt, {}});
+                m_data.clear();
+                m_oversized = false;
+            } else if (m_data.size() < kMaxPacketSize) {
+                m_data.push_back(byte);
+            } else {
+                m_oversized = true;  // keep reading to the `#`, then reject the whole packet
+            }
+            return;
+        case State::ChecksumHigh:
+            m_checksum_high = byte;
+            m_state = State::ChecksumLow;
+            return;
+        case State::ChecksumLow:
+            m_checksum_low = byte;
+            events.push_back(finish_packet());
+            m_state = State::Idle;
             m_data.clear();
             m_oversized = false;
-        } else if (m_data.size() < kMaxPacketSize) {
-            m_data.push_back(byte);
-        } else {
-            m_oversized = true;  // keep reading to the `#`, then reject the whole packet
-        }
-        return;
-    case State::ChecksumHigh:
-        m_checksum_high = byte;
-        m_state = State::ChecksumLow;
-        return;
-    case State::ChecksumLow:
-        m_checksum_low = byte;
-        events.push_back(finish_packet());
-        m_state = State::Idle;
-        m_data.clear();
-        m_oversized = false;
-        return;
+            return;
     }
 }
 
 void PacketDecoder::consume_idle(char byte, std::vector<DecodedEvent>& events) {
     switch (byte) {
-    case '$': m_state = State::Data; break;
-    case '+': events.push_back({DecodedEvent::Kind::Ack, {}}); break;
-    case '-': events.push_back({DecodedEvent::Kind::Nack, {}}); break;
-    case kInterruptByte: events.push_back({DecodedEvent::Kind::Interrupt, {}}); break;
-    default: break;  // noise between packets (a stray newline, a half-sent packet's tail)
+        case '$':
+            m_state = State::Data;
+            break;
+        case '+':
+            events.push_back({DecodedEvent::Kind::Ack, {}});
+            break;
+        case '-':
+            events.push_back({DecodedEvent::Kind::Nack, {}});
+            break;
+        case kInterruptByte:
+            events.push_back({DecodedEvent::Kind::Interrupt, {}});
+            break;
+        default:
+            break;  // noise between packets (a stray newline, a half-sent packet's tail)
     }
 }
 

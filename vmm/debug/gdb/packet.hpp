@@ -60,7 +60,12 @@ public:
     bool inside_packet() const { return m_state != State::Idle; }
 
 private:
-    enum class State { Idle, Data, ChecksumHigh, ChecksumLow };
+    enum class State {
+        Idle,
+        Data,
+        ChecksumHigh,
+        ChecksumLow
+    };
     void consume(char byte, std::vector<DecodedEvent>& events);
     void consume_idle(char byte, std::vector<DecodedEvent>& events);
     DecodedEvent finish_packet() const;

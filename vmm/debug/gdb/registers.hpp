@@ -19,7 +19,11 @@
 
 namespace glassvm::gdb {
 
-enum class RegisterFeature { Core, Segments, System };
+enum class RegisterFeature {
+    Core,
+    Segments,
+    System
+};
 
 struct RegisterInfo {
     std::string_view name;

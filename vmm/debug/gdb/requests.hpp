@@ -30,7 +30,10 @@ std::optional<MemoryWrite> parse_memory_write(std::string_view packet);
 // `Z` inserts, `z` removes; type 0 software, 1 hardware, 2-4 watchpoints; KIND is the
 // breakpoint's length in bytes; a `;conditions` tail is ignored.
 struct BreakpointRequest {
-    enum class Change { Insert, Remove };
+    enum class Change {
+        Insert,
+        Remove
+    };
     Change change;
     char type;
     uint64_t address;

@@ -27,9 +27,12 @@ constexpr std::string_view kEflagsType = R"(    <flags id="i386_eflags" size="4"
 
 std::string_view feature_name(RegisterFeature feature) {
     switch (feature) {
-    case RegisterFeature::Core: return "org.gnu.gdb.i386.core";
-    case RegisterFeature::Segments: return "org.gnu.gdb.i386.segments";
-    case RegisterFeature::System: return "org.glassvm.x86.system";  // CR0–CR8, EFER
+        case RegisterFeature::Core:
+            return "org.gnu.gdb.i386.core";
+        case RegisterFeature::Segments:
+            return "org.gnu.gdb.i386.segments";
+        case RegisterFeature::System:
+            return "org.glassvm.x86.system";  // CR0–CR8, EFER
     }
     return "";
 }

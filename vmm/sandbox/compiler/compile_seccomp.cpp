@@ -13,8 +13,8 @@
 
 #include <fmt/format.h>
 
-#include "base/file.hpp"
 #include "base/error.hpp"
+#include "base/file.hpp"
 #include "vmm/sandbox/seccomp_policy.hpp"
 
 namespace {
@@ -26,7 +26,8 @@ std::string program_text(std::string_view name, ThreadRole role) {
     size_t placeholders = 0;
     std::string text = fmt::format("inline constexpr sock_filter k{}[] = {{\n", name);
     for (const sock_filter& instruction : program) {
-        text += fmt::format("    {{0x{:02x}, {}, {}, 0x{:x}}},\n", instruction.code, instruction.jt, instruction.jf, instruction.k);
+        text += fmt::format("    {{0x{:02x}, {}, {}, 0x{:x}}},\n", instruction.code, instruction.jt, instruction.jf,
+                            instruction.k);
         placeholders += compares_with_placeholder(instruction);
     }
     text += fmt::format("}};\ninline constexpr size_t k{}Placeholders = {};\n\n", name, placeholders);
