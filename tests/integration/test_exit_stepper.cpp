@@ -9,7 +9,7 @@
 
 #include <sstream>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 
 using namespace glassvm::test;

@@ -7,7 +7,6 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
-#include "base/exit_status.hpp"
 #include "vmm/debug/exit_description.hpp"
 #include "vmm/debug/exit_format.hpp"
 #include "vmm/debug/exit_stats.hpp"

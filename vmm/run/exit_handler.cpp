@@ -5,7 +5,7 @@
 
 #include <fmt/ranges.h>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "vmm/run/emulation_failure.hpp"  // names the instruction the emulator could not run
 #include "vmm/x86/long_mode.hpp"
 #include "vmm/x86/page_walk.hpp"

@@ -9,7 +9,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "base/file.hpp"
 #include "vmm/devices/stdin_pump.hpp"
 #include "vmm/kvm/irqchip.hpp"

@@ -1,6 +1,6 @@
 // The per-vCPU exit loop, in two builds: plain, and observed (timed, with hooks).
 #include "vmm/run/vcpu_runner.hpp"
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 
 #include <algorithm>
 #include <csignal>
