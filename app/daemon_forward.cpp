@@ -14,7 +14,7 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "base/subprocess.hpp"
-#include "daemon/socket_path.hpp"
+#include "daemon/places.hpp"
 
 namespace glassvm {
 

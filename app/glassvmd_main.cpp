@@ -12,7 +12,7 @@
 #include "daemon/api_server.hpp"
 #include "daemon/client_commands.hpp"
 #include "daemon/shim.hpp"
-#include "daemon/socket_path.hpp"
+#include "daemon/places.hpp"
 #include "image/image_store.hpp"
 
 namespace {

@@ -34,7 +34,7 @@
 #include "base/error.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/api_context.hpp"
-#include "daemon/private_directory.hpp"
+#include "daemon/places.hpp"
 
 namespace glassvm::daemon {
 
@@ -266,7 +266,7 @@ std::jthread stop_on_signal(httplib::Server& server, std::stop_source stopping) 
 
 int run_daemon(const DaemonOptions& options) {
     ::umask(022);
-    make_private_directory(options.root);  // before the store fills it (private_directory.hpp)
+    make_private_directory(options.root);  // before the store fills it (places.hpp)
     remove_stale_imports(options.root);
     std::mutex images_mutex;
     image::ImageStore images(options.root);

@@ -10,7 +10,7 @@
 
 #include "base/error.hpp"
 #include "daemon/api_client.hpp"
-#include "daemon/socket_path.hpp"
+#include "daemon/places.hpp"
 
 namespace glassvm::daemon {
 

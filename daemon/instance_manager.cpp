@@ -17,7 +17,7 @@
 #include "daemon/api_error.hpp"
 #include "daemon/box_cgroups.hpp"
 #include "daemon/instance_launch.hpp"
-#include "daemon/private_directory.hpp"
+#include "daemon/places.hpp"
 #include "daemon/shim.hpp"
 
 namespace glassvm::daemon {

@@ -48,7 +48,7 @@ enum class RemoveMode {
 
 class InstanceManager {
 public:
-    // Loads every instance under <root>/instances (made 0700: private_directory.hpp); ends the
+    // Loads every instance under <root>/instances (made 0700: places.hpp); ends the
     // box of any instance whose shim died while the daemon was away (box_cgroups.hpp).
     InstanceManager(std::filesystem::path root, image::ImageStore& images, std::mutex& images_mutex, Programs programs);
 

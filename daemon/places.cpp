@@ -1,18 +1,30 @@
-// make_private_directory: see private_directory.hpp.
-#include "daemon/private_directory.hpp"
+// Where the daemon keeps things: the default API socket path, private (0700) directories.
+#include "daemon/places.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-
+#include <fcntl.h>
 #include <fmt/format.h>
-
+#include <sys/stat.h>
+#include <cerrno>
+#include <cstdlib>
 #include "base/error.hpp"
 #include "base/fd.hpp"
 
 namespace glassvm::daemon {
+
+std::filesystem::path default_socket_path() {
+    const char* socket = std::getenv("GLASSVM_SOCKET");
+    if (socket != nullptr && *socket != '\0') return socket;
+    if (::geteuid() == 0) return "/run/glassvm/glassvm.sock";
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime != nullptr && *runtime != '\0') return std::filesystem::path(runtime) / "glassvm.sock";
+    return "/tmp/glassvm-" + std::to_string(::geteuid()) + "/glassvm.sock";
+}
+
+std::filesystem::path socket_path(const std::string& option) {
+    return option.empty() ? default_socket_path() : std::filesystem::path(option);
+}
 
 void make_private_directory(const std::filesystem::path& directory) {
     if (directory.has_parent_path()) std::filesystem::create_directories(directory.parent_path());
