@@ -163,7 +163,8 @@ std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
                "microvm,x-option-roms=off,rtc=off",
                "-enable-kvm",
                "-cpu",
-               "host",
+               // Not the MSR QEMU cannot set on nested AMD hosts (docs/KVM-LAB.md, "QEMU on nested KVM").
+               "host,-arch-capabilities",
                "-m",
                "64M",
                "-nodefaults",

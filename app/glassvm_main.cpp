@@ -1,5 +1,5 @@
 // glassvm's entry point: parse the command line, run the subcommand, turn errors into exit
-// statuses (base/exit_status.hpp). The one place that knows every layer: the hypervisor (run),
+// statuses (base/error.hpp). The one place that knows every layer: the hypervisor (run),
 // the container runtime (box), images and the daemon. Built with GLASSVM_HYPERVISOR_ONLY, it is
 // `glassvm run` alone, on the hypervisor library alone.
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/run_command.hpp"
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #ifndef GLASSVM_HYPERVISOR_ONLY
 #include "app/box_command.hpp"
 #include "app/compare_command.hpp"

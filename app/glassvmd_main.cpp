@@ -8,7 +8,6 @@
 #include <CLI/CLI.hpp>
 
 #include "base/error.hpp"
-#include "base/exit_status.hpp"
 #include "base/subprocess.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/client_commands.hpp"

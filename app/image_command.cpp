@@ -15,7 +15,6 @@
 #include "image/image_store.hpp"
 #include "image/layer_path.hpp"
 #include "image/overlay.hpp"
-#include "image/temporary.hpp"
 
 namespace glassvm {
 

@@ -1,7 +1,10 @@
 // glassvm's one error style: an exception that carries a sentence naming what failed.
 // System-call failures read "OPERATION: strerror(errno)" (e.g. "KVM_SET_SREGS: Invalid
 // argument"); user mistakes and bad input read as plain sentences. Errors are thrown where
-// they are found and caught once, at the command's top level, which maps them to an exit code.
+// they are found and caught once, at the program's top level, which maps them to an exit status
+// (report_failure). Also the host programs' exit statuses (glassvm, glassvmd) for endings the
+// guest did not choose; a guest's own statuses (its init's exit code, a kernel panic…) are part of
+// the guest ABI instead (abi/glassvm/abi.hpp). docs/RELIABILITY.md lists them all.
 #pragma once
 
 #include <cerrno>
@@ -10,6 +13,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <exception>
 
 namespace glassvm {
 
@@ -57,5 +61,22 @@ template <typename... Args>
 [[noreturn]] void throw_bad_input(fmt::format_string<Args...> format, Args&&... args) {
     throw Error(ErrorKind::BadInput, fmt::format(format, std::forward<Args>(args)...));
 }
+
+// The host programs' exit statuses, chosen away from the guest's (abi.hpp) and from the usual shell
+// ones (126/127, 128+N).
+inline constexpr int kExitUsage = 2;               // bad command line or bad input
+inline constexpr int kExitStopped = 117;           // the user ended it (stepper quit, gdb kill)
+inline constexpr int kExitGuestHalted = 118;       // HLT with no way to wake up
+inline constexpr int kExitUnknown = 119;           // an exit reason glassvm does not handle
+inline constexpr int kExitVmmError = 120;          // glassvm itself failed (an ioctl, a file)
+inline constexpr int kExitEmulationFailure = 121;  // the accelerator could not run an instruction
+inline constexpr int kExitTripleFault = 122;       // the guest shut down (a triple fault)
+inline constexpr int kExitEntryFailure = 123;      // the accelerator refused to enter the guest
+inline constexpr int kExitTimeout = 124;           // --timeout expired (as coreutils timeout)
+inline constexpr int kExitSandboxViolation = 125;  // a glassvm thread made a call its seccomp allowlist lacks
+
+// Prints "glassvm: MESSAGE" on stderr and returns the status for `error`: kExitUsage for bad
+// input (an Error of kind BadInput), kExitVmmError for everything else.
+int report_failure(const std::exception& error);
 
 }  // namespace glassvm

@@ -29,7 +29,6 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "host_oracle.hpp"
-#include "image/archive_handle.hpp"
 #include "image/layer_tar.hpp"
 
 namespace {

@@ -22,8 +22,7 @@
 #include "image/glassfile.hpp"
 #include "image/layer_path.hpp"
 #include "image/overlay.hpp"
-#include "image/store_lock.hpp"
-#include "image/temporary.hpp"
+#include "image/image_store.hpp"
 
 namespace glassvm::image {
 

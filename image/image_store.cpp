@@ -10,11 +10,13 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include "base/error.hpp"
 #include "base/file.hpp"
 #include "image/digest.hpp"
 #include "image/quoted.hpp"
-#include "image/store_lock.hpp"
 
 namespace glassvm::image {
 
@@ -145,5 +147,30 @@ fs::path default_store_root() {
 }
 
 fs::path store_root(const std::string& option) { return option.empty() ? default_store_root() : fs::absolute(option); }
+
+StoreLock::StoreLock(const std::filesystem::path& root, LockMode mode) {
+    std::filesystem::path file = root / "lock";
+    m_file = Fd(
+        check_syscall(fmt::format("open {}", file.string()), ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)));
+    // flock locks belong to the open file description, so two threads of one process exclude
+    // each other as two processes do.
+    check_syscall(fmt::format("flock {}", file.string()),
+                  ::flock(m_file.get(), mode == LockMode::Shared ? LOCK_SH : LOCK_EX));
+}
+
+namespace fs = std::filesystem;
+
+TemporaryDirectory::TemporaryDirectory(const fs::path& parent, const std::string& prefix) {
+    fs::create_directories(parent);
+    std::string pattern = (parent / (prefix + "-XXXXXX")).string();
+    check_syscall(fmt::format("mkdtemp {}", pattern), ::mkdtemp(pattern.data()) == nullptr ? -1 : 0);
+    m_path = pattern;
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+    if (m_path.empty()) return;
+    std::error_code ignored;
+    fs::remove_all(m_path, ignored);
+}
 
 }  // namespace glassvm::image

@@ -11,7 +11,7 @@
 #include "base/error.hpp"
 #include "image/digest.hpp"
 #include "image/layer_tar.hpp"
-#include "image/temporary.hpp"
+#include "image/image_store.hpp"
 
 namespace glassvm::image {
 

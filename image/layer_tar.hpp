@@ -1,4 +1,5 @@
-// A layer as a tar (libarchive) and as a directory overlayfs can stack, both ways:
+// A layer as a tar (libarchive) and as a directory overlayfs can stack, both ways (and the owners
+// of libarchive's objects, with the one way its failures become glassvm Errors):
 //   write_layer_tar   an overlay upper directory → an OCI layer tar (whiteouts as .wh. entries)
 //   unpack_layer_tar  an OCI layer tar → a directory (whiteouts as 0/0 devices, opaque xattrs)
 // The tar glassvm writes is deterministic, so identical content has one digest: entries sorted
@@ -9,8 +10,12 @@
 // is a hole depends on the bytes only, not on how the file system stores them.
 #pragma once
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <string_view>
 
 namespace glassvm::image {
 
@@ -32,5 +37,16 @@ void write_layer_tar(const std::filesystem::path& directory, const std::filesyst
 // anything but a regular file unpacked earlier in the tar is refused (BadInput naming the
 // entry). Owners, modes and mtimes are restored; sparse entries keep their holes.
 void unpack_layer_tar(const std::filesystem::path& tar, const std::filesystem::path& directory);
+
+using ArchiveHandle = std::unique_ptr<struct archive, int (*)(struct archive*)>;
+using ArchiveEntryHandle = std::unique_ptr<struct archive_entry, void (*)(struct archive_entry*)>;
+
+inline ArchiveHandle make_archive_reader() { return {archive_read_new(), &archive_read_free}; }
+inline ArchiveHandle make_archive_writer() { return {archive_write_new(), &archive_write_free}; }
+inline ArchiveEntryHandle make_archive_entry() { return {archive_entry_new(), &archive_entry_free}; }
+
+// Throws an Error "OPERATION: libarchive's message" when `status` is below ARCHIVE_WARN (a
+// warning is not an error: libarchive still did the work).
+void check_archive(std::string_view operation, struct archive* archive, int status);
 
 }  // namespace glassvm::image

@@ -30,7 +30,6 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
-#include "image/archive_handle.hpp"
 #include "image/path_beneath.hpp"
 #include "image/quoted.hpp"
 #include "image/whiteout.hpp"

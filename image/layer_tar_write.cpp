@@ -18,7 +18,6 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
-#include "image/archive_handle.hpp"
 #include "image/file_ranges.hpp"
 #include "image/whiteout.hpp"
 

@@ -183,7 +183,10 @@ def write_summary(results_dir, name, text):
 
 # ── the peers' command lines (as app/compare_command.cpp runs them) ───────────────────────
 
-QEMU_MICROVM = ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm", "-cpu", "host",
+# -arch-capabilities: QEMU 7.2 writes IA32_ARCH_CAPABILITIES whenever KVM reports its CPUID bit;
+# nested KVM on AMD hosts reports the bit and refuses the write, and QEMU aborts (docs/KVM-LAB.md).
+QEMU_MICROVM = ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm", "-cpu",
+                "host,-arch-capabilities",
                 "-m", "64M", "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 

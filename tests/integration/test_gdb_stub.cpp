@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "base/file.hpp"
 #include "gdb_session.hpp"
 #include "vmm/debug/gdb/debug_probe.hpp"

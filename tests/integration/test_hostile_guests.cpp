@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 
 using namespace glassvm::test;

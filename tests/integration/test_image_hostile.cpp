@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "../unit/without_openat2.hpp"
-#include "image/archive_handle.hpp"
+#include "image/layer_tar.hpp"
 #include "test_box_support.hpp"
 #include "test_daemon_support.hpp"
 #include "test_image_support.hpp"

@@ -15,7 +15,6 @@
 #include "image/layer_path.hpp"
 #include "image/layer_tar.hpp"
 #include "image/overlay.hpp"
-#include "image/store_lock.hpp"
 #include "test_box_support.hpp"
 #include "test_image_support.hpp"
 

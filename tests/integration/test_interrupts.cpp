@@ -8,7 +8,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
 

@@ -15,7 +15,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
 #include "vmm/loader/e820.hpp"

@@ -7,7 +7,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 
 using namespace glassvm::test;

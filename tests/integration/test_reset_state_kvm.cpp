@@ -1,7 +1,7 @@
 // What KVM gives a fresh vCPU, next to the architectural reset state glassvm's firmware path sets
 // (vmm/x86/reset_state.hpp): they agree on every field of SDM Table 9-1 but EDX, which KVM sets
-// before the vCPU has a CPUID, and, on AMD, the accessed bit of CS and SS. If a KVM version ever
-// differs, this test says where.
+// before the vCPU has a CPUID, and, with AMD's KVM, the accessed bit of CS and SS. If a KVM version
+// ever differs, this test says where.
 #include <catch2/catch.hpp>
 
 #include "process.hpp"
@@ -25,8 +25,9 @@ void check_same_segment(const kvm_segment& kvm, const kvm_segment& ours, x86::Cp
         // AMD's KVM (svm.c, init_vmcb) resets CS and SS without the accessed bit, as AMD's own
         // reset state has it (APM vol. 2, table 14-1); it reports DS, ES, FS and GS with the bit
         // set (svm_get_segment sets it, as Intel's VMX requires), so those match SDM table 9-1.
+        // Nested KVM on AMD hosts (kvm_pvm, docs/KVM-LAB.md) has the bit set in all six, as
+        // Intel's KVM does: either is an AMD host's KVM, the rest of the type must match.
         CHECK((kvm.type & ~kAccessed) == (ours.type & ~kAccessed));
-        CHECK((kvm.type & kAccessed) == 0);
     } else {
         CHECK(kvm.type == ours.type);
     }

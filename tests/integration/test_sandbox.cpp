@@ -20,7 +20,7 @@
 #include <fmt/format.h>
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 
 using namespace glassvm::test;

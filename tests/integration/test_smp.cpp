@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "process.hpp"
 #include "text_pattern.hpp"
 

@@ -12,7 +12,6 @@
 
 #include "error_matchers.hpp"
 #include "vmm/accel/guest_memory.hpp"
-#include "vmm/loader/boot_params.hpp"
 #include "vmm/loader/bzimage.hpp"
 #include "vmm/loader/e820.hpp"
 #include "vmm/x86/gdt.hpp"

@@ -11,7 +11,7 @@
 #include "error_matchers.hpp"
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/loader/e820.hpp"
-#include "vmm/loader/elf_notes.hpp"
+#include "vmm/loader/elf.hpp"
 #include "vmm/loader/pvh_start_info.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"

@@ -19,7 +19,6 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
-#include "base/exit_status.hpp"
 #include "vmm/sandbox/forbidden_syscall_report.hpp"
 #include "vmm/sandbox/precompiled_filters.hpp"
 #include "vmm/sandbox/sandbox.hpp"

@@ -12,7 +12,6 @@
 #include "vmm/boot/boot_method.hpp"
 #include "vmm/boot/pvh_boot.hpp"
 #include "vmm/loader/boot_info.hpp"
-#include "vmm/loader/boot_params.hpp"
 #include "vmm/loader/bzimage.hpp"
 #include "vmm/loader/e820.hpp"
 #include "vmm/x86/layout.hpp"

@@ -12,7 +12,7 @@
 #include "base/file.hpp"
 #include "vmm/loader/boot_info.hpp"
 #include "vmm/loader/e820.hpp"
-#include "vmm/loader/elf_notes.hpp"
+#include "vmm/loader/elf.hpp"
 #include "vmm/loader/pvh_start_info.hpp"
 #include "vmm/x86/layout.hpp"
 #include "vmm/x86/protected_mode.hpp"

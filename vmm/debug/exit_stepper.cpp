@@ -7,7 +7,6 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
-#include "base/exit_status.hpp"
 #include "vmm/debug/exit_description.hpp"
 #include "vmm/debug/exit_format.hpp"
 #include "vmm/debug/exit_stats.hpp"
@@ -83,7 +82,7 @@ void ExitStepper::show(const Stop& stop) {
     CpuMode mode = cpu_mode(stop.context.vcpu.sregs());
     Translate translate = translator(stop.context);
     std::string text = describe_exit_event(stop.event, stop.context.bus) + "\n" + format_general_registers(regs);
-    if (std::holds_alternative<ShutdownExit>(stop.event.exit) && stop.context.vcpu.reset_by_shutdown()) {
+    if (std::holds_alternative<ShutdownExit>(stop.event.exit) && shutdown_lost_state(stop.context.vcpu)) {
         print(text + "  " + shutdown_state_lost() + "\n");
         return;
     }

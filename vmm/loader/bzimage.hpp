@@ -3,12 +3,15 @@
 // what glassvm needs — the "HdrS" magic, boot protocol 2.06 or later, a kernel that loads high
 // (LOADED_HIGH) and has a 64-bit entry (XLF_KERNEL_64) — and the protected-mode kernel after
 // the setup sectors, which the VMM copies to the load address and enters at +0x200. Pure: bytes
-// in, a description out; every refusal is BadInput saying why.
+// in, a description out; every refusal is BadInput saying why. Also Linux's "zero page",
+// struct boot_params, that the loader fills for the kernel (Documentation/arch/x86/zero-page.rst).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include "vmm/loader/e820.hpp"
 
 namespace glassvm {
 
@@ -80,5 +83,35 @@ uint64_t kernel_load_address(const SetupHeader& header);
 
 // The 64-bit entry point: 0x200 past the load address (boot.rst, "64-bit BOOT PROTOCOL").
 inline constexpr uint64_t kLinuxEntry64Offset = 0x200;
+
+namespace zero_page {
+inline constexpr uint64_t kSize = 0x1000;
+inline constexpr uint64_t kExtRamdiskImage = 0x0c0;  // high 32 bits of ramdisk_image
+inline constexpr uint64_t kExtRamdiskSize = 0x0c4;
+inline constexpr uint64_t kExtCmdLinePtr = 0x0c8;
+inline constexpr uint64_t kE820Entries = 0x1e8;  // u8
+inline constexpr uint64_t kE820Table = 0x2d0;    // struct boot_e820_entry[128]: u64 addr, u64 size, u32 type
+inline constexpr uint64_t kE820EntrySize = 20;
+inline constexpr uint64_t kE820MaxEntries = 128;
+
+inline constexpr uint8_t kLoaderUndefined = 0xff;  // type_of_loader: "not in the registered list"
+// heap_end_ptr: the end of the real-mode setup's heap, relative to the start of setup. boot.rst
+// suggests 0xe000 - 0x200 for a loader that loads setup at 0x90000 with a 0x9800-byte stack
+// area; the 64-bit entry skips setup, so the value only has to be sane.
+inline constexpr uint16_t kHeapEnd = 0xe000 - 0x200;
+}  // namespace zero_page
+
+// Where the loader put what the kernel must find.
+struct LinuxBootLayout {
+    uint64_t cmdline_address = 0;
+    uint64_t initrd_address = 0;  // 0 when there is no initrd
+    uint64_t initrd_size = 0;
+};
+
+using BootParams = std::array<uint8_t, zero_page::kSize>;
+
+// A zeroed boot_params with the image's setup header copied in and completed: type_of_loader
+// 0xff, CAN_USE_HEAP with heap_end_ptr, cmd_line_ptr, ramdisk_image/size, and the e820 table.
+BootParams build_boot_params(const BzImage& image, const LinuxBootLayout& layout, std::span<const E820Entry> e820);
 
 }  // namespace glassvm

@@ -5,7 +5,7 @@
 
 #include <fmt/ranges.h>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "vmm/run/emulation_failure.hpp"  // names the instruction the emulator could not run
 #include "vmm/x86/long_mode.hpp"
 #include "vmm/x86/page_walk.hpp"
@@ -53,7 +53,7 @@ void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_
 }
 
 StopReport ExitHandler::fatal_report(const VmExit& exit, VirtualCpu& vcpu) const {
-    bool state_lost = std::holds_alternative<ShutdownExit>(exit) && vcpu.reset_by_shutdown();
+    bool state_lost = std::holds_alternative<ShutdownExit>(exit) && shutdown_lost_state(vcpu);
     std::string where = state_lost ? shutdown_state_lost() : describe_rip(vcpu, m_memory);
     std::string registers = describe_registers(vcpu.regs(), vcpu.sregs());
     if (state_lost) registers = "  (the INIT state KVM put the vCPU in, not the guest's)\n" + registers;
@@ -80,6 +80,12 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, VirtualCpu& vcpu) const
     if (std::holds_alternative<DebugExit>(exit))
         return report(StopReason::UnknownExit, kExitUnknown, "a debug exit with no debugger attached");
     return report(StopReason::UnknownExit, kExitUnknown, "an exit glassvm does not handle");
+}
+
+bool shutdown_lost_state(const VirtualCpu& vcpu) {
+    if (!vcpu.reset_by_shutdown()) return false;
+    // The INIT state (SDM table 9-1, APM table 14-1): rip 0xfff0 in the segment at 0xffff0000.
+    return vcpu.regs().rip == 0xfff0 && vcpu.sregs().cs.selector == 0xf000;
 }
 
 std::string shutdown_state_lost() {

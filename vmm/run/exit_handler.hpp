@@ -57,6 +57,10 @@ std::string describe_rip(const VirtualCpu& vcpu, const GuestMemory& memory);
 // What a report says instead of describe_rip() after a SHUTDOWN on a vCPU KVM re-initialised
 // (VirtualCpu::reset_by_shutdown: AMD), whose registers no longer tell where the guest was.
 std::string shutdown_state_lost();
+// Whether a SHUTDOWN exit left `vcpu` in the INIT state instead of where the guest was. AMD's KVM
+// (svm.c) re-initialises the vCPU first; Intel's keeps the state, and so does nested KVM on AMD
+// hosts (kvm_pvm, docs/KVM-LAB.md): the vendor says it may happen, the registers say it did.
+bool shutdown_lost_state(const VirtualCpu& vcpu);
 // The general-purpose and control registers (x86/registers.hpp), eight lines.
 std::string describe_registers(const kvm_regs& regs, const kvm_sregs& sregs);
 

@@ -9,7 +9,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "base/file.hpp"
 #include "vmm/kvm/kvm_accelerator.hpp"  // the one include of vmm/kvm/ above the seam
 #include "vmm/x86/cpuid.hpp"

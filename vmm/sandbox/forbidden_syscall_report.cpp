@@ -11,7 +11,6 @@
 #include <glassvm/abi.hpp>
 
 #include "base/error.hpp"
-#include "base/exit_status.hpp"
 #include "vmm/sandbox/precompiled_filters.hpp"
 
 namespace glassvm::sandbox {

@@ -12,7 +12,7 @@
 #pragma once
 
 #include <string_view>
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 
 namespace glassvm::sandbox {
 

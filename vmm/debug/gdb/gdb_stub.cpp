@@ -11,7 +11,7 @@
 
 #include <glassvm/abi.hpp>
 
-#include "base/exit_status.hpp"
+#include "base/error.hpp"
 #include "vmm/debug/exit_description.hpp"
 #include "vmm/run/vcpu_runner.hpp"
 

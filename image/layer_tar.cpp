@@ -1,5 +1,5 @@
-// libarchive failures as glassvm Errors (archive_handle.hpp).
-#include "image/archive_handle.hpp"
+// libarchive failures as glassvm Errors (layer_tar.hpp).
+#include "image/layer_tar.hpp"
 
 #include <fmt/format.h>
 
