@@ -44,7 +44,7 @@ TEST_CASE("a fresh KVM vCPU is in the reset state but for EDX", "[kvm][firmware]
     KvmAccelerator kvm;
     x86::CpuVendor vendor = x86::cpu_vendor(kvm.supported_cpuid());
     INFO("KVM runs guests on an " << x86::to_string(vendor) << " CPU");
-    std::unique_ptr<VirtualMachine> vm = kvm.create_vm({.interrupt_controllers = true});
+    std::unique_ptr<VirtualMachine> vm = kvm.create_vm({.interrupt_controllers = false});
     VirtualCpu& vcpu = vm->create_vcpu(0);
     kvm_sregs fresh = vcpu.sregs();
     kvm_regs fresh_regs = vcpu.regs();
