@@ -107,8 +107,7 @@ private:
 
 // `runc spec`, with the probe as the process and no terminal (none to give under compare).
 std::string make_runc_bundle(const Scratch& scratch) {
-    ProgramResult spec =
-        run_program({"runc", "spec", "--bundle", scratch.bundle().string()}, {.timeout = std::chrono::seconds(10)});
+    ProgramResult spec = run_program({"runc", "spec", "--bundle", scratch.bundle().string()}, std::chrono::seconds(10));
     if (spec.status != 0) return "runc spec failed: " + spec.err;
     json config = json::parse(std::ifstream(scratch.bundle() / "config.json"));
     config["process"]["args"] = {"/probe", "10"};  // measure() writes the count it needs
@@ -158,28 +157,11 @@ std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
 
     Peer qemu{"QEMU microvm",
               "KVM hypervisor (QEMU) + the guest's own kernel",
-              {"qemu-system-x86_64",
-               "-M",
-               "microvm,x-option-roms=off,rtc=off",
-               "-enable-kvm",
-               "-cpu",
+              {"qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm", "-cpu",
                // Not the MSR QEMU cannot set on nested AMD hosts (docs/KVM-LAB.md, "QEMU on nested KVM").
-               "host,-arch-capabilities",
-               "-m",
-               "64M",
-               "-nodefaults",
-               "-no-user-config",
-               "-nographic",
-               "-serial",
-               "stdio",
-               "-device",
-               "isa-debug-exit,iobase=0xf4,iosize=0x04",
-               "-kernel",
-               kernel.string(),
-               "-initrd",
-               probe.string(),
-               "-append",
-               "-- " + calls},
+               "host,-arch-capabilities", "-m", "64M", "-nodefaults", "-no-user-config", "-nographic", "-serial",
+               "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", kernel.string(), "-initrd",
+               probe.string(), "-append", "-- " + calls},
               1};  // isa-debug-exit turns the guest's status S into (S << 1) | 1
     if (!installed("qemu-system-x86_64")) qemu.absent = "not installed";
     peers.push_back(qemu);
@@ -209,7 +191,7 @@ void measure(std::vector<Peer>& peers, const Scratch& scratch, int runs, int cal
                     set_runc_calls(scratch, count);
                     argv.back() = fmt::format("glassvm-compare-{}-{}", ::getpid(), container_id++);
                 }
-                ProgramResult sample = run_program(argv, {.timeout = std::chrono::seconds(60)});
+                ProgramResult sample = run_program(argv, std::chrono::seconds(60));
                 if (round < 0) break;  // the warm-up: one short run
                 (syscall_run ? peer.syscall_runs : peer.short_runs).push_back(std::move(sample));
             }

@@ -117,7 +117,7 @@ void draw_plot(const json& rows, const std::string& caption_text, const std::str
     fs::path script_file = data;
     script_file.replace_extension(".gp");
     std::ofstream(script_file) << script;
-    ProgramResult gnuplot = run_program({"gnuplot", script_file.string()}, {.timeout = std::chrono::seconds(30)});
+    ProgramResult gnuplot = run_program({"gnuplot", script_file.string()}, std::chrono::seconds(30));
     fs::remove(data);
     fs::remove(script_file);
     if (gnuplot.status != 0)

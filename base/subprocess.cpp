@@ -90,14 +90,15 @@ Fd input_file(const std::string& input) {
 
 }  // namespace
 
-ProgramResult run_program(const std::vector<std::string>& argv, const ProgramRun& run) {
+ProgramResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::string& input) {
     if (argv.empty()) throw Error(ErrorKind::Internal, "run_program: no program given");
     // A program that is not found still forks, so that it ends as a shell's would: status 127.
     std::string path = find_program(argv[0]).value_or(argv[0]).string();
     std::vector<char*> pointers;
     for (const std::string& argument : argv) pointers.push_back(const_cast<char*>(argument.c_str()));
     pointers.push_back(nullptr);
-    Fd in = input_file(run.input);
+    Fd in = input_file(input);
     Pipe out = make_pipe(), err = make_pipe();
     auto start = std::chrono::steady_clock::now();
     pid_t child = check_syscall("fork", ::fork());
@@ -107,7 +108,7 @@ ProgramResult run_program(const std::vector<std::string>& argv, const ProgramRun
     err.write.reset();
     ProgramResult result;
     std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (run.timeout.count() > 0) deadline = start + run.timeout;
+    if (timeout.count() > 0) deadline = start + timeout;
     if (!read_until_closed(out.read, err.read, result, deadline)) {
         ::kill(child, SIGKILL);
         result.timed_out = true;

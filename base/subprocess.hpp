@@ -12,14 +12,6 @@
 
 namespace glassvm {
 
-struct ProgramRun {
-    // What the program reads on its stdin, then end of file (commands for the stepper, a line
-    // for the UART).
-    std::string input;
-    // The program is killed (SIGKILL) when it runs longer; none when zero.
-    std::chrono::milliseconds timeout{0};
-};
-
 struct ProgramResult {
     int status = -1;        // exit status, or 128 + signal
     double wall_ms = 0;     // fork → wait4 returned
@@ -28,11 +20,13 @@ struct ProgramResult {
     bool timed_out = false;  // killed at the deadline
 };
 
-// Runs `argv` (argv[0] looked up on PATH when it has no slash) to completion. Safe to call from
-// a multithreaded program: argv and the program's path are prepared before fork, and the child
-// makes only async-signal-safe calls until exec; it gets an empty signal mask and no descriptor
-// but its stdin, stdout and stderr pipes. A program that cannot be started exits 127.
-ProgramResult run_program(const std::vector<std::string>& argv, const ProgramRun& run = {});
+// Runs `argv` (argv[0] looked up on PATH when it has no slash) to completion, with `input` on its
+// stdin (then end of file), killing it (SIGKILL) after `timeout` unless that is zero. Safe to call
+// from a multithreaded program: argv and the program's path are prepared before fork, and the
+// child makes only async-signal-safe calls until exec; it gets an empty signal mask and no
+// descriptor but its stdin, stdout and stderr. A program that cannot be started exits 127.
+ProgramResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = {},
+                          const std::string& input = {});
 
 // The executable file `program` names: itself when it has a slash, else the first match in a
 // PATH directory; nothing when there is none.

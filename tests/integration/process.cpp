@@ -20,7 +20,7 @@ namespace glassvm::test {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input,
                           std::chrono::milliseconds timeout) {
-    ProgramResult sample = run_program(argv, {.input = input, .timeout = timeout});
+    ProgramResult sample = run_program(argv, timeout, input);
     return {.exit_status = sample.status,
             .out = std::move(sample.out),
             .err = std::move(sample.err),
