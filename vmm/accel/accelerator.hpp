@@ -76,6 +76,7 @@ public:
     // The vCPU's number, which is also its APIC id (vCPU 0 boots the machine).
     virtual int index() const = 0;
 
+    // Registers and CPUID: every backend. Call them only while the vCPU is outside run().
     virtual kvm_regs regs() const = 0;
     virtual void set_regs(const kvm_regs& regs) = 0;
     virtual kvm_sregs sregs() const = 0;
@@ -86,13 +87,15 @@ public:
     // The guest's TSC frequency in kHz; 0 when the backend cannot tell.
     virtual uint32_t tsc_khz() const = 0;
 
+    // Running: every backend.
     // Runs the guest until it needs the VMM and returns why; nothing when request_exit() (or
     // the run loop's kick signal) ended the run first. The exit's data (PortIoExit::data,
     // MmioExit::data) lives in the vCPU until the next run(), which completes a read with it.
     virtual std::optional<VmExit> run() = 0;
-    // From any thread: makes the current or next run() return nothing promptly. The run loop
-    // also sends the vCPU thread a signal (vmm/run/vcpu_runner.hpp, kick), which a backend that
-    // polls this request may ignore.
+    // From any thread: makes the current or next run() return nothing promptly. Not optional:
+    // without it no VM could be stopped (KVM: kvm_run.immediate_exit). The run loop also sends the
+    // vCPU thread a signal (vmm/run/vcpu_runner.hpp, kick), which a backend that polls this
+    // request may ignore.
     virtual void request_exit() = 0;
 
     // The guest's RIP at the last exit (a register read, unless sync_registers_at_exit()).
