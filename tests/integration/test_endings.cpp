@@ -32,7 +32,7 @@ TEST_CASE("a triple fault is reported with rip and the bytes there", "[kvm][endi
     require_kvm();
     auto result = run_test_kernel("triple_fault");
     INFO(result.err);
-    CHECK(result.exit_status == kExitTripleFault);
+    CHECK(result.exit_status == glassvm::kExitTripleFault);
     // AMD's KVM re-initialises the vCPU on SHUTDOWN: glassvm then says so (and that the registers
     // it prints are the INIT state's) instead of showing the INIT state's rip as the guest's.
     // Intel's KVM, and nested KVM on AMD hosts, keep the guest's registers.
@@ -66,7 +66,7 @@ TEST_CASE("a timeout stops a guest spinning with interrupts off", "[kvm][endings
     require_kvm();
     auto result = run_test_kernel("spin", {"--timeout", "0.5"});
     INFO(result.err);
-    CHECK(result.exit_status == kExitTimeout);
+    CHECK(result.exit_status == glassvm::kExitTimeout);
     CHECK_THAT(result.err, Catch::Contains("timed out after 500 ms"));
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
@@ -75,7 +75,7 @@ TEST_CASE("HLT with nothing to wake the CPU ends the VM", "[kvm][endings]") {
     require_kvm();
     auto result = run_test_kernel("halt");
     INFO(result.err);
-    CHECK(result.exit_status == kExitGuestHalted);
+    CHECK(result.exit_status == glassvm::kExitGuestHalted);
     CHECK_THAT(result.err, Catch::Contains("halted"));
 }
 
@@ -101,7 +101,7 @@ TEST_CASE("bad input is a clear error with exit status 2", "[endings]") {
     for (const auto& c : cases) {
         auto result = run_process(c.argv);
         INFO(c.argv.back() << ": " << result.err);
-        CHECK(result.exit_status == kExitUsage);
+        CHECK(result.exit_status == glassvm::kExitUsage);
         CHECK_THAT(result.err, Catch::Contains(c.says));
         CHECK(result.out.empty());
     }

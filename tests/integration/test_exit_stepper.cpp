@@ -109,13 +109,13 @@ TEST_CASE("stepper: quit ends the VM with status 117 before the exit is handled"
     require_kvm();
     auto result = step("quit\n");
     INFO(result.err);
-    CHECK(result.exit_status == kExitStopped);
+    CHECK(result.exit_status == glassvm::kExitStopped);
     CHECK(stops(result.err).size() == 1);
     CHECK_THAT(result.err, Catch::Contains("glassvm: stopped from the exit stepper"));
     CHECK(result.out.empty());  // the guest's first OUT was never handled: no banner
 
     auto short_form = step("q\n", "exit_status");
-    CHECK(short_form.exit_status == kExitStopped);  // not 7: the exit port write was not handled
+    CHECK(short_form.exit_status == glassvm::kExitStopped);  // not 7: the exit port write was not handled
 }
 
 TEST_CASE("stepper: the end of input continues to the end with the guest's own status", "[kvm][stepper]") {
@@ -211,7 +211,7 @@ TEST_CASE("stepper: HLT and SHUTDOWN stops show their instruction and then end t
     REQUIRE(halt_stops.size() == 1);
     CHECK_THAT(halt_stops[0], Catch::EndsWith(": HLT"));
     CHECK_THAT(halt.err, Catch::Contains("f4                       hlt"));
-    CHECK(halt.exit_status == kExitGuestHalted);
+    CHECK(halt.exit_status == glassvm::kExitGuestHalted);
 
     auto fault = step("next\n", "triple_fault");
     INFO(fault.err);
@@ -225,5 +225,5 @@ TEST_CASE("stepper: HLT and SHUTDOWN stops show their instruction and then end t
         CHECK_THAT(fault.err, Catch::Contains("rip=000000000000fff0") && !Catch::Contains("=> 0x"));
     else
         CHECK_THAT(fault.err, Catch::Contains("=> 0x0000000000100000:  0f 0b") && Catch::Contains("ud2"));
-    CHECK(fault.exit_status == kExitTripleFault);
+    CHECK(fault.exit_status == glassvm::kExitTripleFault);
 }

@@ -155,7 +155,7 @@ TEST_CASE("gdb: kill ends the VM with status 117", "[kvm][gdb]") {
     auto result = vm.wait();
     INFO(session.out << result.err);
     CHECK_THAT(session.out, Catch::Contains("[Inferior 1 (Remote target) killed]"));
-    CHECK(result.exit_status == kExitStopped);
+    CHECK(result.exit_status == glassvm::kExitStopped);
     CHECK_THAT(result.err, Catch::Contains("gdb killed the VM"));
 }
 
@@ -231,7 +231,7 @@ TEST_CASE("gdb stub: a hang-up while the guest runs detaches it and it runs on",
     client.close();
     auto result = vm.wait();
     INFO(result.err);
-    CHECK(result.exit_status == kExitTimeout);  // the guest ran on until --timeout
+    CHECK(result.exit_status == glassvm::kExitTimeout);  // the guest ran on until --timeout
     CHECK_THAT(result.err, Catch::Contains("gdb hung up; detached, the guest runs on"));
 }
 
@@ -247,7 +247,7 @@ TEST_CASE("gdb stub: Ctrl-C stops a running guest with SIGINT", "[kvm][gdb]") {
     client.send("+" + framed("k"));
     auto result = vm.wait();
     INFO(result.err);
-    CHECK(result.exit_status == kExitStopped);
+    CHECK(result.exit_status == glassvm::kExitStopped);
     CHECK(result.elapsed < std::chrono::seconds(10));
 }
 

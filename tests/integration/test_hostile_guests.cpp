@@ -89,7 +89,7 @@ TEST_CASE("jumping into the MMIO hole ends the VM as an emulation failure", "[kv
     require_kvm();
     auto result = run_hostile("jump_mmio");
     INFO(result.err);
-    CHECK(result.exit_status == kExitEmulationFailure);
+    CHECK(result.exit_status == glassvm::kExitEmulationFailure);
     CHECK_THAT(first_line(result.err), Catch::Contains("rip=0xd0000000") && Catch::Contains("outside RAM"));
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("garbage in CR4 or EFER is a guest triple fault, reported", "[kvm][hos
     for (std::string name : {"control_registers", "msr"}) {
         auto result = run_hostile(name);
         INFO(name << ": " << result.err);
-        CHECK(result.exit_status == kExitTripleFault);
+        CHECK(result.exit_status == glassvm::kExitTripleFault);
         CHECK_THAT(first_line(result.err), Catch::StartsWith("glassvm: triple fault"));
     }
 }
@@ -133,6 +133,6 @@ TEST_CASE("an instruction the host cannot run ends the VM naming it", "[kvm][hos
         return;
     }
     // Nested KVM here runs ring 0 in KVM's instruction emulator, which lacks cmpxchg16b.
-    CHECK(result.exit_status == kExitEmulationFailure);
+    CHECK(result.exit_status == glassvm::kExitEmulationFailure);
     CHECK_THAT(first_line(result.err), Catch::Contains("emulation failure at rip 0x10000f: lock cmpxchg16b"));
 }

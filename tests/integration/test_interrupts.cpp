@@ -144,7 +144,7 @@ TEST_CASE("HLT with interrupts off ends the VM though KVM runs HLT itself", "[kv
     require_kvm();
     auto result = run_process({build_path("glassvm"), "run", build_path("tests/guests/halt.elf")});
     INFO(result.err);
-    CHECK(result.exit_status == kExitGuestHalted);
+    CHECK(result.exit_status == glassvm::kExitGuestHalted);
     CHECK_THAT(result.err, Catch::Contains("halted with nothing to wake it (HLT) on vCPU 0"));
     CHECK(result.elapsed < 5s);
 }

@@ -138,11 +138,11 @@ TEST_CASE("sandbox: a forbidden call on a vCPU thread ends glassvm with a messag
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "vcpu"});
-    CHECK(run.exit_status == kExitSandboxViolation);
+    CHECK(run.exit_status == glassvm::kExitSandboxViolation);
     CHECK_THAT(run.err, Catch::Contains(forbidden_message("vcpu 0")));
 
     auto debugged = run_process({build_path("glassvm"), "run", "--step-exits", "--debug-forbidden-syscall", "vcpu"});
-    CHECK(debugged.exit_status == kExitSandboxViolation);
+    CHECK(debugged.exit_status == glassvm::kExitSandboxViolation);
     CHECK_THAT(debugged.err, Catch::Contains(forbidden_message("debugged vcpu 0")));
 }
 
@@ -150,7 +150,7 @@ TEST_CASE("sandbox: a forbidden call on the main thread ends glassvm with a mess
     require_kvm();
     require_sandbox();
     auto run = run_process({build_path("glassvm"), "run", "--debug-forbidden-syscall", "main"});
-    CHECK(run.exit_status == kExitSandboxViolation);
+    CHECK(run.exit_status == glassvm::kExitSandboxViolation);
     CHECK_THAT(run.err, Catch::Contains(forbidden_message("main")));
 }
 
@@ -171,11 +171,11 @@ TEST_CASE("sandbox: --uid and --gid are refused clearly when glassvm is not root
     require_sandbox();
     gid_t kvm_gid = require_kvm_group();
     auto run = run_process(as_nobody(kvm_gid, {build_path("glassvm"), "run", "--uid", "0"}));
-    CHECK(run.exit_status == kExitUsage);
+    CHECK(run.exit_status == glassvm::kExitUsage);
     CHECK_THAT(run.err, Catch::Contains("--uid/--gid: only root can become another user"));
 
     auto unknown = run_process({build_path("glassvm"), "run", "--uid", "no-such-user-here"});
-    CHECK(unknown.exit_status == kExitUsage);
+    CHECK(unknown.exit_status == glassvm::kExitUsage);
     CHECK_THAT(unknown.err, Catch::Contains("--uid: 'no-such-user-here' is neither a number nor a user"));
 }
 

@@ -125,7 +125,7 @@ TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[kvm][smp]"
     auto waiting = run_process(
         {build_path("glassvm"), "run", build_path("tests/guests/spin.elf"), "--cpus", "2", "--timeout", "0.5"});
     INFO(waiting.err);
-    CHECK(waiting.exit_status == kExitTimeout);
+    CHECK(waiting.exit_status == glassvm::kExitTimeout);
     CHECK_THAT(waiting.err, Catch::Contains("timed out after 500 ms; where each vCPU was:") &&
                                 Catch::Contains("vCPU 0 was at rip=0x100001") &&
                                 Catch::Contains("vCPU 1 was waiting for INIT-SIPI-SIPI"));
@@ -136,7 +136,7 @@ TEST_CASE("smp: a timeout with two vCPUs names where each one was", "[kvm][smp]"
     auto running = run_process({build_path("glassvm"), "run", "--cpus", "2", "--init",
                                 build_path("tests/guests/init_spin.elf"), "--cmdline", "initcpu=1", "--timeout", "3"});
     INFO(running.err);
-    CHECK(running.exit_status == kExitTimeout);
+    CHECK(running.exit_status == glassvm::kExitTimeout);
     CHECK(search_first(running.err, "vCPU 0 was at rip=0x{w} (cs=0x8, cpl 0)"));
     CHECK_THAT(running.err, Catch::Contains("vCPU 1 was at rip=0x400000 (cs=0x23, cpl 3)"));
 }
@@ -145,7 +145,7 @@ TEST_CASE("smp: --cpus outside 1 to the guest's limit is a usage error", "[smp]"
     for (std::string cpus : {"0", "17", "1000"}) {
         auto result = run_process({build_path("glassvm"), "run", "--cpus", cpus});
         INFO(result.err);
-        CHECK(result.exit_status == kExitUsage);
+        CHECK(result.exit_status == glassvm::kExitUsage);
         CHECK_THAT(result.err, Catch::Contains("--cpus: " + cpus +
                                                " is not supported; the guest kernel brings up 1 "
                                                "to 16 CPUs"));

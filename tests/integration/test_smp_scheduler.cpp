@@ -105,7 +105,7 @@ TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[k
         // The guest kernel starts every AP, then each CPU stops its timer and halts with IF = 0.
         auto all = run_glassvm({"--cpus", cpus, "--cmdline", "haltall"});
         INFO("--cpus " << cpus << " haltall\n" << all.out << all.err);
-        CHECK(all.exit_status == kExitGuestHalted);
+        CHECK(all.exit_status == glassvm::kExitGuestHalted);
         CHECK(value_of(all.out, "cpus") == cpus);
         CHECK_THAT(all.err, Catch::Contains("halted with nothing to wake it (HLT)"));
         CHECK(all.elapsed < 5s);
@@ -113,7 +113,7 @@ TEST_CASE("smp scheduler: every CPU halted with interrupts off ends the VM", "[k
         // halt.elf starts no AP: the APs wait for INIT-SIPI-SIPI, which counts as asleep.
         auto never_started = run_glassvm({build_path("tests/guests/halt.elf"), "--cpus", cpus});
         INFO("--cpus " << cpus << " halt.elf\n" << never_started.err);
-        CHECK(never_started.exit_status == kExitGuestHalted);
+        CHECK(never_started.exit_status == glassvm::kExitGuestHalted);
         CHECK(never_started.elapsed < 5s);
     }
 }
@@ -124,7 +124,7 @@ TEST_CASE("smp scheduler: a CPU halted with IF = 0 ends the VM though its APIC t
     for (std::string cpus : {"1", "2"}) {
         auto result = run_glassvm({build_path("tests/guests/halt_timer.elf"), "--cpus", cpus});
         INFO("--cpus " << cpus << "\n" << result.err);
-        CHECK(result.exit_status == kExitGuestHalted);
+        CHECK(result.exit_status == glassvm::kExitGuestHalted);
         CHECK(result.elapsed < 5s);
     }
 }
