@@ -63,6 +63,9 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     run->add_option("--timeout", options.timeout_seconds, "Stop the VM after SEC seconds (exit status 124)")
         ->check(seconds_validator());
     run->add_flag("-v,--verbose", options.verbose, "Report accesses to unmapped ports and MMIO");
+    run->add_flag("--plain", options.plain,
+                  "Take the plain exit path only: no coalesced serial output, no batched writes, no background "
+                  "release of the VM (same output, slower; docs/ARCHITECTURE.md, \"Fast paths\")");
     add_watch_options(*run, options.watch);
     add_sandbox_options(*run, options.sandbox);
     run->footer(
@@ -71,6 +74,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run --init build/workloads/probe      run the probe as the guest's init\n"
         "  glassvm run --mem 16M --timeout 5 --cmdline 'hostname=box1 -- 100' --init probe\n"
         "  glassvm run --trace-exits --exit-stats      watch every exit, then where the time went\n"
+        "  glassvm run --plain --verbose               every UART byte a port-I/O exit, counted\n"
         "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n"
         "  glassvm run --boot pvh --init build/workloads/probe   the same guest through its PVH entry\n"
         "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 "
@@ -122,6 +126,7 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     if (options.timeout_seconds > 0)  // at least 1 ms, so a tiny timeout is not "expired at once"
         config.timeout = std::chrono::milliseconds(std::max(1LL, std::llround(options.timeout_seconds * 1000)));
     config.verbose = options.verbose;
+    if (options.plain) config.fast_paths = FastPaths::none();
     if (options.watch.needs_stdin()) config.input_fd = -1;
     validate_config(config);
     return config;
@@ -140,6 +145,7 @@ void print_ending(const StopReport& report, Machine& machine, bool verbose) {
         if (std::optional<uint64_t> writes = machine.coalesced_writes())
             fmt::print(stderr, "glassvm: serial port {:#x}: {} writes queued by KVM (coalesced), not exits\n",
                        abi::kSerialPort, *writes);
+        fmt::print(stderr, "glassvm: port I/O exits: {}\n", machine.port_io_exits());
     }
     if (report.reason == StopReason::GuestExit) {
         if (verbose) fmt::print(stderr, "glassvm: guest exited with status {}\n", report.exit_status);
@@ -171,7 +177,8 @@ int execute_run(const RunOptions& given) {
     StopReport report = machine.run();
     watchers.report_after_run();
     print_ending(report, machine, options.verbose);
-    releaser = release_vm_in_background(machine.vm_file_descriptors());
+    // A fast path: the kernel frees the VM in another process while glassvm exits.
+    if (config.fast_paths.background_release) releaser = release_vm_in_background(machine.vm_file_descriptors());
     return report.exit_status;
 }
 

@@ -26,6 +26,7 @@ struct RunOptions {
     std::string store;           // --store DIR: the image store (with --image)
     double timeout_seconds = 0;  // 0: none
     bool verbose = false;
+    bool plain = false;         // --plain: every fast path off (vmm/run/fast_paths.hpp)
     WatchOptions watch;         // --trace-exits, --exit-stats, --step-exits, --gdb
     SandboxCliOptions sandbox;  // --no-sandbox, --uid, --gid
 };

@@ -2,7 +2,7 @@
 #include "process.hpp"
 
 #include "base/subprocess.hpp"
-#include "vmm/kvm/kvm_system.hpp"
+#include "vmm/kvm/kvm_accelerator.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -58,7 +58,7 @@ void require_kvm() {
     std::_Exit(77);
 }
 
-x86::CpuVendor kvm_vendor() { return x86::cpu_vendor(KvmSystem::open().supported_cpuid()); }
+x86::CpuVendor kvm_vendor() { return x86::cpu_vendor(KvmAccelerator().supported_cpuid()); }
 
 std::string value_of(const std::string& text, const std::string& key) {
     std::string needle = key + "=";

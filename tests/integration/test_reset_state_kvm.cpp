@@ -5,8 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "process.hpp"
-#include "vmm/kvm/kvm_system.hpp"
-#include "vmm/kvm/vm.hpp"
+#include "vmm/kvm/kvm_accelerator.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/reset_state.hpp"
 
@@ -42,11 +41,11 @@ void check_same_segment(const kvm_segment& kvm, const kvm_segment& ours, x86::Cp
 
 TEST_CASE("a fresh KVM vCPU is in the reset state but for EDX", "[kvm][firmware]") {
     test::require_kvm();
-    KvmSystem kvm = KvmSystem::open();
+    KvmAccelerator kvm;
     x86::CpuVendor vendor = x86::cpu_vendor(kvm.supported_cpuid());
     INFO("KVM runs guests on an " << x86::to_string(vendor) << " CPU");
-    Vm vm = Vm::create(kvm);
-    Vcpu vcpu = vm.create_vcpu(kvm, 0);
+    std::unique_ptr<VirtualMachine> vm = kvm.create_vm({.interrupt_controllers = false});
+    VirtualCpu& vcpu = vm->create_vcpu(0);
     kvm_sregs fresh = vcpu.sregs();
     kvm_regs fresh_regs = vcpu.regs();
     kvm_sregs reset = x86::reset_sregs(fresh);

@@ -1,4 +1,4 @@
-// Unit tests for the GDB stub's pieces that need no /dev/kvm: the kvm_guest_debug it asks for
+// Unit tests for the GDB stub's pieces that need no /dev/kvm: the kvm_guest_debug its request becomes
 // (flags, DR0–DR3 and DR7), spotting instructions that leave ring 0, guest memory access by
 // virtual address across pages, int3 patching and debug-register slots, and --gdb addresses.
 #include <catch2/catch.hpp>
@@ -12,9 +12,11 @@
 #include "vmm/debug/gdb/gdb_server.hpp"
 #include "vmm/debug/gdb/guest_access.hpp"
 #include "vmm/debug/gdb/guest_debug.hpp"
+#include "vmm/kvm/kvm_vcpu.hpp"  // to_kvm_guest_debug
 
 using namespace glassvm::gdb;
 using glassvm::GuestMemory;
+using glassvm::to_kvm_guest_debug;
 
 namespace {
 
@@ -45,6 +47,16 @@ TEST_CASE("single-step and int3 interception set their KVM_GUESTDBG flags", "[gd
     CHECK(step.control == (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP));
     kvm_guest_debug int3 = to_kvm_guest_debug(GuestDebugRequest::int3());
     CHECK(int3.control == (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP));
+}
+
+TEST_CASE("a breakpoint injection sets KVM_GUESTDBG_INJECT_BP with or without other debugging", "[gdb][guest-debug]") {
+    GuestDebugRequest inject;
+    inject.inject_breakpoint = true;
+    CHECK(to_kvm_guest_debug(inject).control == (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_INJECT_BP));
+    GuestDebugRequest step_and_inject = GuestDebugRequest::stepping();
+    step_and_inject.inject_breakpoint = true;
+    CHECK(to_kvm_guest_debug(step_and_inject).control ==
+          (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_BP));
 }
 
 TEST_CASE("hardware breakpoints fill DR0 onwards and enable each in DR7", "[gdb][guest-debug]") {

@@ -1,10 +1,10 @@
-// A VM exit as a typed value. decode_exit() reads the kvm_run area KVM_RUN filled in and
-// returns one of these; it issues no ioctl, so unit tests feed it fabricated kvm_run contents.
+// A VM exit as a typed value: why VirtualCpu::run() (vmm/accel/accelerator.hpp) gave the guest
+// back to the VMM. Each accelerator decodes its own exits into these (KVM's kvm_run:
+// vmm/kvm/kvm_exit.hpp); the names are KVM's KVM_EXIT_* names, which traces and statistics use.
 #pragma once
 
-#include <linux/kvm.h>
-
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -18,17 +18,17 @@ struct PortIoExit {
     uint8_t size;   // 1, 2 or 4
     bool is_write;  // OUT
     uint32_t count;
-    std::span<uint8_t> data;  // size * count bytes inside kvm_run: read for OUT, filled for IN
+    std::span<uint8_t> data;  // size * count bytes inside the vCPU: read for OUT, filled for IN
 };
 
 // A load or store to guest-physical memory no RAM slot backs.
 struct MmioExit {
     uint64_t address;
     bool is_write;
-    std::span<uint8_t> data;  // 1..8 bytes inside kvm_run
+    std::span<uint8_t> data;  // 1..8 bytes inside the vCPU
 };
 
-// HLT that nothing will wake: KVM_EXIT_HLT (no in-kernel interrupt controller), or, with one,
+// HLT that nothing will wake: an exit (no interrupt controllers in the accelerator), or, with them,
 // every vCPU found halted with interrupts off by the halt watch (run/halt_watch.hpp).
 struct HaltExit {};
 struct ShutdownExit {};  // triple fault: the CPU could not deliver an exception
@@ -38,13 +38,13 @@ struct FailEntryExit {
 };
 
 struct InternalErrorExit {
-    uint32_t suberror;  // KVM_INTERNAL_ERROR_EMULATION (1) when the emulator could not go on
+    uint32_t suberror;  // 1 (KVM_INTERNAL_ERROR_EMULATION) when the emulator could not go on
     uint32_t data_count;
     std::array<uint64_t, 16> data;
 };
 
 // A guest-debug event: a breakpoint (#BP, exception 3) or a single step / hardware breakpoint
-// (#DB, exception 1), delivered only while KVM_SET_GUEST_DEBUG is enabled.
+// (#DB, exception 1), delivered only while guest debugging is on (VirtualCpu::set_guest_debug).
 struct DebugExit {
     uint32_t exception;
     uint64_t pc;
@@ -53,17 +53,16 @@ struct DebugExit {
 };
 
 struct UnknownExit {
-    uint32_t reason;  // a KVM_EXIT_* glassvm does not handle
+    uint32_t reason;        // the accelerator's own code for it (KVM: a KVM_EXIT_* glassvm does not handle)
+    std::string_view name;  // its name, one of known_exit_names() or "?"
 };
 
 using VmExit = std::variant<PortIoExit, MmioExit, HaltExit, ShutdownExit, FailEntryExit, InternalErrorExit, DebugExit,
                             UnknownExit>;
 
-VmExit decode_exit(kvm_run& run);
-
-// The KVM_EXIT_* name of a raw reason ("IO", "MMIO", "SHUTDOWN", …).
-std::string_view exit_reason_name(uint32_t reason);
-// The name of a decoded exit, as in traces and statistics.
+// The name of an exit, as in traces and statistics ("IO", "MMIO", "SHUTDOWN", …).
 std::string_view exit_name(const VmExit& exit);
+// Every name exit_name() can give (the stepper's `continue REASON` accepts these).
+std::span<const std::string_view> known_exit_names();
 
 }  // namespace glassvm

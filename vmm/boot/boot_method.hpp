@@ -10,10 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/devices/io_bus.hpp"
-#include "vmm/kvm/vcpu.hpp"
-#include "vmm/kvm/vm.hpp"
 
 namespace glassvm {
 
@@ -48,7 +47,7 @@ public:
 
     // Adds what this path needs beyond RAM and the standard devices (memory slots, devices).
     // The method owns what it adds; it must outlive the VM's run.
-    virtual void attach(Vm& vm, IoBus& bus) {
+    virtual void attach(VirtualMachine& vm, IoBus& bus) {
         (void)vm;
         (void)bus;
     }
@@ -56,7 +55,7 @@ public:
     // Gives the boot vCPU its starting state (the application processors keep theirs: they
     // wait for the guest's INIT–SIPI). Runs after every vCPU exists, so facts only a vCPU can
     // tell (the TSC frequency) can still go into the boot structures.
-    virtual void start_boot_cpu(Vcpu& vcpu, const GuestMemory& memory) = 0;
+    virtual void start_boot_cpu(VirtualCpu& vcpu, const GuestMemory& memory) = 0;
 
     // The TSC frequency the guest was told (kHz; 0 when the path has no way to say it).
     virtual uint64_t tsc_khz() const { return 0; }

@@ -21,7 +21,7 @@ public:
 
     void load(const GuestMemory& memory) override { m_kernel = load_glassvm_kernel(memory, m_files); }
 
-    void start_boot_cpu(Vcpu& vcpu, const GuestMemory& memory) override {
+    void start_boot_cpu(VirtualCpu& vcpu, const GuestMemory& memory) override {
         x86::write_boot_gdt(memory);
         uint64_t cr3 = x86::build_identity_page_tables(memory);
         vcpu.set_sregs(x86::long_mode_sregs(vcpu.sregs(), cr3));

@@ -38,7 +38,7 @@ public:
 
     // The ROM slot and the three devices only this path has: the ROM's write reporter on the
     // MMIO bus, the A20 gate and the configuration interface on the port bus.
-    void attach(Vm& vm, IoBus& bus) override {
+    void attach(VirtualMachine& vm, IoBus& bus) override {
         vm.map_read_only(layout::kFirmwareRomSlot, m_rom->guest_address(), m_rom->bytes());
         m_rom_writes.emplace(m_rom->guest_address(), print_device_report);
         bus.add(AddressSpace::Mmio, m_rom->guest_address(), m_rom->size(), *m_rom_writes);
@@ -47,7 +47,7 @@ public:
         bus.add(AddressSpace::Port, abi::kFirmwareConfigSelectorPort, abi::kFirmwareConfigPortCount, m_config);
     }
 
-    void start_boot_cpu(Vcpu& vcpu, const GuestMemory& memory) override {
+    void start_boot_cpu(VirtualCpu& vcpu, const GuestMemory& memory) override {
         m_kernel.info.tsc_khz = vcpu.tsc_khz();
         uint64_t boot_info_address = write_boot_info(memory, m_kernel.info);
         m_config.set_u64(abi::FirmwareItem::KernelEntry, m_kernel.entry);

@@ -57,7 +57,7 @@ public:
         memory.write_object(layout::kLinuxBootParams, build_boot_params(m_image, placed, e820));
     }
 
-    void start_boot_cpu(Vcpu& vcpu, const GuestMemory& memory) override {
+    void start_boot_cpu(VirtualCpu& vcpu, const GuestMemory& memory) override {
         x86::write_linux_boot_gdt(memory);
         uint64_t cr3 = x86::build_identity_page_tables(memory);
         vcpu.set_sregs(x86::linux_entry_sregs(vcpu.sregs(), cr3));

@@ -43,7 +43,7 @@ public:
         if (m_module_file) m_module = load_module(memory, kernel_end);
     }
 
-    void start_boot_cpu(Vcpu& vcpu, const GuestMemory& memory) override {
+    void start_boot_cpu(VirtualCpu& vcpu, const GuestMemory& memory) override {
         x86::write_pvh_gdt(memory);
         uint64_t start_info = write_pvh_start_info(
             memory, layout::kPvhStartInfo,

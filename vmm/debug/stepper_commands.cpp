@@ -64,10 +64,10 @@ uint64_t parse_count(std::string_view text, std::string_view what, uint64_t maxi
     return *value;
 }
 
-// The names `continue REASON` accepts: every KVM_EXIT_* name exit_name() can give.
+// The names `continue REASON` accepts: every name exit_name() can give.
 bool is_exit_reason(const std::string& name) {
-    for (uint32_t reason = 0; reason < 64; ++reason)
-        if (exit_reason_name(reason) == name) return true;
+    for (std::string_view known : known_exit_names())
+        if (known == name) return true;
     return false;
 }
 

@@ -3,7 +3,8 @@
 // page it shares with the VMM and resumes the guest at once; the VMM replays the queued writes
 // later, in the order the guest made them. Reads of the zone still exit, as does a write that
 // finds the ring full. QEMU uses the same mechanism for device registers whose writes have no
-// effect the guest could see before its next exit.
+// effect the guest could see before its next exit. Above the seam this is a CoalescedWriteQueue
+// (vmm/accel/accelerator.hpp).
 #pragma once
 
 #include <linux/kvm.h>
@@ -11,21 +12,15 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <span>
 
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/kvm/kvm_system.hpp"
-#include "vmm/kvm/vcpu.hpp"
-#include "vmm/kvm/vm.hpp"
+#include "vmm/kvm/kvm_vcpu.hpp"
+#include "vmm/kvm/kvm_vm.hpp"
 
 namespace glassvm {
-
-// One queued write: where, and the bytes written (1 to 8).
-struct CoalescedWrite {
-    IoEventSpace space;
-    uint64_t address;
-    std::span<const uint8_t> data;
-};
 
 // The C layout of `struct kvm_coalesced_mmio_ring` without its entries. The entries follow at
 // byte 8; g++ 12 places the header's flexible array member (`coalesced_mmio`) at 16 instead, so
@@ -36,24 +31,23 @@ struct CoalescedRingHeader {
 };
 static_assert(sizeof(CoalescedRingHeader) == 8 && sizeof(kvm_coalesced_mmio) == 24);
 
-class CoalescedRing {
+class CoalescedRing final : public CoalescedWriteQueue {
 public:
     // The ring of `vm`, seen through `vcpu`'s kvm_run mapping (every vCPU's mapping holds the same
     // page, at the offset KVM_CHECK_EXTENSION(KVM_CAP_COALESCED_MMIO) returns). Nothing when this
     // KVM cannot coalesce port writes (KVM_CAP_COALESCED_PIO) or maps no ring page.
-    static std::optional<CoalescedRing> open(const KvmSystem& kvm, const Vm& vm, const Vcpu& vcpu);
+    static std::unique_ptr<CoalescedRing> open(const KvmSystem& kvm, const KvmVm& vm, const KvmVcpu& vcpu);
 
     // KVM_REGISTER_COALESCED_MMIO / KVM_UNREGISTER_COALESCED_MMIO for [address, +size).
     // Writes already queued stay queued.
-    void add_zone(IoEventSpace space, uint64_t address, uint32_t size) const;
-    void remove_zone(IoEventSpace space, uint64_t address, uint32_t size) const;
+    void add_zone(IoEventSpace space, uint64_t address, uint32_t size) override;
+    void remove_zone(IoEventSpace space, uint64_t address, uint32_t size) override;
 
-    bool empty() const;
+    bool empty() const override;
 
-    // Calls `each(const CoalescedWrite&)` for every queued write, oldest first, and hands each
-    // slot back to KVM after its call. One consumer at a time: callers serialize drains.
-    template <class Each>
-    size_t drain(Each&& each) {
+    // Calls `each` for every queued write, oldest first, and hands each slot back to KVM after
+    // its call. One consumer at a time: callers serialize drains.
+    size_t drain(const std::function<void(const CoalescedWrite&)>& each) override {
         size_t drained = 0;
         uint32_t first = m_header->first;
         while (first != std::atomic_ref(m_header->last).load(std::memory_order_acquire)) {

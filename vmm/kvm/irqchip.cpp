@@ -5,12 +5,12 @@
 
 namespace glassvm {
 
-void create_interrupt_controllers(const KvmSystem& kvm, const Vm& vm) {
+void create_interrupt_controllers(const KvmSystem& kvm, const KvmVm& vm) {
     kvm.require_extension(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel interrupt controllers)");
     check_syscall("KVM_CREATE_IRQCHIP", ::ioctl(vm.fd(), KVM_CREATE_IRQCHIP, 0));
 }
 
-void create_pit(const KvmSystem& kvm, const Vm& vm) {
+void create_pit(const KvmSystem& kvm, const KvmVm& vm) {
     kvm.require_extension(KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel 8254 timer)");
     kvm_pit_config config{};
     // Port 0x61's speaker bits are kept in KVM; no sound goes anywhere.
@@ -18,7 +18,7 @@ void create_pit(const KvmSystem& kvm, const Vm& vm) {
     check_syscall("KVM_CREATE_PIT2", ::ioctl(vm.fd(), KVM_CREATE_PIT2, &config));
 }
 
-void set_irq_line(const Vm& vm, uint32_t irq, LineLevel level) {
+void set_irq_line(const KvmVm& vm, uint32_t irq, LineLevel level) {
     kvm_irq_level line{};
     line.irq = irq;
     line.level = level == LineLevel::High ? 1 : 0;

@@ -6,18 +6,18 @@ namespace glassvm {
 void CoalescedWrites::set_port_queued(uint16_t port, bool queued) {
     std::scoped_lock lock(m_mutex);
     if (queued)
-        m_ring.add_zone(IoEventSpace::Port, port, 1);
+        m_ring->add_zone(IoEventSpace::Port, port, 1);
     else
-        m_ring.remove_zone(IoEventSpace::Port, port, 1);
+        m_ring->remove_zone(IoEventSpace::Port, port, 1);
 }
 
 size_t CoalescedWrites::replay() {
-    if (m_ring.empty()) return 0;
+    if (m_ring->empty()) return 0;
     std::scoped_lock lock(m_mutex);
     if (m_output) m_output->begin_batch();
     size_t performed = 0;
     try {
-        performed = m_ring.drain([this](const CoalescedWrite& write) {
+        performed = m_ring->drain([this](const CoalescedWrite& write) {
             m_bus.write(write.space == IoEventSpace::Port ? AddressSpace::Port : AddressSpace::Mmio, write.address,
                         write.data);
         });

@@ -1,4 +1,4 @@
-// The VMM's side of KVM's coalesced-write ring (kvm/coalesced_ring.hpp): which device registers
+// The VMM's side of the accelerator's coalesced-write queue (CoalescedWriteQueue, KVM's ring): which device registers
 // KVM may queue writes to instead of exiting, and performing the queued writes on the I/O bus in
 // the guest's order. They are performed before every exit is handled (so no guest access ever
 // sees a device that lags the guest's own earlier writes), by the main thread now and then (so
@@ -11,11 +11,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/devices/batched_output.hpp"
 #include "vmm/devices/io_bus.hpp"
-#include "vmm/kvm/coalesced_ring.hpp"
 
 namespace glassvm {
 
@@ -23,8 +24,8 @@ class CoalescedWrites {
 public:
     // `output` (may be null) is told when a replay starts and ends, so that the bytes a replay
     // transmits leave in one write.
-    CoalescedWrites(CoalescedRing ring, IoBus& bus, BatchedOutput* output = nullptr)
-            : m_ring(ring), m_bus(bus), m_output(output) {}
+    CoalescedWrites(std::unique_ptr<CoalescedWriteQueue> ring, IoBus& bus, BatchedOutput* output = nullptr)
+            : m_ring(std::move(ring)), m_bus(bus), m_output(output) {}
 
     // Starts or stops queueing writes to port `port` (one byte wide). Writes already queued are
     // performed by the next replay() as usual.
@@ -38,7 +39,7 @@ public:
 
 private:
     std::mutex m_mutex;  // one consumer of the ring at a time, and zone changes in order
-    CoalescedRing m_ring;
+    std::unique_ptr<CoalescedWriteQueue> m_ring;
     IoBus& m_bus;
     BatchedOutput* const m_output;
     std::atomic<uint64_t> m_replayed{0};

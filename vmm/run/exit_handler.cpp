@@ -13,15 +13,18 @@
 
 namespace glassvm {
 
-ExitOutcome ExitHandler::handle(const VmExit& exit, Vcpu& vcpu) {
+ExitOutcome ExitHandler::handle(const VmExit& exit, VirtualCpu& vcpu) {
     // The guest made its queued writes before this access: the devices see them first.
     if (m_options.coalesced) m_options.coalesced->replay();
-    if (auto* io = std::get_if<PortIoExit>(&exit)) return {.device = handle_port_io(*io, vcpu), .stop = {}};
+    if (auto* io = std::get_if<PortIoExit>(&exit)) {
+        if (m_options.port_io_exits) m_options.port_io_exits->fetch_add(1, std::memory_order_relaxed);
+        return {.device = handle_port_io(*io, vcpu), .stop = {}};
+    }
     if (auto* mmio = std::get_if<MmioExit>(&exit)) return {.device = handle_mmio(*mmio, vcpu), .stop = {}};
     return {.device = nullptr, .stop = fatal_report(exit, vcpu)};
 }
 
-const IoDevice* ExitHandler::handle_port_io(const PortIoExit& exit, Vcpu& vcpu) {
+const IoDevice* ExitHandler::handle_port_io(const PortIoExit& exit, VirtualCpu& vcpu) {
     // A REP INS/OUTS arrives as `count` transfers of `size` bytes, back to back in kvm_run.
     const IoDevice* device = nullptr;
     for (uint32_t i = 0; i < exit.count; ++i) {
@@ -33,7 +36,7 @@ const IoDevice* ExitHandler::handle_port_io(const PortIoExit& exit, Vcpu& vcpu) 
     return device;
 }
 
-const IoDevice* ExitHandler::handle_mmio(const MmioExit& exit, Vcpu& vcpu) {
+const IoDevice* ExitHandler::handle_mmio(const MmioExit& exit, VirtualCpu& vcpu) {
     const IoDevice* device = exit.is_write ? m_bus.write(AddressSpace::Mmio, exit.address, exit.data)
                                            : m_bus.read(AddressSpace::Mmio, exit.address, exit.data);
     if (!device && m_options.verbose) report_unmapped(AddressSpace::Mmio, exit.address, exit.is_write, exit.data, vcpu);
@@ -41,7 +44,7 @@ const IoDevice* ExitHandler::handle_mmio(const MmioExit& exit, Vcpu& vcpu) {
 }
 
 void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_write, std::span<const uint8_t> data,
-                                  Vcpu& vcpu) const {
+                                  VirtualCpu& vcpu) const {
     uint64_t value = 0;
     for (size_t i = 0; i < data.size() && i < 8; ++i) value |= uint64_t{data[i]} << (8 * i);
     fmt::print(stderr, "glassvm: unmapped {} {} {:#x}, {} byte(s){} at rip={:#x}\n", to_string(space),
@@ -49,7 +52,7 @@ void ExitHandler::report_unmapped(AddressSpace space, uint64_t address, bool is_
                is_write ? fmt::format(" value {:#x}", value) : std::string(" → all ones"), vcpu.regs().rip);
 }
 
-StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
+StopReport ExitHandler::fatal_report(const VmExit& exit, VirtualCpu& vcpu) const {
     bool state_lost = std::holds_alternative<ShutdownExit>(exit) && shutdown_lost_state(vcpu);
     std::string where = state_lost ? shutdown_state_lost() : describe_rip(vcpu, m_memory);
     std::string registers = describe_registers(vcpu.regs(), vcpu.sregs());
@@ -79,7 +82,7 @@ StopReport ExitHandler::fatal_report(const VmExit& exit, Vcpu& vcpu) const {
     return report(StopReason::UnknownExit, kExitUnknown, "an exit glassvm does not handle");
 }
 
-bool shutdown_lost_state(const Vcpu& vcpu) {
+bool shutdown_lost_state(const VirtualCpu& vcpu) {
     if (!vcpu.reset_by_shutdown()) return false;
     // The INIT state (SDM table 9-1, APM table 14-1): rip 0xfff0 in the segment at 0xffff0000.
     return vcpu.regs().rip == 0xfff0 && vcpu.sregs().cs.selector == 0xf000;
@@ -90,7 +93,7 @@ std::string shutdown_state_lost() {
            "VMCB is undefined after one), so its registers hold the INIT state (rip=0xfff0, cs=0xf000)";
 }
 
-std::string describe_rip(const Vcpu& vcpu, const GuestMemory& memory) {
+std::string describe_rip(const VirtualCpu& vcpu, const GuestMemory& memory) {
     kvm_regs regs = vcpu.regs();
     kvm_sregs sregs = vcpu.sregs();
     std::string text = fmt::format("rip={:#x} (cs={:#x}, cpl {})", regs.rip, sregs.cs.selector, sregs.cs.dpl);

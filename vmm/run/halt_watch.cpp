@@ -1,8 +1,6 @@
 // HaltWatch: rounds, check-ins and the exact all-asleep decision; the monitor's backoff loop.
 #include "vmm/run/halt_watch.hpp"
 
-#include <linux/kvm.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -71,12 +69,13 @@ void HaltWatch::close() {
     m_changed.notify_all();
 }
 
-bool asleep_for_good(const Vcpu& vcpu) {
-    uint32_t state = vcpu.mp_state();
-    // An application processor the guest never started: KVM creates it waiting for INIT
-    // (UNINITIALIZED), and after INIT it waits for a SIPI (INIT_RECEIVED; SDM Vol. 3A §9.4, §8.4.1).
-    if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED) return true;
-    return state == KVM_MP_STATE_HALTED && (vcpu.regs().rflags & kInterruptFlag) == 0;
+bool asleep_for_good(const VirtualCpu& vcpu) {
+    std::optional<ProcessorState> state = vcpu.processor_state();
+    if (!state) return false;  // the accelerator runs no HLT itself: HLT arrives as an exit
+    // An application processor the guest never started: it is created waiting for INIT, and
+    // after INIT it waits for a SIPI (SDM Vol. 3A §9.4, §8.4.1).
+    if (*state == ProcessorState::WaitingForInit || *state == ProcessorState::WaitingForSipi) return true;
+    return *state == ProcessorState::Halted && (vcpu.regs().rflags & kInterruptFlag) == 0;
 }
 
 namespace {
@@ -113,7 +112,7 @@ bool all_idle(std::span<const pthread_t> threads, std::vector<std::optional<uint
 
 }  // namespace
 
-std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
+std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<VirtualCpu* const> vcpus,
                                               std::span<const pthread_t> threads,
                                               std::optional<std::chrono::steady_clock::time_point> deadline,
                                               const std::function<bool()>& housekeeping) {
@@ -131,7 +130,7 @@ std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watc
         last_look = now;
         if (!idle) continue;
         watch.begin_round();
-        for (size_t i = 0; i < vcpus.size(); ++i) kick(vcpus[i], threads[i]);
+        for (size_t i = 0; i < vcpus.size(); ++i) kick(*vcpus[i], threads[i]);
     }
 }
 

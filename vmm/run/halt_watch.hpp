@@ -1,10 +1,11 @@
 // Noticing a VM that can never run again: every vCPU halted with interrupts off.
 //
-// Without an in-kernel interrupt controller HLT is a VM exit (KVM_EXIT_HLT) and the exit handler
-// ends the VM. With one (vmm/kvm/irqchip.hpp) KVM runs HLT itself: the vCPU sleeps inside KVM_RUN
+// Without interrupt controllers in the accelerator HLT is a VM exit (HaltExit) and the exit handler
+// ends the VM. With them (VirtualMachine::has_interrupt_controllers; KVM's in-kernel irqchip) the
+// accelerator runs HLT itself: the vCPU sleeps inside KVM_RUN
 // until an interrupt wakes it, and a guest that halts with RFLAGS.IF = 0 would sleep forever.
 // So the machine looks, now and then: it kicks every vCPU out of KVM_RUN, each vCPU thread reads
-// its own state (KVM_GET_MP_STATE, RFLAGS) and checks in, and re-enters KVM_RUN.
+// its own state (VirtualCpu::processor_state, RFLAGS) and checks in, and re-enters KVM_RUN.
 //
 // "Asleep for good" means halted with IF = 0 (only an NMI, INIT or SMI could wake it, and nothing
 // on this machine sends those but the vCPUs themselves), or an application processor still in
@@ -33,7 +34,7 @@
 #include <optional>
 #include <span>
 
-#include "vmm/kvm/vcpu.hpp"
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/run/stop.hpp"
 
 namespace glassvm {
@@ -78,13 +79,13 @@ private:
 
 // Whether `vcpu` (stopped: outside KVM_RUN) can never run again on its own: halted with IF = 0,
 // or waiting for INIT or SIPI.
-bool asleep_for_good(const Vcpu& vcpu);
+bool asleep_for_good(const VirtualCpu& vcpu);
 
 // The machine's main thread while the vCPUs run: waits for a stop report, running a halt-watch
 // round on the backoff schedule, until a report arrives or `deadline` passes (then nothing).
 // `housekeeping`, if set, runs at every wake-up; when it returns true (it found work, such as
 // queued serial output) the schedule starts again from its shortest interval.
-std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<Vcpu> vcpus,
+std::optional<StopReport> wait_watching_halts(StopControl& stop, HaltWatch& watch, std::span<VirtualCpu* const> vcpus,
                                               std::span<const pthread_t> threads,
                                               std::optional<std::chrono::steady_clock::time_point> deadline,
                                               const std::function<bool()>& housekeeping = {});

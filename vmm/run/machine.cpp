@@ -11,10 +11,7 @@
 
 #include "base/error.hpp"
 #include "base/file.hpp"
-#include "vmm/devices/stdin_pump.hpp"
-#include "vmm/kvm/irqchip.hpp"
-#include "vmm/run/exit_handler.hpp"
-#include "vmm/run/vcpu_runner.hpp"
+#include "vmm/kvm/kvm_accelerator.hpp"  // the one include of vmm/kvm/ above the seam
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/layout.hpp"
 
@@ -43,6 +40,8 @@ std::string describe_bytes(uint64_t bytes) {
 }
 
 }  // namespace
+
+std::unique_ptr<Accelerator> open_accelerator() { return std::make_unique<KvmAccelerator>(); }
 
 void validate_config(const MachineConfig& config) {
     if (config.memory_bytes < layout::kMinRamBytes || config.memory_bytes > layout::kMaxRamBytes)
@@ -73,11 +72,11 @@ GuestMemory loaded_memory(uint64_t bytes, BootMethod& boot) {
 
 // Where a vCPU stands, for the timeout report: an application processor the guest never started
 // has no meaningful rip yet.
-std::string describe_vcpu(const Vcpu& vcpu, const GuestMemory& memory) {
-    uint32_t state = vcpu.mp_state();
-    if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED)
+std::string describe_vcpu(const VirtualCpu& vcpu, const GuestMemory& memory) {
+    std::optional<ProcessorState> state = vcpu.processor_state();
+    if (state == ProcessorState::WaitingForInit || state == ProcessorState::WaitingForSipi)
         return fmt::format("vCPU {} was waiting for INIT-SIPI-SIPI (never started by the guest)", vcpu.index());
-    std::string halted = state == KVM_MP_STATE_HALTED ? " (halted)" : "";
+    std::string halted = state == ProcessorState::Halted ? " (halted)" : "";
     return fmt::format("vCPU {} was at {}{}", vcpu.index(), describe_rip(vcpu, memory), halted);
 }
 
@@ -102,17 +101,16 @@ Machine::Machine(const MachineConfig& config)
                                                 .cpu_count = config.cpus,
                                                 .firmware_path = config.firmware_path})),
           m_memory(loaded_memory(config.memory_bytes, *m_boot)),
-          m_kvm(KvmSystem::open()),
-          m_vm(Vm::create(m_kvm)) {
-    if (m_config.cpus > m_kvm.max_vcpus())
-        throw_bad_input("--cpus: {} is more than this host's KVM allows in one VM ({}, KVM_CAP_MAX_VCPUS)",
-                        m_config.cpus, m_kvm.max_vcpus());
-    m_vm.set_tss_address(layout::kVmxTssAddress);
-    m_vm.map_memory(layout::kRamSlot, layout::kRamBase, m_memory);
-    create_interrupt_controllers(m_kvm, m_vm);  // before any vCPU, so each gets a local APIC
-    create_pit(m_kvm, m_vm);
+          m_accelerator(open_accelerator()) {
+    if (m_config.cpus > m_accelerator->max_vcpus())
+        throw_bad_input("--cpus: {} is more than this host's {} allows in one VM ({})", m_config.cpus,
+                        m_accelerator->name(), m_accelerator->max_vcpus());
+    // The VM comes with the PC's interrupt controllers and PIT, before any vCPU (each gets a
+    // local APIC).
+    m_vm = m_accelerator->create_vm({.interrupt_controllers = true});
+    m_vm->map_memory(layout::kRamSlot, layout::kRamBase, m_memory);
     attach_devices();
-    m_boot->attach(m_vm, m_bus);
+    m_boot->attach(*m_vm, m_bus);
     create_vcpus();
 }
 
@@ -121,12 +119,11 @@ Machine::~Machine() = default;
 void Machine::attach_devices() {
     m_serial_output = std::make_unique<BatchedOutput>(m_config.output_fd);
     // The UART's interrupt output drives ISA IRQ 4, as COM1's does on a PC. Called on the vCPU
-    // and stdin-pump threads; KVM_IRQ_LINE may be issued from any thread.
-    const Vm& vm = m_vm;
+    // and stdin-pump threads; the accelerator takes interrupt lines from any thread.
+    const VirtualMachine& vm = *m_vm;
     BatchedOutput& output = *m_serial_output;
-    m_serial = std::make_unique<Serial16550>(
-        [&output](uint8_t byte) { output.put(byte); },
-        [&vm](bool level) { set_irq_line(vm, abi::kSerialIrq, level ? LineLevel::High : LineLevel::Low); });
+    m_serial = std::make_unique<Serial16550>([&output](uint8_t byte) { output.put(byte); },
+                                             [&vm](bool level) { vm.set_irq_line(abi::kSerialIrq, level); });
     m_bus.add(AddressSpace::Port, abi::kSerialPort, abi::kSerialPortCount, *m_serial);
 
     m_exit_device = std::make_unique<ExitDevice>([this](uint8_t status) {
@@ -134,16 +131,12 @@ void Machine::attach_devices() {
     });
     m_bus.add(AddressSpace::Port, abi::kExitPort, abi::kExitPortCount, *m_exit_device);
 
-    if (m_vm.has_ioeventfd()) {
+    // The doorbell is counted by the accelerator without an exit, where it can (ioeventfd); a
+    // backend without ioeventfd leaves the port unmapped, and doorbell_rings() says nothing.
+    if (m_vm->has_ioeventfd()) {
         m_doorbell.emplace();
-        m_vm.add_ioeventfd(IoEventSpace::Port, abi::kDoorbellPort, 1, m_doorbell->event_fd());
+        m_vm->add_ioeventfd(IoEventSpace::Port, abi::kDoorbellPort, 1, m_doorbell->event_fd());
     }
-}
-
-std::vector<int> Machine::vm_file_descriptors() const {
-    std::vector<int> fds{m_vm.fd()};
-    for (const Vcpu& vcpu : m_vcpus) fds.push_back(vcpu.fd());
-    return fds;
 }
 
 std::optional<uint64_t> Machine::doorbell_rings() {
@@ -156,103 +149,136 @@ std::optional<uint64_t> Machine::coalesced_writes() const {
     return m_coalesced->replayed();
 }
 
-// vCPU i gets APIC id i (KVM_CREATE_VCPU's id is the APIC id) and a CPUID saying so. Only vCPU 0,
-// the bootstrap processor, gets the long-mode state a boot loader leaves; the application
-// processors stay as KVM created them, in the architectural wait-for-SIPI state (Intel SDM Vol.
-// 3A §8.4.1), until the guest sends them INIT-SIPI-SIPI (guest/smp.cpp).
+// vCPU i gets APIC id i and a CPUID saying so. Only vCPU 0, the bootstrap processor, gets the
+// long-mode state a boot loader leaves; the application processors stay as the accelerator
+// created them, in the architectural wait-for-SIPI state (Intel SDM Vol. 3A §8.4.1), until the
+// guest sends them INIT-SIPI-SIPI (guest/smp.cpp).
 void Machine::create_vcpus() {
-    std::vector<kvm_cpuid_entry2> supported = m_kvm.supported_cpuid();
-    bool amd = x86::cpu_vendor(supported) == x86::CpuVendor::Amd;
+    std::vector<kvm_cpuid_entry2> supported = m_accelerator->supported_cpuid();
     for (int index = 0; index < m_config.cpus; ++index) {
-        Vcpu& vcpu = m_vcpus.emplace_back(m_vm.create_vcpu(m_kvm, index));
-        vcpu.set_reset_by_shutdown(amd);
+        VirtualCpu& vcpu = m_vm->create_vcpu(index);
+        m_vcpus.push_back(&vcpu);
         std::vector<kvm_cpuid_entry2> cpuid = x86::with_timing_leaf(x86::guest_cpuid(supported, index), vcpu.tsc_khz());
         vcpu.set_cpuid(x86::apply_cpuid_edits(std::move(cpuid), m_config.cpuid_edits));
     }
-    m_boot->start_boot_cpu(m_vcpus.front(), m_memory);
+    m_boot->start_boot_cpu(*m_vcpus.front(), m_memory);
 }
 
+// Runs the VM: switch on the fast paths this run may use, start a thread per vCPU (and one for
+// host input), wait for a stop (watching for a VM that halted for good, with the timeout), then
+// stop and join every thread and say how it ended.
 StopReport Machine::run() {
     install_kick_signal_handler();
-    // Watched runs see every exit as it happens: queueing is for unwatched ones.
-    if (m_observers.empty()) queue_serial_output();
+    enable_fast_paths();
     CoalescedWrites* coalesced = m_coalesced ? &*m_coalesced : nullptr;
-    ExitHandler handler(m_bus, m_memory, {.verbose = m_config.verbose, .coalesced = coalesced});
+    ExitHandler handler(m_bus, m_memory,
+                        {.verbose = m_config.verbose,
+                         .coalesced = coalesced,
+                         .port_io_exits = m_config.verbose ? &m_port_io_exits : nullptr});
     HaltWatch halt_watch(m_vcpus.size());
     std::optional<StdinPump> stdin_pump;
-    if (has_input(m_config.input_fd)) {
-        std::function<void()> confine;
-        if (m_sandbox) confine = [this] { m_sandbox->confine_this_thread(sandbox::ThreadRole::StdinPump); };
-        stdin_pump.emplace(*m_serial, m_config.input_fd, std::move(confine));
-    }
+    start_stdin_pump(stdin_pump);
 
     RunLoopShared shared{.handler = handler,
                          .stop = m_stop,
                          .memory = m_memory,
                          .bus = m_bus,
                          .observer = m_observers.empty() ? nullptr : &m_observers,
-                         .clock = CycleClock(m_vcpus.front().tsc_khz()),
+                         .clock = CycleClock(m_vcpus.front()->tsc_khz()),
                          .boot_time = 0,
                          .exit_sequence = {},
                          .halt_watch = &halt_watch,
                          .vcpus = m_vcpus,
                          .sandbox = m_sandbox};
     shared.boot_time = shared.clock.now();
-    if (shared.observer) {
-        bool sync = m_kvm.check_extension(KVM_CAP_SYNC_REGS) > 0;
-        for (Vcpu& vcpu : m_vcpus) vcpu.enable_register_sync(sync);
-    }
+    // Observers read the exit's RIP at every exit: cheap where the accelerator can sync it.
+    if (shared.observer)
+        for (VirtualCpu* vcpu : m_vcpus) vcpu->sync_registers_at_exit();
 
-    std::vector<std::jthread> threads;
-    for (Vcpu& vcpu : m_vcpus) {
-        threads.emplace_back([&] {
-            // Named by itself, which is prctl(PR_SET_NAME); naming another thread writes
-            // /proc/self/task/TID/comm, and /proc entries looked up cost the reaping (base/subprocess.hpp, own_executable).
-            ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", vcpu.index()).c_str());
-            run_vcpu(vcpu, shared);
-        });
-    }
-
+    std::vector<std::jthread> threads = start_vcpu_threads(shared);
     std::vector<pthread_t> handles;
     for (std::jthread& thread : threads) handles.push_back(thread.native_handle());
     if (m_sandbox) confine_main_thread(m_stop, *m_sandbox);
-    std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
-    std::optional<StopReport> report = wait_watching_halts(
-        m_stop, halt_watch, m_vcpus, handles, deadline, [coalesced] { return coalesced && coalesced->replay() > 0; });
+    std::optional<StopReport> report = wait_for_stop(halt_watch, handles);
     bool timed_out = !report && m_stop.request({StopReason::Timeout, kExitTimeout, {}, {}});
-    halt_watch.close();
-    for (size_t i = 0; i < threads.size(); ++i) kick(m_vcpus[i], handles[i]);
-    threads.clear();                     // joins
-    if (coalesced) coalesced->replay();  // what the guest wrote last, before the VM ended
+    stop_vcpu_threads(halt_watch, threads, handles);
     report = m_stop.wait();
-    if (stdin_pump) {
-        // A broken stdin (a directory, a read error) is worth a word but not the guest's life.
-        try {
-            stdin_pump->throw_if_failed();
-        } catch (const Error& error) {
-            fmt::print(stderr, "glassvm: serial input stopped: {}\n", error.what());
-        }
-    }
-
+    report_input_failure(stdin_pump);
     if (timed_out) report_timeout(*report);
     return *report;
+}
+
+// Watched runs see every exit as it happens: queueing is for unwatched ones.
+void Machine::enable_fast_paths() {
+    if (m_config.fast_paths.coalesced_serial_output && m_observers.empty()) queue_serial_output();
 }
 
 // KVM queues the guest's writes to THR in its coalesced ring (run/coalesced_writes.hpp) for as
 // long as the UART says a late transmission cannot be noticed: a line of output then costs the
 // guest one exit, its LSR poll, instead of one per byte.
 void Machine::queue_serial_output() {
-    std::optional<CoalescedRing> ring = CoalescedRing::open(m_kvm, m_vm, m_vcpus.front());
-    if (!ring) return;  // this KVM cannot: every THR write exits, as before
-    m_coalesced.emplace(*ring, m_bus, m_serial_output.get());
+    std::unique_ptr<CoalescedWriteQueue> ring = m_vm->open_coalesced_writes();
+    if (!ring) return;  // the accelerator cannot: every THR write exits, as on the plain path
+    BatchedOutput* batches = m_config.fast_paths.batched_serial_output ? m_serial_output.get() : nullptr;
+    m_coalesced.emplace(std::move(ring), m_bus, batches);
     m_serial->watch_transmit_deferral(
         [this](bool deferrable) { m_coalesced->set_port_queued(abi::kSerialPort, deferrable); });
 }
 
+void Machine::start_stdin_pump(std::optional<StdinPump>& pump) {
+    if (!has_input(m_config.input_fd)) return;
+    std::function<void()> confine;
+    if (m_sandbox) confine = [this] { m_sandbox->confine_this_thread(sandbox::ThreadRole::StdinPump); };
+    pump.emplace(*m_serial, m_config.input_fd, std::move(confine));
+}
+
+std::vector<std::jthread> Machine::start_vcpu_threads(RunLoopShared& shared) {
+    std::vector<std::jthread> threads;
+    for (VirtualCpu* vcpu : m_vcpus) {
+        threads.emplace_back([vcpu, &shared] {
+            // Named by itself, which is prctl(PR_SET_NAME); naming another thread writes
+            // /proc/self/task/TID/comm, and /proc entries looked up cost the reaping (base/subprocess.hpp, own_executable).
+            ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", vcpu->index()).c_str());
+            run_vcpu(*vcpu, shared);
+        });
+    }
+    return threads;
+}
+
+// Until a stop report or the deadline. With interrupt controllers in the accelerator a guest that
+// halts for good never exits, so the halt watch looks for it (without them its rounds find no vCPU
+// asleep and end nothing); queued serial output is performed at every wake-up, so it appears
+// while the guest runs without exits.
+std::optional<StopReport> Machine::wait_for_stop(HaltWatch& halt_watch, std::span<const pthread_t> threads) {
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (m_config.timeout) deadline = std::chrono::steady_clock::now() + *m_config.timeout;
+    CoalescedWrites* coalesced = m_coalesced ? &*m_coalesced : nullptr;
+    auto replay = [coalesced] { return coalesced && coalesced->replay() > 0; };
+    return wait_watching_halts(m_stop, halt_watch, m_vcpus, threads, deadline, replay);
+}
+
+// Kicks every vCPU out of its run and joins its thread, then performs what the guest wrote last.
+void Machine::stop_vcpu_threads(HaltWatch& halt_watch, std::vector<std::jthread>& threads,
+                                std::span<const pthread_t> handles) {
+    halt_watch.close();
+    for (size_t i = 0; i < threads.size(); ++i) kick(*m_vcpus[i], handles[i]);
+    threads.clear();                         // joins
+    if (m_coalesced) m_coalesced->replay();  // what the guest wrote last, before the VM ended
+}
+
+// A broken stdin (a directory, a read error) is worth a word but not the guest's life.
+void Machine::report_input_failure(std::optional<StdinPump>& stdin_pump) const {
+    if (!stdin_pump) return;
+    try {
+        stdin_pump->throw_if_failed();
+    } catch (const Error& error) {
+        fmt::print(stderr, "glassvm: serial input stopped: {}\n", error.what());
+    }
+}
+
 // A timeout names where every vCPU was (all threads are joined: their registers hold still).
 void Machine::report_timeout(StopReport& report) const {
-    const Vcpu& first = m_vcpus.front();
+    const VirtualCpu& first = *m_vcpus.front();
     report.details = describe_registers(first.regs(), first.sregs());
     if (m_vcpus.size() == 1) {
         report.message = fmt::format("timed out after {} ms; vCPU 0 was at {}", m_config.timeout->count(),
@@ -260,7 +286,7 @@ void Machine::report_timeout(StopReport& report) const {
         return;
     }
     report.message = fmt::format("timed out after {} ms; where each vCPU was:", m_config.timeout->count());
-    for (const Vcpu& vcpu : m_vcpus) report.message += "\n  " + describe_vcpu(vcpu, m_memory);
+    for (const VirtualCpu* vcpu : m_vcpus) report.message += "\n  " + describe_vcpu(*vcpu, m_memory);
     report.details = "vCPU 0's registers:\n" + report.details;
 }
 

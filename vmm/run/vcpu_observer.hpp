@@ -1,6 +1,6 @@
 // Watching a vCPU's exits from inside its exit loop: the hook the exit trace, the exit
 // statistics, the interactive stepper and the GDB stub all plug into. With no observer the loop
-// is compiled without any of this (run_vcpu's Observed::No), so plain runs pay nothing.
+// reads no clock and calls nothing (run/vcpu_runner.hpp), so unobserved runs pay one branch per exit.
 //
 // Every callback runs on the vCPU's own thread while the vCPU is stopped, so an observer may
 // read and change its registers and guest memory, and may block (the stepper waits for a
@@ -13,17 +13,17 @@
 #include <cstdint>
 #include <optional>
 
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/accel/vm_exit.hpp"
 #include "vmm/devices/io_bus.hpp"
-#include "vmm/kvm/vcpu.hpp"
 #include "vmm/run/stop.hpp"
 
 namespace glassvm {
 
 // What an observer may reach while its vCPU is stopped.
 struct VcpuContext {
-    Vcpu& vcpu;
+    VirtualCpu& vcpu;
     const GuestMemory& memory;
     const IoBus& bus;
     StopControl& stop;

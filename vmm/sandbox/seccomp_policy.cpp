@@ -14,7 +14,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
-#include "vmm/kvm/cpuid_ioctls.hpp"
+#include "vmm/kvm/cpuid_ioctls.hpp"  // the KVM_GET_CPUID2 number C++ gets right (check-layers allows this one)
 
 namespace glassvm::sandbox {
 

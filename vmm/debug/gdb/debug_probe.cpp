@@ -16,12 +16,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "vmm/accel/accelerator.hpp"
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/accel/vm_exit.hpp"
 #include "vmm/debug/gdb/guest_debug.hpp"
-#include "vmm/kvm/kvm_system.hpp"
-#include "vmm/kvm/vcpu.hpp"
-#include "vmm/kvm/vm.hpp"
+#include "vmm/run/machine.hpp"  // open_accelerator
 #include "vmm/run/vcpu_runner.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
@@ -46,18 +45,19 @@ enum class Ring {
 };
 
 struct ProbeVm {
-    KvmSystem kvm = KvmSystem::open();
-    Vm vm = Vm::create(kvm);
+    std::unique_ptr<Accelerator> accelerator = open_accelerator();
+    // No interrupt controllers: nothing here takes an interrupt.
+    std::unique_ptr<VirtualMachine> vm = accelerator->create_vm({.interrupt_controllers = false});
     GuestMemory memory = GuestMemory::allocate(kProbeRamBytes);
-    Vcpu vcpu = vm.create_vcpu(kvm, 0);
+    VirtualCpu* vcpu = nullptr;
     uint64_t cr3 = 0;
 
     ProbeVm() {
-        vm.set_tss_address(layout::kVmxTssAddress);
-        vm.map_memory(0, layout::kRamBase, memory);
+        vm->map_memory(0, layout::kRamBase, memory);
+        vcpu = &vm->create_vcpu(0);
         x86::write_boot_gdt(memory);
         cr3 = x86::build_identity_page_tables(memory);
-        vcpu.set_cpuid(x86::guest_cpuid(kvm.supported_cpuid(), 0));
+        vcpu->set_cpuid(x86::guest_cpuid(accelerator->supported_cpuid(), 0));
     }
 
     // Puts `code` in `ring`'s code page and the vCPU at its start, with guest debugging `request`.
@@ -65,34 +65,31 @@ struct ProbeVm {
     uint64_t restart(std::span<const uint8_t> code, Ring ring, const GuestDebugRequest& request) {
         uint64_t address = ring == Ring::Kernel ? kKernelCode : kUserCode;
         std::memcpy(memory.slice(address, code.size()).data(), code.data(), code.size());
-        kvm_sregs sregs = x86::long_mode_sregs(vcpu.sregs(), cr3);
+        kvm_sregs sregs = x86::long_mode_sregs(vcpu->sregs(), cr3);
         if (ring == Ring::User) {
             for (kvm_segment* segment : {&sregs.cs, &sregs.ss, &sregs.ds, &sregs.es}) segment->dpl = 3;
             sregs.cs.selector = 0x18 | 3;
             sregs.ss.selector = sregs.ds.selector = sregs.es.selector = 0x20 | 3;
         }
-        vcpu.set_sregs(sregs);
+        vcpu->set_sregs(sregs);
         kvm_regs regs{};
         regs.rip = address;
         regs.rsp = ring == Ring::Kernel ? layout::kBootStackTop : kUserCode + layout::kLargePageSize;
         regs.rflags = 0x2;
-        vcpu.set_regs(regs);
-        vcpu.set_guest_debug(to_kvm_guest_debug(request));
+        vcpu->set_regs(regs);
+        vcpu->set_guest_debug(request);
         return address;
     }
 
-    // One KVM_RUN; nullopt when the watchdog interrupted it.
-    std::optional<VmExit> run() {
-        if (vcpu.run() == Vcpu::RunResult::Interrupted) return std::nullopt;
-        return decode_exit(vcpu.run_area());
-    }
+    // One run; nullopt when the watchdog interrupted it.
+    std::optional<VmExit> run() { return vcpu->run(); }
 };
 
 // The probe's time limit: checked between tests, and enforced inside a KVM_RUN that does not
 // return by a thread that kicks the probe's vCPU out of it at the deadline.
 class Watchdog {
 public:
-    Watchdog(Vcpu& vcpu, std::chrono::milliseconds limit)
+    Watchdog(VirtualCpu& vcpu, std::chrono::milliseconds limit)
             : m_deadline(std::chrono::steady_clock::now() + limit),
               m_thread([this, &vcpu, target = ::pthread_self()](std::stop_token stop) {
                   // Sleep until the deadline, or until the probe is over (the jthread's stop request).
@@ -122,7 +119,7 @@ std::string probe_single_step(ProbeVm& probe, Ring ring, bool& works) {
     for (int step = 1; step <= kStepsRequired; ++step) {
         auto exit = probe.run();
         auto* debug = exit ? std::get_if<DebugExit>(&*exit) : nullptr;
-        if (!debug || debug->exception != kDebugException || probe.vcpu.regs().rip != start + step)
+        if (!debug || debug->exception != kDebugException || probe.vcpu->regs().rip != start + step)
             return fmt::format("{}: no ({} after {} step(s))", name, describe(exit), step - 1);
     }
     works = true;
@@ -157,7 +154,11 @@ GuestDebugSupport run_probe(std::chrono::milliseconds deadline) {
     GuestDebugSupport support;
     ProbeVm probe;
     support.probed = true;
-    Watchdog watchdog(probe.vcpu, deadline);
+    if (!probe.vcpu->has_guest_debug()) {
+        support.summary = fmt::format("{} offers no guest debugging", probe.accelerator->name());
+        return support;
+    }
+    Watchdog watchdog(*probe.vcpu, deadline);
     std::vector<std::string> findings;
     findings.push_back(probe_single_step(probe, Ring::Kernel, support.kernel_single_step));
     if (!watchdog.expired()) findings.push_back(probe_single_step(probe, Ring::User, support.user_single_step));

@@ -62,7 +62,7 @@ std::string debug_stop_reply(const gdb::Breakpoints& breakpoints, const DebugExi
 GdbStub::GdbStub(std::string_view address, const ExitStats* stats)
         : m_listener(std::make_unique<gdb::GdbListener>(gdb::parse_listen_address(address))),
           m_stats(stats),
-          m_applied_debug(kvm_guest_debug{}) {  // a new vCPU starts with guest debugging off
+          m_applied_debug(GuestDebugRequest{}) {  // a new vCPU starts with guest debugging off
     m_support = gdb::probe_guest_debug();
     say_what_is_unavailable(m_support);
 }
@@ -164,7 +164,7 @@ void GdbStub::resume(VcpuContext& context, Action how) {
     std::lock_guard lock(m_mutex);
     m_running = true;
     // A Ctrl-C or hang-up that arrived while we were serving must not wait for the next exit.
-    if (m_interrupt_requested || m_hung_up) context.vcpu.request_immediate_exit();
+    if (m_interrupt_requested || m_hung_up) context.vcpu.request_exit();
 }
 
 void GdbStub::detach(VcpuContext& context, bool hung_up) {
@@ -192,9 +192,9 @@ void GdbStub::kill(VcpuContext& context) {
 }
 
 void GdbStub::apply_guest_debug(VcpuContext& context, bool inject_breakpoint) {
-    kvm_guest_debug debug = gdb::to_kvm_guest_debug(m_breakpoints.guest_debug(m_stepping));
-    if (inject_breakpoint) debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_INJECT_BP;
-    bool unchanged = m_applied_debug && std::memcmp(&*m_applied_debug, &debug, sizeof debug) == 0;
+    GuestDebugRequest debug = m_breakpoints.guest_debug(m_stepping);
+    debug.inject_breakpoint = inject_breakpoint;
+    bool unchanged = m_applied_debug && *m_applied_debug == debug;
     if (unchanged && !inject_breakpoint) return;
     context.vcpu.set_guest_debug(debug);
     // An injection happens once: the next call must set the flags again.

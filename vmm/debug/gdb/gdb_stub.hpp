@@ -106,7 +106,7 @@ private:
     bool m_gdb_knows_stop_reasons = false;  // gdb said swbreak+ (and hwbreak+) in qSupported
     gdb::Breakpoints m_breakpoints;
     std::string m_last_stop = "T05thread:01;";  // before the first instruction: SIGTRAP
-    std::optional<kvm_guest_debug> m_applied_debug;
+    std::optional<GuestDebugRequest> m_applied_debug;
     StopControl* m_stop = nullptr;
 
     // Shared with the reader thread.
@@ -114,7 +114,7 @@ private:
     bool m_running = false;              // gdb waits for a stop reply
     bool m_interrupt_requested = false;  // Ctrl-C not yet answered
     bool m_hung_up = false;
-    Vcpu* m_vcpu = nullptr;  // for the kick; nullptr once the vCPU thread ended
+    VirtualCpu* m_vcpu = nullptr;  // for the kick; nullptr once the vCPU thread ended
     pthread_t m_vcpu_thread{};
 };
 
