@@ -1,7 +1,7 @@
 // libFuzzer target: the GDB stub's input side (vmm/debug/gdb/). The input is the byte stream
 // gdb would send. It is decoded twice — whole, and split into chunks at points the input
 // itself chooses — and both must give the same events (a TCP stream splits anywhere). Every
-// decoded packet then goes through the request parsing the stub does (requests.hpp, hex,
+// decoded packet then goes through the request parsing the stub does (packet.hpp: requests, hex,
 // registers, target.xml, unescaping) and, where the stub would touch guest memory, through
 // GuestAccess and the breakpoint table on a small guest RAM. Serving a packet itself needs a
 // vCPU (gdb_packets.cpp), so only its parsing and memory side is driven here.
@@ -13,13 +13,9 @@
 #include <vector>
 
 #include "vmm/accel/guest_memory.hpp"
-#include "vmm/debug/gdb/breakpoints.hpp"
 #include "vmm/debug/gdb/guest_access.hpp"
-#include "vmm/debug/gdb/hex.hpp"
 #include "vmm/debug/gdb/packet.hpp"
 #include "vmm/debug/gdb/registers.hpp"
-#include "vmm/debug/gdb/requests.hpp"
-#include "vmm/debug/gdb/target_description.hpp"
 
 namespace gdb = glassvm::gdb;
 

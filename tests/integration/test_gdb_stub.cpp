@@ -17,7 +17,7 @@
 #include "base/file.hpp"
 #include "gdb_session.hpp"
 #include "vmm/debug/gdb/debug_probe.hpp"
-#include "vmm/debug/gdb/hex.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 #include "vmm/loader/elf.hpp"
 
 using namespace glassvm::test;

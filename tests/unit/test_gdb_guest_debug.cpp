@@ -8,10 +8,8 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "vmm/debug/gdb/breakpoints.hpp"
-#include "vmm/debug/gdb/gdb_server.hpp"
+#include "vmm/debug/gdb/gdb_connection.hpp"
 #include "vmm/debug/gdb/guest_access.hpp"
-#include "vmm/debug/gdb/guest_debug.hpp"
 #include "vmm/kvm/kvm_vcpu.hpp"  // to_kvm_guest_debug
 
 using namespace glassvm::gdb;

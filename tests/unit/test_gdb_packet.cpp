@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "vmm/debug/gdb/hex.hpp"
 #include "vmm/debug/gdb/packet.hpp"
 
 using namespace glassvm::gdb;

@@ -1,5 +1,5 @@
 // Unit tests for the register layout gdb sees (vmm/debug/gdb/registers.hpp and
-// target_description.hpp): gdb's x86-64 numbering, the g/G/p/P encodings, which registers are
+// the target description): gdb's x86-64 numbering, the g/G/p/P encodings, which registers are
 // writable, and that target.xml declares exactly the table's registers in order.
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,6 @@
 #include <string>
 
 #include "vmm/debug/gdb/registers.hpp"
-#include "vmm/debug/gdb/target_description.hpp"
 
 using namespace glassvm::gdb;
 

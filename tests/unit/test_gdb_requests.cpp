@@ -1,10 +1,10 @@
-// Unit tests for the GDB request parsing (vmm/debug/gdb/requests.hpp): memory reads and
+// Unit tests for the GDB request parsing (vmm/debug/gdb/packet.hpp): memory reads and
 // writes, breakpoints, register assignments and qXfer reads, well-formed and malformed.
 #include <catch2/catch.hpp>
 
 #include <vector>
 
-#include "vmm/debug/gdb/requests.hpp"
+#include "vmm/debug/gdb/packet.hpp"
 
 using namespace glassvm::gdb;
 

@@ -19,7 +19,7 @@
 #include "vmm/accel/accelerator.hpp"
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/accel/vm_exit.hpp"
-#include "vmm/debug/gdb/guest_debug.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
 #include "vmm/run/machine.hpp"  // open_accelerator
 #include "vmm/run/vcpu_runner.hpp"
 #include "vmm/x86/cpuid.hpp"

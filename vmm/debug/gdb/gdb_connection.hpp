@@ -1,4 +1,5 @@
-// One connected gdb. A reader thread owns the receiving side: it decodes packets (packet.hpp),
+// The TCP side of `--gdb [HOST:]PORT` (the address, the listening socket, accepting gdb) and
+// one connected gdb. A reader thread owns the receiving side: it decodes packets (packet.hpp),
 // answers `+`/`-` itself, resends our last packet when gdb asks, and queues packets for the
 // vCPU thread, which serves them while the guest is stopped. Two events cannot wait for the
 // vCPU thread — gdb's Ctrl-C and gdb hanging up while the guest runs — so the reader also
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <thread>
 
+#include <cstdint>
 #include "base/fd.hpp"
 #include "vmm/debug/gdb/packet.hpp"
 
@@ -68,5 +70,33 @@ private:
 
     std::jthread m_reader;  // last: started after every member it uses
 };
+
+struct ListenAddress {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // 0: let the kernel choose (the chosen port is printed)
+};
+
+// "1234", "127.0.0.1:1234", "localhost:1234", "0.0.0.0:0"; BadInput Error otherwise.
+ListenAddress parse_listen_address(std::string_view text);
+
+class GdbListener {
+public:
+    // Binds and listens; an Error naming the address when that fails (port in use, bad host).
+    explicit GdbListener(const ListenAddress& address);
+
+    // "127.0.0.1:1234", with the port actually bound.
+    const std::string& address() const { return m_bound; }
+
+    // Waits for a connection, checking `give_up` a few times a second; nullopt when it said
+    // to give up. The connection has TCP_NODELAY: the protocol is many small packets.
+    std::optional<Fd> accept(const std::function<bool()>& give_up);
+
+private:
+    Fd m_socket;
+    std::string m_bound;
+};
+
+// How often waits on gdb look at the VM's other reasons to stop.
+inline constexpr std::chrono::milliseconds kStopCheckInterval{100};
 
 }  // namespace glassvm::gdb

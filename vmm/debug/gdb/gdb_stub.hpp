@@ -25,10 +25,9 @@
 #include <string>
 #include <string_view>
 
-#include "vmm/debug/gdb/breakpoints.hpp"
 #include "vmm/debug/gdb/debug_probe.hpp"
 #include "vmm/debug/gdb/gdb_connection.hpp"
-#include "vmm/debug/gdb/gdb_server.hpp"
+#include "vmm/debug/gdb/guest_access.hpp"
 #include "vmm/debug/gdb/registers.hpp"
 #include "vmm/run/vcpu_observer.hpp"
 
@@ -90,7 +89,7 @@ private:
     // Why a single step from here cannot be done on this host, if it cannot.
     std::optional<std::string> why_step_is_unavailable(VcpuContext& context);
 
-    // `monitor …` (gdb_monitor.cpp): the text to show.
+    // `monitor …` (gdb_packets.cpp): the text to show.
     std::string run_monitor_command(VcpuContext& context, std::string_view line);
     std::string describe_vm(VcpuContext& context) const;
 

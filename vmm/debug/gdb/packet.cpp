@@ -1,9 +1,8 @@
-// RSP framing: checksums, escaping, run-length expansion and the incremental decoder.
+// RSP framing (checksums, escaping, run-length expansion, the incremental decoder), hex text and
+// the requests' arguments.
 #include "vmm/debug/gdb/packet.hpp"
 
 #include <fmt/format.h>
-
-#include "vmm/debug/gdb/hex.hpp"
 
 namespace glassvm::gdb {
 
@@ -144,6 +143,126 @@ DecodedEvent PacketDecoder::finish_packet() const {
     auto expanded = expand_run_length(m_data);
     if (!expanded) return {DecodedEvent::Kind::Corrupt, {}};
     return {DecodedEvent::Kind::Packet, std::move(*expanded)};
+}
+
+namespace {
+
+constexpr char kDigits[] = "0123456789abcdef";
+
+std::optional<uint8_t> digit_value(char digit) {
+    if (digit >= '0' && digit <= '9') return static_cast<uint8_t>(digit - '0');
+    if (digit >= 'a' && digit <= 'f') return static_cast<uint8_t>(digit - 'a' + 10);
+    if (digit >= 'A' && digit <= 'F') return static_cast<uint8_t>(digit - 'A' + 10);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+    std::string text;
+    text.reserve(bytes.size() * 2);
+    for (uint8_t byte : bytes) {
+        text.push_back(kDigits[byte >> 4]);
+        text.push_back(kDigits[byte & 0xf]);
+    }
+    return text;
+}
+
+std::string to_hex(std::string_view text) {
+    return to_hex(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+std::optional<std::vector<uint8_t>> from_hex(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::vector<uint8_t> bytes;
+    bytes.reserve(hex.size() / 2);
+    for (size_t i = 0; i < hex.size(); i += 2) {
+        auto high = digit_value(hex[i]);
+        auto low = digit_value(hex[i + 1]);
+        if (!high || !low) return std::nullopt;
+        bytes.push_back(static_cast<uint8_t>(*high << 4 | *low));
+    }
+    return bytes;
+}
+
+std::optional<uint64_t> parse_hex_number(std::string_view text) {
+    if (text.empty() || text.size() > 16) return std::nullopt;
+    uint64_t value = 0;
+    for (char digit : text) {
+        auto nibble = digit_value(digit);
+        if (!nibble) return std::nullopt;
+        value = value << 4 | *nibble;
+    }
+    return value;
+}
+
+std::string to_hex_little_endian(uint64_t value, size_t size) {
+    uint8_t bytes[8];
+    for (size_t i = 0; i < size && i < 8; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+    return to_hex(std::span<const uint8_t>(bytes, size < 8 ? size : 8));
+}
+
+std::optional<uint64_t> from_hex_little_endian(std::string_view hex, size_t size) {
+    if (size > 8 || hex.size() != 2 * size) return std::nullopt;
+    auto bytes = from_hex(hex);
+    if (!bytes) return std::nullopt;
+    uint64_t value = 0;
+    for (size_t i = 0; i < size; ++i) value |= uint64_t{(*bytes)[i]} << (8 * i);
+    return value;
+}
+
+namespace {
+
+constexpr std::string_view kFeaturesRead = "qXfer:features:read:";
+
+}  // namespace
+
+std::optional<AddressLength> parse_address_length(std::string_view text) {
+    size_t comma = text.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    auto address = parse_hex_number(text.substr(0, comma));
+    auto length = parse_hex_number(text.substr(comma + 1));
+    if (!address || !length) return std::nullopt;
+    return AddressLength{*address, *length};
+}
+
+std::optional<MemoryWrite> parse_memory_write(std::string_view packet) {
+    if (packet.empty() || (packet[0] != 'M' && packet[0] != 'X')) return std::nullopt;
+    size_t colon = packet.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto range = parse_address_length(packet.substr(1, colon - 1));
+    std::string_view payload = packet.substr(colon + 1);
+    auto data = packet[0] == 'X' ? unescape_binary(payload) : from_hex(payload);
+    if (!range || !data || data->size() != range->length) return std::nullopt;
+    return MemoryWrite{range->address, std::move(*data)};
+}
+
+std::optional<BreakpointRequest> parse_breakpoint(std::string_view packet) {
+    if (packet.size() < 3 || (packet[0] != 'Z' && packet[0] != 'z') || packet[2] != ',') return std::nullopt;
+    std::string_view rest = packet.substr(3);
+    auto range = parse_address_length(rest.substr(0, rest.find(';')));  // ADDR,KIND[;conditions]
+    if (!range) return std::nullopt;
+    auto change = packet[0] == 'Z' ? BreakpointRequest::Change::Insert : BreakpointRequest::Change::Remove;
+    return BreakpointRequest{change, packet[1], range->address, range->length};
+}
+
+std::optional<RegisterAssignment> parse_register_assignment(std::string_view packet) {
+    if (packet.empty() || packet[0] != 'P') return std::nullopt;
+    size_t equals = packet.find('=');
+    if (equals == std::string_view::npos) return std::nullopt;
+    auto number = parse_hex_number(packet.substr(1, equals - 1));
+    if (!number) return std::nullopt;
+    return RegisterAssignment{*number, packet.substr(equals + 1)};
+}
+
+std::optional<FeaturesRead> parse_features_read(std::string_view packet) {
+    if (!packet.starts_with(kFeaturesRead)) return std::nullopt;
+    std::string_view rest = packet.substr(kFeaturesRead.size());
+    size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto range = parse_address_length(rest.substr(colon + 1));
+    if (!range) return std::nullopt;
+    return FeaturesRead{rest.substr(0, colon), range->address, range->length};
 }
 
 }  // namespace glassvm::gdb

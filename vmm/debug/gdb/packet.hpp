@@ -1,4 +1,6 @@
-// The GDB remote serial protocol's framing (gdb manual, "Remote Protocol" → "Overview"):
+// The GDB remote serial protocol on the wire: hex text (bytes as pairs of hex digits, numbers in
+// big-endian hex), the arguments of the requests the stub serves, and the framing (gdb manual,
+// "Remote Protocol" → "Overview"):
 // a packet is `$DATA#CS` with CS the modulo-256 sum of DATA's bytes in two hex digits; the
 // receiver answers `+` (received) or `-` (resend), unless both sides agreed to
 // QStartNoAckMode. Binary data escapes `#`, `$`, `}` and `*` as `}` followed by the byte XOR
@@ -76,5 +78,62 @@ private:
     char m_checksum_high = 0;
     char m_checksum_low = 0;
 };
+
+// "48656c6c6f" for "Hello".
+std::string to_hex(std::span<const uint8_t> bytes);
+std::string to_hex(std::string_view text);
+// The bytes of an even-length hex string, or nullopt for odd lengths and non-hex digits.
+std::optional<std::vector<uint8_t>> from_hex(std::string_view hex);
+// A number written in hex, most significant digit first ("1f" → 31); nullopt when empty, not
+// hex, or too large for 64 bits.
+std::optional<uint64_t> parse_hex_number(std::string_view text);
+
+// `value`'s low `size` bytes, least significant first, as hex ("0010000000000000").
+std::string to_hex_little_endian(uint64_t value, size_t size);
+// The inverse; nullopt unless `hex` holds exactly `size` bytes (size ≤ 8).
+std::optional<uint64_t> from_hex_little_endian(std::string_view hex, size_t size);
+
+struct AddressLength {
+    uint64_t address;
+    uint64_t length;
+};
+// "ADDR,LENGTH", both hex.
+std::optional<AddressLength> parse_address_length(std::string_view text);
+
+// `M` (hex data) or `X` (escaped binary data): the data must be exactly LENGTH bytes.
+struct MemoryWrite {
+    uint64_t address;
+    std::vector<uint8_t> data;
+};
+std::optional<MemoryWrite> parse_memory_write(std::string_view packet);
+
+// `Z` inserts, `z` removes; type 0 software, 1 hardware, 2-4 watchpoints; KIND is the
+// breakpoint's length in bytes; a `;conditions` tail is ignored.
+struct BreakpointRequest {
+    enum class Change {
+        Insert,
+        Remove
+    };
+    Change change;
+    char type;
+    uint64_t address;
+    uint64_t kind;
+};
+std::optional<BreakpointRequest> parse_breakpoint(std::string_view packet);
+
+// `P NUMBER=VALUE`: the register number and its value's hex (checked by decode_register).
+struct RegisterAssignment {
+    uint64_t number;
+    std::string_view value;
+};
+std::optional<RegisterAssignment> parse_register_assignment(std::string_view packet);
+
+// `qXfer:features:read:ANNEX:OFFSET,LENGTH`.
+struct FeaturesRead {
+    std::string_view annex;
+    uint64_t offset;
+    uint64_t length;
+};
+std::optional<FeaturesRead> parse_features_read(std::string_view packet);
 
 }  // namespace glassvm::gdb

@@ -1,7 +1,8 @@
 // The registers glassvm shows gdb, in gdb's x86-64 numbering (gdb's features/i386/
 // 64bit-core.xml and 64bit-segments.xml, then glassvm's own control-register feature), and the
 // conversion between KVM's kvm_regs/kvm_sregs and the `g`/`G`/`p`/`P` packets (gdb manual,
-// "Remote Protocol" → "Packets": each register as its bytes, little-endian, in hex).
+// "Remote Protocol" → "Packets": each register as its bytes, little-endian, in hex); and the
+// target description gdb reads with qXfer:features:read, which names them.
 //
 // The table here is the one source of truth: target_description.cpp writes target.xml from
 // it, so the numbers gdb learns and the packet layout cannot disagree. The x87 registers are
@@ -64,5 +65,12 @@ bool decode_all_registers(std::string_view hex, CpuState& state);
 std::optional<std::string> encode_register(const CpuState& state, size_t number);
 // Applies a `P` packet's value; false for a bad length, unknown or read-only register.
 bool decode_register(std::string_view hex, size_t number, CpuState& state);
+
+// The whole target.xml.
+const std::string& target_xml();
+
+// The reply to `qXfer:features:read:ANNEX:OFFSET,LENGTH`: "m" + the (escaped) chunk when more
+// follows, "l" + the chunk when it reaches the end; nullopt for an annex other than target.xml.
+std::optional<std::string> read_target_description(std::string_view annex, uint64_t offset, uint64_t length);
 
 }  // namespace glassvm::gdb
