@@ -5,7 +5,7 @@
 #include <sys/xattr.h>
 
 #include "base/error.hpp"
-#include "image/whiteout.hpp"
+#include "image/layer_tar.hpp"
 
 namespace glassvm::image {
 

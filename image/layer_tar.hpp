@@ -12,9 +12,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace glassvm::image {
@@ -48,5 +50,27 @@ inline ArchiveEntryHandle make_archive_entry() { return {archive_entry_new(), &a
 // Throws an Error "OPERATION: libarchive's message" when `status` is below ARCHIVE_WARN (a
 // warning is not an error: libarchive still did the work).
 void check_archive(std::string_view operation, struct archive* archive, int status);
+
+inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
+inline constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+inline constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
+
+enum class WhiteoutKind {
+    None,
+    Whiteout,
+    Opaque
+};
+
+// What a tar entry's base name says: a deletion of another name, an opaque marker, or neither.
+WhiteoutKind classify_tar_name(std::string_view base_name);
+
+// For `.wh.NAME`, NAME; throws BadInput when NAME is empty, "." or "..".
+std::string whiteout_target(std::string_view base_name);
+
+// `.wh.` + NAME: the tar entry that deletes NAME.
+std::string whiteout_tar_name(std::string_view name);
+
+// Whether an lstat() result is overlayfs's whiteout: a character device with device number 0/0.
+bool is_overlay_whiteout(const struct stat& status);
 
 }  // namespace glassvm::image

@@ -1,5 +1,5 @@
 // An OCI layer tar → a directory overlayfs can use as a lower layer: every entry written with
-// plain system calls (no archive_write_disk), whiteouts converted as whiteout.hpp describes.
+// plain system calls (no archive_write_disk), whiteouts converted as layer_tar.hpp describes.
 //
 // A layer tar is hostile input, and this runs as root. So nothing here ever follows a symlink:
 // the layer root is held as a descriptor, each entry's parent directory is opened below it with
@@ -32,7 +32,6 @@
 #include "base/fd.hpp"
 #include "image/path_beneath.hpp"
 #include "image/quoted.hpp"
-#include "image/whiteout.hpp"
 
 namespace glassvm::image {
 

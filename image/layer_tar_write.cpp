@@ -19,7 +19,6 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "image/file_ranges.hpp"
-#include "image/whiteout.hpp"
 
 namespace glassvm::image {
 

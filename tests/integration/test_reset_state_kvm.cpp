@@ -1,5 +1,5 @@
 // What KVM gives a fresh vCPU, next to the architectural reset state glassvm's firmware path sets
-// (vmm/x86/reset_state.hpp): they agree on every field of SDM Table 9-1 but EDX, which KVM sets
+// (vmm/x86/cpu_state.hpp): they agree on every field of SDM Table 9-1 but EDX, which KVM sets
 // before the vCPU has a CPUID, and, with AMD's KVM, the accessed bit of CS and SS. If a KVM version
 // ever differs, this test says where.
 #include <catch2/catch.hpp>
@@ -7,7 +7,7 @@
 #include "process.hpp"
 #include "vmm/kvm/kvm_accelerator.hpp"
 #include "vmm/x86/cpuid.hpp"
-#include "vmm/x86/reset_state.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 using namespace glassvm;
 

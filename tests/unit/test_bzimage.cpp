@@ -16,7 +16,7 @@
 #include "vmm/loader/e820.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/linux_entry.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 using namespace glassvm;
 using glassvm::test::IsBadInput;

@@ -5,7 +5,6 @@
 
 #include "error_matchers.hpp"
 #include "vmm/x86/cpuid.hpp"
-#include "vmm/x86/cpuid_edits.hpp"
 
 using namespace glassvm;
 using namespace glassvm::x86;

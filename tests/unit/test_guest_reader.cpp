@@ -6,7 +6,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "vmm/x86/guest_reader.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 using namespace glassvm;
 

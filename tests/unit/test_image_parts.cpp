@@ -18,7 +18,6 @@
 #include "image/image.hpp"
 #include "image/layer_tar.hpp"
 #include "image/overlay.hpp"
-#include "image/whiteout.hpp"
 #include "scratch_files.hpp"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,6 @@
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/x86/layout.hpp"
 #include "vmm/x86/page_tables.hpp"
-#include "vmm/x86/page_walk.hpp"
 
 using glassvm::GuestMemory;
 using glassvm::x86::translate;

@@ -15,7 +15,7 @@
 #include "vmm/loader/pvh_start_info.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/protected_mode.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 using namespace glassvm;
 using glassvm::test::IsBadInput;

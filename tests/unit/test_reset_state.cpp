@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "vmm/x86/reset_state.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 namespace x86 = glassvm::x86;
 

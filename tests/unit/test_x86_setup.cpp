@@ -14,7 +14,7 @@
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 using glassvm::GuestMemory;
 using glassvm::x86::boot_code_descriptor;

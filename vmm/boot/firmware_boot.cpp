@@ -19,7 +19,7 @@
 #include "vmm/loader/boot_info.hpp"
 #include "vmm/loader/rom_image.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/reset_state.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 namespace glassvm {
 

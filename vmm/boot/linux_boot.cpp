@@ -15,7 +15,7 @@
 #include "vmm/loader/bzimage.hpp"
 #include "vmm/loader/e820.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/linux_entry.hpp"
+#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {

@@ -13,7 +13,7 @@
 
 #include "vmm/accel/vm_exit.hpp"
 #include "vmm/x86/disassembler.hpp"
-#include "vmm/x86/guest_reader.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

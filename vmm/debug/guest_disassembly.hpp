@@ -8,7 +8,7 @@
 #include <string>
 
 #include "vmm/x86/disassembler.hpp"
-#include "vmm/x86/guest_reader.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-#include "vmm/x86/guest_reader.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

@@ -8,9 +8,8 @@
 #include <cstring>
 
 #include "vmm/x86/disassembler.hpp"
-#include "vmm/x86/guest_reader.hpp"
-#include "vmm/x86/long_mode.hpp"
-#include "vmm/x86/page_walk.hpp"
+#include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/page_tables.hpp"
 #include "vmm/x86/registers.hpp"
 
 namespace glassvm {

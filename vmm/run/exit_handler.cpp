@@ -7,8 +7,8 @@
 
 #include "base/error.hpp"
 #include "vmm/run/emulation_failure.hpp"  // names the instruction the emulator could not run
-#include "vmm/x86/long_mode.hpp"
-#include "vmm/x86/page_walk.hpp"
+#include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/page_tables.hpp"
 #include "vmm/x86/registers.hpp"
 
 namespace glassvm {

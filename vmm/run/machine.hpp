@@ -34,7 +34,7 @@
 #include "vmm/run/stop.hpp"
 #include "vmm/run/vcpu_runner.hpp"
 #include "vmm/sandbox/sandbox.hpp"
-#include "vmm/x86/cpuid_edits.hpp"
+#include "vmm/x86/cpuid.hpp"
 
 namespace glassvm {
 

@@ -2,8 +2,8 @@
 #include "vmm/run/vcpu_observer.hpp"
 
 #include "vmm/run/vcpu_runner.hpp"
-#include "vmm/x86/long_mode.hpp"
-#include "vmm/x86/page_walk.hpp"
+#include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 namespace glassvm {
 

@@ -25,7 +25,7 @@
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/page_tables.hpp"
 
 namespace glassvm::gdb {

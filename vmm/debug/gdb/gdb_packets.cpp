@@ -10,7 +10,7 @@
 #include "vmm/debug/gdb/gdb_stub.hpp"
 #include "vmm/debug/gdb/packet.hpp"
 #include "vmm/debug/gdb/registers.hpp"
-#include "vmm/x86/long_mode.hpp"
+#include "vmm/x86/cpu_state.hpp"
 
 namespace glassvm {
 

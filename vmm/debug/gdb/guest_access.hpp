@@ -1,6 +1,6 @@
 // Reaching into the guest for gdb: reading and writing guest memory by guest-virtual address,
 // as the m/M/X packets and software breakpoints need (each page is translated through the
-// guest's own page tables, x86/page_walk.hpp, so an address the guest has not mapped is an
+// guest's own page tables, x86/page_tables.hpp, so an address the guest has not mapped is an
 // error, never a crash); gdb's breakpoints (Z0/z0 patch an int3, Z1/z1 take a debug register);
 // and the debug exceptions that report a breakpoint or a step (Intel SDM vol. 3B, 17.2).
 #pragma once
