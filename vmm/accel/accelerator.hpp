@@ -163,7 +163,7 @@ public:
     virtual void map_read_only(uint32_t slot, uint64_t guest_address, std::span<const uint8_t> image) = 0;
 
     // A new vCPU with APIC id `index`, owned by the VM (valid as long as it is). Create vCPUs in
-    // index order, after the VM's memory.
+    // index order, after the VM's memory (KVM creates its interrupt controllers with the first).
     virtual VirtualCpu& create_vcpu(int index) = 0;
 
     // Capability: the PC's interrupt controllers and PIT run inside the backend (VmOptions).
