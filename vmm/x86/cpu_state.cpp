@@ -42,17 +42,7 @@ constexpr uint32_t kTssLimit = 0x67;     // a 104-byte 32-bit TSS (SDM vol. 3A, 
 
 }  // namespace
 
-SegmentDescriptor flat_code32_descriptor() {
-    return {.base = 0,
-            .limit = 0xfffff,
-            .type = 0xB,
-            .code_or_data = true,
-            .privilege = 0,
-            .present = true,
-            .long_mode = false,
-            .default_32 = true,
-            .granularity = true};
-}
+SegmentDescriptor flat_code32_descriptor() { return flat_descriptor(0xB, false, true); }
 
 SegmentDescriptor flat_data32_descriptor() { return boot_data_descriptor(); }
 

@@ -38,29 +38,21 @@ kvm_segment to_kvm_segment(const SegmentDescriptor& d, uint16_t selector) {
     return segment;
 }
 
-SegmentDescriptor boot_code_descriptor() {
+SegmentDescriptor flat_descriptor(uint8_t type, bool long_mode, bool default_32) {
     return {.base = 0,
             .limit = 0xfffff,
-            .type = 0xB,
+            .type = type,
             .code_or_data = true,
             .privilege = 0,
             .present = true,
-            .long_mode = true,
-            .default_32 = false,
+            .long_mode = long_mode,
+            .default_32 = default_32,
             .granularity = true};
 }
 
-SegmentDescriptor boot_data_descriptor() {
-    return {.base = 0,
-            .limit = 0xfffff,
-            .type = 0x3,
-            .code_or_data = true,
-            .privilege = 0,
-            .present = true,
-            .long_mode = false,
-            .default_32 = true,
-            .granularity = true};
-}
+SegmentDescriptor boot_code_descriptor() { return flat_descriptor(0xB, true, false); }
+
+SegmentDescriptor boot_data_descriptor() { return flat_descriptor(0x3, false, true); }
 
 void write_boot_gdt(const GuestMemory& memory) {
     memory.write_object<uint64_t>(layout::kBootGdt, 0);

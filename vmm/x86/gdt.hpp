@@ -34,6 +34,9 @@ inline constexpr uint16_t kBootCodeSelector = 0x08;
 inline constexpr uint16_t kBootDataSelector = 0x10;
 inline constexpr uint16_t kBootGdtEntries = 3;
 
+// A flat ring-0 code or data segment (base 0, limit 4 GiB in 4 KiB pages, present) of `type`
+// (0xB code execute/read accessed, 0x3 data read/write accessed), 64-bit or 32-bit.
+SegmentDescriptor flat_descriptor(uint8_t type, bool long_mode, bool default_32);
 SegmentDescriptor boot_code_descriptor();
 SegmentDescriptor boot_data_descriptor();
 
