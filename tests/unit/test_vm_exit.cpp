@@ -10,7 +10,7 @@
 #include <new>
 #include <variant>
 
-#include "vmm/kvm/kvm_exit.hpp"
+#include "vmm/kvm/kvm_vcpu.hpp"
 
 using glassvm::decode_exit;
 using glassvm::exit_name;

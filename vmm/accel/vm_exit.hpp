@@ -1,6 +1,6 @@
 // A VM exit as a typed value: why VirtualCpu::run() (vmm/accel/accelerator.hpp) gave the guest
 // back to the VMM. Each accelerator decodes its own exits into these (KVM's kvm_run:
-// vmm/kvm/kvm_exit.hpp); the names are KVM's KVM_EXIT_* names, which traces and statistics use.
+// vmm/kvm/kvm_vcpu.hpp); the names are KVM's KVM_EXIT_* names, which traces and statistics use.
 #pragma once
 
 #include <array>

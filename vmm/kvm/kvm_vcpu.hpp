@@ -1,5 +1,7 @@
 // One KVM virtual CPU (a VirtualCpu, vmm/accel/accelerator.hpp): its fd, its shared kvm_run area,
-// register access and KVM_RUN itself.
+// register access and KVM_RUN itself; and KVM's side of typed exits, decode_exit(), which reads
+// the kvm_run area KVM_RUN filled in and returns a VmExit (vmm/accel/vm_exit.hpp). Decoding
+// issues no ioctl, so unit tests feed it fabricated kvm_run contents.
 #pragma once
 
 #include <linux/kvm.h>
@@ -8,9 +10,11 @@
 #include <optional>
 #include <vector>
 
+#include <string_view>
 #include "base/fd.hpp"
 #include "base/mapping.hpp"
 #include "vmm/accel/accelerator.hpp"
+#include "vmm/accel/vm_exit.hpp"
 
 namespace glassvm {
 
@@ -47,7 +51,7 @@ public:
     // KVM_GET_TSC_KHZ, or 0 when KVM cannot tell.
     uint32_t tsc_khz() const override;
 
-    // KVM_RUN once, then decode_exit (vmm/kvm/kvm_exit.hpp). Nothing when a signal or
+    // KVM_RUN once, then decode_exit (below). Nothing when a signal or
     // immediate_exit ended the call before or during guest execution.
     std::optional<VmExit> run() override;
     // Sets kvm_run.immediate_exit: the next (or current, when paired with a signal) KVM_RUN
@@ -80,5 +84,11 @@ private:
 // breakpoints, DR0–DR3 and DR7 (Intel SDM vol. 3B, 17.2 "Debug Registers"). All zero (guest
 // debugging off) when nothing is asked.
 kvm_guest_debug to_kvm_guest_debug(const GuestDebugRequest& request);
+
+VmExit decode_exit(kvm_run& run);
+
+// The KVM_EXIT_* name of a raw reason ("IO", "MMIO", "SHUTDOWN", …; "?" for one glassvm does not
+// know). Every name but "?" is one of known_exit_names().
+std::string_view exit_reason_name(uint32_t reason);
 
 }  // namespace glassvm
