@@ -11,8 +11,8 @@
 #include "base/subprocess.hpp"
 #include "daemon/api_server.hpp"
 #include "daemon/client_commands.hpp"
-#include "daemon/shim.hpp"
 #include "daemon/places.hpp"
+#include "daemon/shim.hpp"
 #include "image/image_store.hpp"
 
 namespace {

@@ -20,9 +20,9 @@
 #include "image/context_source.hpp"
 #include "image/digest.hpp"
 #include "image/glassfile.hpp"
+#include "image/image_store.hpp"
 #include "image/layer_path.hpp"
 #include "image/overlay.hpp"
-#include "image/image_store.hpp"
 
 namespace glassvm::image {
 

@@ -10,8 +10,8 @@
 
 #include "base/error.hpp"
 #include "image/digest.hpp"
-#include "image/layer_tar.hpp"
 #include "image/image_store.hpp"
+#include "image/layer_tar.hpp"
 
 namespace glassvm::image {
 

@@ -6,8 +6,8 @@
 
 #include "process.hpp"
 #include "vmm/kvm/kvm_accelerator.hpp"
-#include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/cpuid.hpp"
 
 using namespace glassvm;
 

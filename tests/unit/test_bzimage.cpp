@@ -14,9 +14,9 @@
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/loader/bzimage.hpp"
 #include "vmm/loader/e820.hpp"
+#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/cpu_state.hpp"
 
 using namespace glassvm;
 using glassvm::test::IsBadInput;

@@ -11,10 +11,10 @@
 #include <glassvm/abi.hpp>
 
 #include "vmm/accel/guest_memory.hpp"
+#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/cpu_state.hpp"
 
 using glassvm::GuestMemory;
 using glassvm::x86::boot_code_descriptor;

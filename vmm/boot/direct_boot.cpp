@@ -7,8 +7,8 @@
 #include "vmm/boot/boot_method.hpp"
 #include "vmm/boot/glassvm_kernel.hpp"
 #include "vmm/loader/boot_info.hpp"
-#include "vmm/x86/gdt.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/gdt.hpp"
 #include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {

@@ -18,8 +18,8 @@
 #include "vmm/devices/rom_write_reporter.hpp"
 #include "vmm/loader/boot_info.hpp"
 #include "vmm/loader/rom_image.hpp"
-#include "vmm/x86/layout.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm {
 

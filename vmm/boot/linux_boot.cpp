@@ -14,8 +14,8 @@
 #include "vmm/loader/boot_info.hpp"
 #include "vmm/loader/bzimage.hpp"
 #include "vmm/loader/e820.hpp"
-#include "vmm/x86/layout.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/layout.hpp"
 #include "vmm/x86/page_tables.hpp"
 
 namespace glassvm {

@@ -14,8 +14,8 @@
 #include "vmm/loader/e820.hpp"
 #include "vmm/loader/elf.hpp"
 #include "vmm/loader/pvh_start_info.hpp"
-#include "vmm/x86/layout.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/layout.hpp"
 
 namespace glassvm {
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "vmm/x86/disassembler.hpp"
 #include "vmm/x86/cpu_state.hpp"
+#include "vmm/x86/disassembler.hpp"
 #include "vmm/x86/page_tables.hpp"
 #include "vmm/x86/registers.hpp"
 

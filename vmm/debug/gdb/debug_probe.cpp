@@ -22,10 +22,10 @@
 #include "vmm/debug/gdb/guest_access.hpp"
 #include "vmm/run/machine.hpp"  // open_accelerator
 #include "vmm/run/vcpu_runner.hpp"
+#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/gdt.hpp"
 #include "vmm/x86/layout.hpp"
-#include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/page_tables.hpp"
 
 namespace glassvm::gdb {
