@@ -38,6 +38,12 @@ CLI::Validator seconds_validator() {
 
 }  // namespace
 
+void add_accel_option(CLI::App& command, std::string& accel) {
+    command.add_option("--accel", accel,
+                       "Accelerator: auto (KVM when /dev/kvm works, else the soft CPU), kvm or soft (default: "
+                       "$GLASSVM_ACCEL, else auto)");
+}
+
 CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
     CLI::App* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it exits");
     run->add_option("kernel,--kernel", options.kernel,
@@ -50,6 +56,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
                     "Boot ROM image for --boot firmware (default: the bundled glassvm-firmware.bin)");
     run->add_option("--mem", options.memory, "Guest RAM, with K/M/G suffix")->capture_default_str();
     run->add_option("--cpus", options.cpus, "Number of vCPUs")->capture_default_str();
+    add_accel_option(*run, options.accel);
     run->add_option("--cmdline", options.command_line, "Kernel command line ('-- ARGS' passes ARGS to init)");
     run->add_option("--cpuid", options.cpuid,
                     "Hide CPUID features from the guest: -NAME or LEAF[.SUBLEAF].REG:BIT=0, comma-separated "
@@ -77,6 +84,7 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run --plain --verbose               every UART byte a port-I/O exit, counted\n"
         "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n"
         "  glassvm run --boot pvh --init build/workloads/probe   the same guest through its PVH entry\n"
+        "  glassvm run --accel soft --verbose           on the software CPU, no /dev/kvm needed\n"
         "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 "
         "earlyprintk=serial,ttyS0,115200'\n"
         "                                                boot a Linux bzImage (or vmlinux, through PVH)\n");
@@ -117,6 +125,7 @@ MachineConfig to_machine_config(const RunOptions& options, const std::filesystem
     config.cpus = options.cpus;
     config.command_line = options.command_line;
     config.cpuid_edits = x86::parse_cpuid_edits(options.cpuid);
+    config.accelerator = resolve_accelerator_choice(options.accel);
     if (config.boot == BootPath::Linux && options.kernel.empty())
         throw_bad_input("--boot linux: give the kernel to boot with --kernel bzImage|vmlinux");
     if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0 ||
@@ -168,7 +177,7 @@ int execute_run(const RunOptions& given) {
 #endif
     MachineConfig config = to_machine_config(options, find_bundled_guest());
     sandbox::Sandbox sandbox(to_sandbox_options(options.sandbox, options.verbose));
-    Watchers watchers(options.watch);
+    Watchers watchers(options.watch, config.accelerator);
     Fd releaser;  // closed after the machine is gone, so the releaser holds the VM's last references
     Machine machine(config);
     watchers.attach(machine);

@@ -18,6 +18,7 @@ struct RunOptions {
     std::string initrd;           // --initrd (Linux): empty for none
     std::string firmware;         // --firmware (with --boot firmware): empty for the bundled ROM
     std::string cpuid;            // --cpuid: CPUID bits to hide, e.g. "-cx16,-xsave"
+    std::string accel;            // --accel auto|kvm|soft; empty: $GLASSVM_ACCEL, else auto
     std::string memory = "64M";
     int cpus = 1;
     std::string command_line;
@@ -33,6 +34,10 @@ struct RunOptions {
 
 // Registers the `run` subcommand and its options, writing into `options` when parsed.
 CLI::App* add_run_command(CLI::App& app, RunOptions& options);
+
+// Adds `--accel auto|kvm|soft` to `command` (run, compare), writing into `accel`; checked when
+// the choice is resolved (resolve_accelerator_choice), so a bogus value is one line and status 2.
+void add_accel_option(CLI::App& command, std::string& accel);
 
 // Turns parsed options into a machine configuration; `bundled_guest` is used when no kernel is
 // named. Throws BadInput for unusable values.

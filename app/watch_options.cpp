@@ -28,7 +28,7 @@ void add_watch_options(CLI::App& run, WatchOptions& options) {
                    "Wait for gdb on [HOST:]PORT (host 127.0.0.1 unless given) before the guest's first instruction");
 }
 
-Watchers::Watchers(const WatchOptions& options) : m_options(options) {
+Watchers::Watchers(const WatchOptions& options, AcceleratorChoice accelerator) : m_options(options) {
     if (m_options.json) m_options.exit_stats = true;
     if (m_options.trace_file) {
         TraceFormat format = parse_trace_format(m_options.trace_format);
@@ -39,7 +39,8 @@ Watchers::Watchers(const WatchOptions& options) : m_options(options) {
     if (m_options.exit_stats || m_options.step_exits || !m_options.gdb_address.empty())
         m_stats = std::make_unique<ExitStats>();
     if (m_options.step_exits) m_stepper = std::make_unique<ExitStepper>(STDIN_FILENO, stderr, m_stats.get());
-    if (!m_options.gdb_address.empty()) m_gdb = std::make_unique<GdbStub>(m_options.gdb_address, m_stats.get());
+    if (!m_options.gdb_address.empty())
+        m_gdb = std::make_unique<GdbStub>(m_options.gdb_address, m_stats.get(), accelerator);
 }
 
 Watchers::~Watchers() = default;

@@ -35,7 +35,8 @@ void add_watch_options(CLI::App& run, WatchOptions& options);
 // and asked to report after it ends.
 class Watchers {
 public:
-    explicit Watchers(const WatchOptions& options);
+    // `accelerator`: the VM's backend, which the GDB stub probes for guest debugging.
+    explicit Watchers(const WatchOptions& options, AcceleratorChoice accelerator = AcceleratorChoice::Auto);
     ~Watchers();
     Watchers(const Watchers&) = delete;
     Watchers& operator=(const Watchers&) = delete;

@@ -1,6 +1,7 @@
 // The accelerator seam: what a hypervisor backend must do for glassvm. Everything above it
 // (boot, loaders, devices, the run loop, the debuggers) talks to VirtualCpu, VirtualMachine and
-// Accelerator; KVM (vmm/kvm/) is their one implementation today, and a software CPU can be another.
+// Accelerator; KVM (vmm/kvm/) and the software CPU (vmm/soft/) implement them, and
+// vmm/run/accelerator_choice.cpp picks one (--accel auto|kvm|soft).
 //
 // The register vocabulary is Linux's UAPI structs kvm_regs, kvm_sregs, kvm_segment and
 // kvm_cpuid_entry2. They are plain layouts of x86 state (general registers; segment, control and

@@ -11,7 +11,6 @@
 
 #include "base/error.hpp"
 #include "base/file.hpp"
-#include "vmm/kvm/kvm_accelerator.hpp"  // the one include of vmm/kvm/ above the seam
 #include "vmm/x86/cpuid.hpp"
 #include "vmm/x86/layout.hpp"
 
@@ -40,8 +39,6 @@ std::string describe_bytes(uint64_t bytes) {
 }
 
 }  // namespace
-
-std::unique_ptr<Accelerator> open_accelerator() { return std::make_unique<KvmAccelerator>(); }
 
 void validate_config(const MachineConfig& config) {
     if (config.memory_bytes < layout::kMinRamBytes || config.memory_bytes > layout::kMaxRamBytes)
@@ -80,6 +77,18 @@ std::string describe_vcpu(const VirtualCpu& vcpu, const GuestMemory& memory) {
     return fmt::format("vCPU {} was at {}{}", vcpu.index(), describe_rip(vcpu, memory), halted);
 }
 
+// The accelerator `config` asks for, saying on stderr when auto fell back to the soft CPU (once
+// per machine: KVM's absence is news worth a line, an explicit choice is not), and with
+// --verbose which backend runs and why.
+OpenedAccelerator opened_accelerator(const MachineConfig& config) {
+    OpenedAccelerator opened = open_accelerator(config.accelerator);
+    if (opened.fell_back)
+        fmt::print(stderr, "glassvm: {}\n", opened.reason);
+    else if (config.verbose)
+        fmt::print(stderr, "glassvm: accelerator: {} ({})\n", opened.accelerator->name(), opened.reason);
+    return opened;
+}
+
 // Every thread has started: the main thread confines itself for the rest of the run and the
 // teardown. A failure ends the VM like any VMM error (the vCPU threads are kicked and joined).
 void confine_main_thread(StopControl& stop, const sandbox::Sandbox& sandbox) {
@@ -100,8 +109,10 @@ Machine::Machine(const MachineConfig& config)
                                                 .command_line = config.command_line,
                                                 .cpu_count = config.cpus,
                                                 .firmware_path = config.firmware_path})),
-          m_memory(loaded_memory(config.memory_bytes, *m_boot)),
-          m_accelerator(open_accelerator()) {
+          m_memory(loaded_memory(config.memory_bytes, *m_boot)) {
+    OpenedAccelerator opened = opened_accelerator(m_config);
+    m_accelerator = std::move(opened.accelerator);
+    m_accelerator_reason = std::move(opened.reason);
     if (m_config.cpus > m_accelerator->max_vcpus())
         throw_bad_input("--cpus: {} is more than this host's {} allows in one VM ({})", m_config.cpus,
                         m_accelerator->name(), m_accelerator->max_vcpus());

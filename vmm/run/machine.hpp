@@ -26,6 +26,7 @@
 #include "vmm/devices/io_bus.hpp"
 #include "vmm/devices/serial_16550.hpp"
 #include "vmm/devices/stdin_pump.hpp"
+#include "vmm/run/accelerator_choice.hpp"
 #include "vmm/run/coalesced_writes.hpp"
 #include "vmm/run/exit_handler.hpp"
 #include "vmm/run/fast_paths.hpp"
@@ -53,11 +54,10 @@ struct MachineConfig {
     int input_fd = 0;      // host fd the UART receives from (-1: none)
     int output_fd = 1;     // host fd the UART transmits to
     FastPaths fast_paths;  // all on; FastPaths::none() is the plain path (--plain)
+    // --accel: the backend (vmm/run/accelerator_choice.hpp); auto says on stderr when it falls
+    // back to the soft CPU, and with `verbose` which one runs and why.
+    AcceleratorChoice accelerator = AcceleratorChoice::Auto;
 };
-
-// The accelerator glassvm runs on: KVM, the one implementation of vmm/accel/accelerator.hpp
-// today. The only place above the seam that names it.
-std::unique_ptr<Accelerator> open_accelerator();
 
 // Checks what can be checked without /dev/kvm (sizes, counts); throws BadInput.
 void validate_config(const MachineConfig& config);
@@ -78,6 +78,10 @@ public:
     StopReport run();
 
     const IoBus& bus() const { return m_bus; }
+
+    // The backend the VM runs on ("KVM", "soft CPU") and why it was chosen ("--accel kvm", …).
+    std::string_view accelerator_name() const { return m_accelerator->name(); }
+    const std::string& accelerator_reason() const { return m_accelerator_reason; }
 
     // Confines every thread of run() with `sandbox` (which must outlive run()): each vCPU and
     // the stdin pump before they start work, the main thread once it has started them all.
@@ -112,6 +116,7 @@ private:
     std::unique_ptr<BootMethod> m_boot;
     GuestMemory m_memory;  // loaded before KVM is opened: a bad file is bad input on any machine
     std::unique_ptr<Accelerator> m_accelerator;
+    std::string m_accelerator_reason;
     std::unique_ptr<VirtualMachine> m_vm;
     IoBus m_bus;
     StopControl m_stop;

@@ -20,7 +20,7 @@
 #include "vmm/accel/guest_memory.hpp"
 #include "vmm/accel/vm_exit.hpp"
 #include "vmm/debug/gdb/guest_access.hpp"
-#include "vmm/run/machine.hpp"  // open_accelerator
+#include "vmm/run/accelerator_choice.hpp"
 #include "vmm/run/vcpu_runner.hpp"
 #include "vmm/x86/cpu_state.hpp"
 #include "vmm/x86/cpuid.hpp"
@@ -45,14 +45,18 @@ enum class Ring {
 };
 
 struct ProbeVm {
-    std::unique_ptr<Accelerator> accelerator = open_accelerator();
+    // The backend the VM being debugged runs on: whether guest debugging works is its question.
+    explicit ProbeVm(AcceleratorChoice choice) : accelerator(open_accelerator(choice).accelerator) { set_up(); }
+
+    std::unique_ptr<Accelerator> accelerator;
     // No interrupt controllers: nothing here takes an interrupt.
-    std::unique_ptr<VirtualMachine> vm = accelerator->create_vm({.interrupt_controllers = false});
+    std::unique_ptr<VirtualMachine> vm;
     GuestMemory memory = GuestMemory::allocate(kProbeRamBytes);
     VirtualCpu* vcpu = nullptr;
     uint64_t cr3 = 0;
 
-    ProbeVm() {
+    void set_up() {
+        vm = accelerator->create_vm({.interrupt_controllers = false});
         vm->map_memory(0, layout::kRamBase, memory);
         vcpu = &vm->create_vcpu(0);
         x86::write_boot_gdt(memory);
@@ -150,9 +154,9 @@ std::string probe_hardware_breakpoint(ProbeVm& probe, int& usable) {
                  : fmt::format("hardware breakpoints: no ({})", describe(exit));
 }
 
-GuestDebugSupport run_probe(std::chrono::milliseconds deadline) {
+GuestDebugSupport run_probe(std::chrono::milliseconds deadline, AcceleratorChoice accelerator) {
     GuestDebugSupport support;
-    ProbeVm probe;
+    ProbeVm probe(accelerator);
     support.probed = true;
     if (!probe.vcpu->has_guest_debug()) {
         support.summary = fmt::format("{} offers no guest debugging", probe.accelerator->name());
@@ -171,10 +175,10 @@ GuestDebugSupport run_probe(std::chrono::milliseconds deadline) {
 
 }  // namespace
 
-GuestDebugSupport probe_guest_debug(std::chrono::milliseconds deadline) {
+GuestDebugSupport probe_guest_debug(std::chrono::milliseconds deadline, AcceleratorChoice accelerator) {
     try {
         install_kick_signal_handler();
-        return run_probe(deadline);
+        return run_probe(deadline, accelerator);
     } catch (const std::exception& error) {
         GuestDebugSupport none;
         none.summary = fmt::format("the probe VM failed: {}", error.what());

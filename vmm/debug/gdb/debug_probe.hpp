@@ -9,6 +9,8 @@
 #include <chrono>
 #include <string>
 
+#include "vmm/run/accelerator_choice.hpp"
+
 namespace glassvm::gdb {
 
 struct GuestDebugSupport {
@@ -30,8 +32,10 @@ struct GuestDebugSupport {
     }
 };
 
-// Runs the probe VM (a few milliseconds where it works). Never throws: a probe that cannot
-// even be set up counts as "no support", with the reason in `summary`.
-GuestDebugSupport probe_guest_debug(std::chrono::milliseconds deadline = std::chrono::seconds(2));
+// Runs the probe VM (a few milliseconds where it works) on the backend `accelerator` opens, the
+// one the debugged VM runs on. Never throws: a probe that cannot even be set up counts as "no
+// support", with the reason in `summary`.
+GuestDebugSupport probe_guest_debug(std::chrono::milliseconds deadline = std::chrono::seconds(2),
+                                    AcceleratorChoice accelerator = AcceleratorChoice::Auto);
 
 }  // namespace glassvm::gdb

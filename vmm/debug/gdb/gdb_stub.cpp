@@ -59,11 +59,11 @@ std::string debug_stop_reply(const gdb::Breakpoints& breakpoints, const DebugExi
 
 }  // namespace
 
-GdbStub::GdbStub(std::string_view address, const ExitStats* stats)
+GdbStub::GdbStub(std::string_view address, const ExitStats* stats, AcceleratorChoice accelerator)
         : m_listener(std::make_unique<gdb::GdbListener>(gdb::parse_listen_address(address))),
           m_stats(stats),
           m_applied_debug(GuestDebugRequest{}) {  // a new vCPU starts with guest debugging off
-    m_support = gdb::probe_guest_debug();
+    m_support = gdb::probe_guest_debug(std::chrono::seconds(2), accelerator);
     say_what_is_unavailable(m_support);
 }
 

@@ -38,9 +38,9 @@ class ExitStats;
 class GdbStub final : public VcpuObserver {
 public:
     // Binds `address` ([HOST:]PORT) — an Error now, before the VM is built, if it cannot — and
-    // probes what guest debugging this host's KVM delivers, saying once on stderr what is not
-    // available. `stats` (may be null) answers `monitor stats`.
-    GdbStub(std::string_view address, const ExitStats* stats);
+    // probes what guest debugging the backend `accelerator` opens (the VM's) delivers, saying
+    // once on stderr what is not available. `stats` (may be null) answers `monitor stats`.
+    GdbStub(std::string_view address, const ExitStats* stats, AcceleratorChoice accelerator = AcceleratorChoice::Auto);
     ~GdbStub() override;
     GdbStub(const GdbStub&) = delete;
     GdbStub& operator=(const GdbStub&) = delete;
