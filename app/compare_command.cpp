@@ -57,6 +57,7 @@ struct Peer {
     std::vector<std::string> argv;
     int success_status = 0;
     std::string absent;                          // why it is not run ("" = it is)
+    std::string absent_status = "absent";        // its row's status then: "absent", or "unavailable"
     std::vector<std::string> syscall_run_extra;  // appended to argv for the syscall runs only
     std::vector<ProgramResult> short_runs;       // the probe with kShortCalls calls: start→exit and memory
     std::vector<ProgramResult> syscall_runs;     // the probe with --calls calls: the cost of getppid
@@ -117,7 +118,29 @@ std::string make_runc_bundle(const Scratch& scratch) {
     return {};
 }
 
-std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
+// A glassvm VM row on one backend: run as `glassvm run --accel kvm|soft`, measured as every
+// other row. Not run when --accel chose the other backend, nor when this one does not open
+// here (found out by opening it, as glassvm run would): the row then says why.
+Peer glassvm_vm_peer(std::string name, std::string isolation, AcceleratorChoice backend,
+                     const AcceleratorStatus& status, AcceleratorChoice asked, const fs::path& glassvm,
+                     const fs::path& probe) {
+    Peer vm{std::move(name),
+            std::move(isolation),
+            {glassvm.string(), "run", "--accel", std::string(to_string(backend)), "--init", probe.string(), "--cmdline",
+             "-- " + std::string(kCalls)}};
+    // The syscall runs also report glassvm's exit statistics (on stderr), for the cost of one
+    // exit to the VMM; the short runs that time start→exit stay unobserved.
+    vm.syscall_run_extra = {"--exit-stats", "--json"};
+    if (asked != AcceleratorChoice::Auto && asked != backend) {
+        vm.absent = fmt::format("not asked for (--accel {})", to_string(asked));
+    } else if (!status.usable) {
+        vm.absent = status.detail;
+        vm.absent_status = "unavailable";
+    }
+    return vm;
+}
+
+std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch, AcceleratorChoice accel) {
     fs::path glassvm = own_executable();
     fs::path kernel = find_bundled_guest();
     std::string calls(kCalls);
@@ -129,13 +152,12 @@ std::vector<Peer> make_peers(const fs::path& probe, const Scratch& scratch) {
              {glassvm.string(), "box", "run", "--rootfs", scratch.rootfs().string(), "--", "/probe", calls}};
     if (!root) box.argv.insert(box.argv.begin() + 3, "--user");  // rootless
     peers.push_back(box);
-    Peer vm{"glassvm VM",
-            "KVM hypervisor + the guest's own kernel (guest/)",
-            {glassvm.string(), "run", "--init", probe.string(), "--cmdline", "-- " + calls}};
-    // The syscall runs also report glassvm's exit statistics (on stderr), for the cost of one
-    // exit to the VMM; the short runs that time start→exit stay unobserved.
-    vm.syscall_run_extra = {"--exit-stats", "--json"};
-    peers.push_back(vm);
+    AcceleratorReport backends = probe_accelerators();
+    peers.push_back(glassvm_vm_peer("glassvm VM", "KVM hypervisor + the guest's own kernel (guest/)",
+                                    AcceleratorChoice::Kvm, backends.kvm, accel, glassvm, probe));
+    peers.push_back(glassvm_vm_peer("glassvm VM (soft CPU)",
+                                    "glassvm's software CPU (vmm/soft/) + the guest's own kernel (guest/)",
+                                    AcceleratorChoice::Soft, backends.soft, accel, glassvm, probe));
 
     Peer runc{"runc",
               "namespaces + cgroups, shared kernel (runc)",
@@ -228,7 +250,7 @@ json vm_exit_ns(const Peer& peer) {
 json summarise(const Peer& peer, const HostMachine& machine) {
     json row = {{"name", peer.name}, {"isolation", peer.isolation}, {"command", peer.argv}};
     if (!peer.absent.empty()) {
-        row["status"] = "absent";
+        row["status"] = peer.absent_status;
         row["reason"] = peer.absent;
         return row;
     }
@@ -300,6 +322,7 @@ CLI::App* add_compare_command(CLI::App& app, CompareOptions& options) {
     compare->add_flag("--json", options.json, "Print JSON (every row, with all samples) instead of the table");
     compare->add_option("--plot", options.plot, "Also draw latency and memory bars into FILE.png (gnuplot)");
     compare->add_option("--probe", options.probe, "The probe binary (default: workloads/probe next to glassvm)");
+    add_accel_option(*compare, options.accel);
     return compare;
 }
 
@@ -314,9 +337,10 @@ int execute_compare(const CompareOptions& options) {
     if (!options.plot.empty() && !installed("gnuplot")) throw_bad_input("--plot needs gnuplot (Debian's gnuplot-nox)");
     if (!options.plot.empty() && !fs::is_directory(fs::absolute(options.plot).parent_path()))
         throw_bad_input("--plot: the directory of {} does not exist", options.plot);
+    AcceleratorChoice accel = resolve_accelerator_choice(options.accel);
     probe = fs::absolute(probe);
     Scratch scratch(probe);
-    std::vector<Peer> peers = make_peers(probe, scratch);
+    std::vector<Peer> peers = make_peers(probe, scratch, accel);
     measure(peers, scratch, options.runs, options.calls);
 
     HostMachine machine = describe_machine();

@@ -1,5 +1,5 @@
 // `glassvm compare`: the probe run as a plain host process, in a glassvm box (a container), in
-// a glassvm VM, and — where installed — in runc, bubblewrap and a QEMU microvm; one table of
+// a glassvm VM (on KVM and on the soft CPU), and — where installed — in runc, bubblewrap and a QEMU microvm; one table of
 // whose kernel answered, what isolates it, and what it costs.
 #pragma once
 
@@ -15,6 +15,7 @@ struct CompareOptions {
     bool json = false;
     std::string plot;   // PNG file for the latency and memory bars (gnuplot)
     std::string probe;  // default: workloads/probe next to the glassvm binary
+    std::string accel;  // --accel: auto (both VM rows), kvm or soft (that row only); empty: $GLASSVM_ACCEL
 };
 
 CLI::App* add_compare_command(CLI::App& app, CompareOptions& options);

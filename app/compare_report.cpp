@@ -53,7 +53,7 @@ void print_table(const json& rows, const std::string& caption_text) {
                                                       row["reason"].get<std::string>())});
             continue;
         }
-        bool vm = row["isolation"].get<std::string>().starts_with("KVM");
+        bool vm = row["kernel"] == "own";  // a VM row: glassvm's (KVM, soft CPU) or QEMU's
         cells.push_back({row["name"],
                          fmt::format("{} {} ({})", row["sysname"].get<std::string>(), row["release"].get<std::string>(),
                                      row["kernel"] == "host" ? "the host's, shared" : "its own"),

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -24,6 +25,26 @@ const json* row_named(const json& document, const std::string& name) {
     return nullptr;
 }
 
+// The glassvm VM row this run measures: the soft CPU's when the suite runs on it
+// (GLASSVM_ACCEL=soft), KVM's otherwise.
+std::string measured_vm_row() {
+    const char* accel = std::getenv("GLASSVM_ACCEL");
+    return accel != nullptr && std::string(accel) == "soft" ? "glassvm VM (soft CPU)" : "glassvm VM";
+}
+
+// The soft CPU's row, when not the one measured: measured, or saying why not.
+void check_soft_row(const json& document) {
+    const json& soft = *row_named(document, "glassvm VM (soft CPU)");
+    INFO(soft.dump());
+    CHECK(soft["command"][2] == "--accel");
+    CHECK(soft["command"][3] == "soft");
+    if (soft["status"] == "ok")
+        CHECK(soft["sysname"] == "glassvm");
+    else
+        CHECK((soft["status"] == "unavailable" || soft["status"] == "absent"));
+    if (soft["status"] != "ok") CHECK_FALSE(soft["reason"].get<std::string>().empty());
+}
+
 }  // namespace
 
 TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and the JSON has every row",
@@ -40,8 +61,8 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
     json document = json::parse(result.out);
     std::vector<std::string> names;
     for (const json& row : document["rows"]) names.push_back(row["name"]);
-    CHECK(names ==
-          std::vector<std::string>{"host process", "glassvm box", "glassvm VM", "runc", "bubblewrap", "QEMU microvm"});
+    CHECK(names == std::vector<std::string>{"host process", "glassvm box", "glassvm VM", "glassvm VM (soft CPU)",
+                                            "runc", "bubblewrap", "QEMU microvm"});
 
     utsname host{};
     ::uname(&host);
@@ -55,7 +76,7 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
     CHECK(box["latency_ms"]["median"].get<double>() > 0);
     CHECK(box["peak_rss_kib"]["median"].get<double>() > 0);
 
-    const json& vm = *row_named(document, "glassvm VM");
+    const json& vm = *row_named(document, measured_vm_row());
     REQUIRE(vm["status"] == "ok");
     CHECK(vm["sysname"] == "glassvm");  // the guest kernel answered uname, not the host's
     CHECK(vm["kernel"] == "own");
@@ -64,6 +85,7 @@ TEST_CASE("compare: the box shares the host's kernel, the VMs run their own, and
     REQUIRE(vm["vm_exit_ns"].is_object());
     CHECK(vm["vm_exit_ns"]["median"].get<double>() > 0);
     CHECK(box["vm_exit_ns"].is_null());
+    check_soft_row(document);
 
     CHECK((*row_named(document, "host process"))["release"] == host.release);
     for (const char* peer : {"runc", "bubblewrap", "QEMU microvm"}) {
@@ -93,7 +115,7 @@ TEST_CASE("compare: peers that are not installed are listed as absent, not measu
     INFO(result.out << result.err);
     REQUIRE(result.exit_status == 0);
     json document = json::parse(result.out);
-    REQUIRE(document["rows"].size() == 6);
+    REQUIRE(document["rows"].size() == 7);
     for (const char* peer : {"runc", "bubblewrap", "QEMU microvm"}) {
         const json& row = *row_named(document, peer);
         INFO(row.dump());
@@ -103,5 +125,6 @@ TEST_CASE("compare: peers that are not installed are listed as absent, not measu
         CHECK_FALSE(row.contains("sysname"));
     }
     CHECK((*row_named(document, "glassvm box"))["status"] == "ok");  // glassvm's own rows need nothing installed
-    CHECK((*row_named(document, "glassvm VM"))["status"] == "ok");
+    CHECK((*row_named(document, measured_vm_row()))["status"] == "ok");
+    check_soft_row(document);
 }
