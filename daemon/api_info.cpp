@@ -1,4 +1,5 @@
-// GET /info: the daemon's version, what KVM offers on this host, and how cgroups are mounted.
+// GET /info: the daemon's version, what KVM offers on this host, which accelerators open (and
+// which `--accel auto` picks), and how cgroups are mounted.
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
@@ -6,6 +7,7 @@
 
 #include "base/fd.hpp"
 #include "daemon/api_context.hpp"
+#include "vmm/run/accelerator_choice.hpp"
 
 namespace glassvm::daemon {
 
@@ -28,6 +30,18 @@ json kvm_info() {
               {"max_vcpus", check(KVM_CAP_MAX_VCPUS)}}}};
 }
 
+// Which backends open here and which `--accel auto` picks (vmm/run/accelerator_choice.hpp).
+json accelerators_info() {
+    AcceleratorReport report = probe_accelerators();
+    auto status = [](const AcceleratorStatus& backend) {
+        return json{{"name", backend.name}, {"usable", backend.usable}, {"detail", backend.detail}};
+    };
+    return {
+        {"kvm", status(report.kvm)},
+        {"soft", status(report.soft)},
+        {"auto", report.auto_picks == AcceleratorChoice::Auto ? json(nullptr) : json(to_string(report.auto_picks))}};
+}
+
 // cgroup v2 alone ("unified"), v1 controllers with an empty v2 tree beside them ("hybrid"), or v1.
 std::string cgroup_mode() {
     if (::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) return "unified";
@@ -41,6 +55,7 @@ void add_info_routes(httplib::Server& server, ApiContext& context) {
     server.Get("/info", guarded([&context](const httplib::Request&, httplib::Response& response) {
                    reply_json(response, {{"version", GLASSVM_VERSION},
                                          {"kvm", kvm_info()},
+                                         {"accelerators", accelerators_info()},
                                          {"cgroup", cgroup_mode()},
                                          {"root", context.root.string()},
                                          {"socket", context.socket.string()}});

@@ -1,6 +1,6 @@
 // The instance routes:
 //   GET    /instances                    list
-//   POST   /instances                    create {"image", "kind", "name", "command", "env", "limits"}
+//   POST   /instances                    create {"image", "kind", "name", "command", "env", "limits", "accel"}
 //   GET    /instances/{id}               inspect
 //   POST   /instances/{id}/start         start (409 if running)
 //   POST   /instances/{id}/stop?t=SEC    SIGTERM, SIGKILL after SEC (default 10) (409 unless running)

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/places.hpp"
+#include "vmm/run/accelerator_choice.hpp"
 
 namespace glassvm::daemon {
 
@@ -19,7 +20,7 @@ using nlohmann::json;
 namespace {
 
 struct CreateOptions {
-    std::string name, kind, memory;
+    std::string name, kind, memory, accel;
     unsigned pids = 0;
     double cpus = 0;
     std::vector<std::string> env, command;
@@ -65,6 +66,7 @@ json create_body(const CreateOptions& create, const std::string& image) {
     if (!create.kind.empty()) body["kind"] = create.kind;
     if (!create.command.empty()) body["command"] = create.command;
     if (!create.env.empty()) body["env"] = create.env;
+    if (!create.accel.empty()) body["accel"] = create.accel;
     json limits = json::object();
     if (!create.memory.empty()) limits["memory"] = create.memory;
     if (create.pids != 0) limits["pids"] = create.pids;
@@ -111,9 +113,23 @@ void add_listing_verbs(const Verbs& verbs) {
     verbs.add("images", "List images")->callback([verbs] {
         verbs.output(verbs.client().get("/images"), print_images);
     });
-    verbs.add("info", "The daemon's version, KVM and cgroup mode")->callback([verbs] {
-        verbs.output(verbs.client().get("/info"), [](const json& body) { fmt::print("{}\n", body.dump(2)); });
-    });
+    // Without --json, which accelerators this machine offers comes first and needs no daemon.
+    verbs
+        .add("info",
+             "Which accelerators run VMs here and what --accel auto picks; the daemon's version, KVM and "
+             "cgroup mode")
+        ->callback([verbs] {
+            if (verbs.options.json) {
+                fmt::print("{}\n", verbs.client().get("/info").dump(2));
+                return;
+            }
+            for (const std::string& line : describe(probe_accelerators())) fmt::print("{}\n", line);
+            std::filesystem::path socket = socket_path(verbs.options.socket);
+            if (daemon_answers(socket))
+                fmt::print("daemon: {}\n", verbs.client().get("/info").dump(2));
+            else
+                fmt::print("daemon: none answers at {}\n", socket.string());
+        });
     auto id = std::make_shared<std::string>();
     CLI::App* inspect = verbs.add("inspect", "Print an instance's JSON");
     inspect->add_option("id", *id)->required();
@@ -129,6 +145,8 @@ void add_create_verb(const Verbs& verbs) {
     command->add_option("--memory", create->memory, "Memory limit (box) or guest RAM (vm), e.g. 64M");
     command->add_option("--pids", create->pids, "Most processes (box)");
     command->add_option("--cpus", create->cpus, "CPU share (box) or vCPUs (vm)");
+    command->add_option("--accel", create->accel,
+                        "vm: auto, kvm or soft (default: glassvm run's, GLASSVM_ACCEL or auto)");
     command->add_option("-e,--env", create->env, "KEY=VALUE (repeatable)")->allow_extra_args(false);
     command->add_option("image", *image, "Image name or id")->required();
     command->add_option("command", create->command, "Command and arguments (after --)");

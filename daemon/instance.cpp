@@ -58,6 +58,12 @@ InstanceLimits limits_from_json(const json& object) {
     return limits;
 }
 
+std::optional<AcceleratorChoice> accel_from_json(const json& value) {
+    if (value.is_null()) return std::nullopt;
+    if (!value.is_string()) throw_bad_input("accel: {} is not an accelerator (choose auto, kvm or soft)", value.dump());
+    return parse_accelerator_choice(value.get<std::string>(), "accel");
+}
+
 json to_json(const Instance& instance) {
     return {
         {"id", instance.id},
@@ -67,6 +73,7 @@ json to_json(const Instance& instance) {
         {"command", instance.command},
         {"limits",
          {{"memory", instance.limits.memory_bytes}, {"pids", instance.limits.pids}, {"cpus", instance.limits.cpus}}},
+        {"accel", instance.accel ? json(to_string(*instance.accel)) : json(nullptr)},
         {"created", instance.created},
         {"launch", instance.launch},
         {"lower_layers", instance.lower_layers}};
@@ -75,7 +82,8 @@ json to_json(const Instance& instance) {
 Instance instance_from_json(const json& object) {
     const std::string what = "instance.json";
     require_known_fields(
-        object, {"id", "name", "image", "kind", "command", "limits", "created", "launch", "lower_layers"}, what);
+        object, {"id", "name", "image", "kind", "command", "limits", "accel", "created", "launch", "lower_layers"},
+        what);
     Instance instance;
     instance.id = field<std::string>(object, "id", what);
     instance.name = field<std::string>(object, "name", what);
@@ -83,6 +91,7 @@ Instance instance_from_json(const json& object) {
     instance.kind = image::parse_kind(field<std::string>(object, "kind", what));
     instance.command = field<std::vector<std::string>>(object, "command", what);
     instance.limits = limits_from_json(field<json>(object, "limits", what));
+    if (auto accel = object.find("accel"); accel != object.end()) instance.accel = accel_from_json(*accel);
     instance.created = field<std::string>(object, "created", what);
     instance.launch = field<std::vector<std::string>>(object, "launch", what);
     instance.lower_layers = field<std::vector<std::string>>(object, "lower_layers", what);

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "image/image.hpp"
+#include "vmm/run/accelerator_choice.hpp"
 
 namespace glassvm::daemon {
 
@@ -27,6 +29,9 @@ struct Instance {
     image::InstanceKind kind = image::InstanceKind::Box;
     std::vector<std::string> command;  // what runs: the box's command, or the VM's init and its arguments
     InstanceLimits limits;
+    // vm: `glassvm run --accel`; none: glassvm run's own default (its GLASSVM_ACCEL, else auto).
+    // Optional in instance.json, which records from before it lack.
+    std::optional<AcceleratorChoice> accel;
     std::string created;                    // RFC 3339 UTC
     std::vector<std::string> launch;        // the argv the shim executes (glassvm box run … / glassvm run …)
     std::vector<std::string> lower_layers;  // box: the image's layer directories, bottom first
@@ -38,6 +43,10 @@ Instance instance_from_json(const nlohmann::json& json);
 // The limits object of the API and of instance.json: {"memory": bytes or "64M", "pids": N,
 // "cpus": X}, every field optional, unknown fields refused.
 InstanceLimits limits_from_json(const nlohmann::json& json);
+
+// The "accel" field of the API and of instance.json: "auto", "kvm", "soft", or null for none;
+// anything else is BadInput naming the field and the three values.
+std::optional<AcceleratorChoice> accel_from_json(const nlohmann::json& json);
 
 // Throws a BadInput Error naming the first key of `object` not in `allowed` (`what` names the
 // object), or when `object` is not a JSON object.

@@ -106,6 +106,7 @@ std::vector<std::string> vm_launch(const Instance& instance, const image::Image&
     as_field(instance.limits.cpus != 0 ? "limits.cpus" : "the image's vm.cpus", [&] { validate_config(machine); });
     if (memory != 0) argv.insert(argv.end(), {"--mem", std::to_string(memory)});
     if (cpus > 1) argv.insert(argv.end(), {"--cpus", std::to_string(cpus)});
+    if (instance.accel) argv.insert(argv.end(), {"--accel", std::string(to_string(*instance.accel))});
     return argv;
 }
 
@@ -124,6 +125,8 @@ std::string plan_launch(Instance& instance, const image::Image& image, const Lau
         instance.launch = vm_launch(instance, image, context);  // a VM gets no environment
         return "";
     }
+    if (instance.accel)
+        throw_bad_input("accel: a box runs on the host's kernel, not on an accelerator (accel is for a vm instance)");
     if (instance.command.empty()) throw_bad_input("a box instance needs a command (the image has no CMD)");
     std::string env = env_file(image, context);
     instance.launch = box_launch(instance, image, context, !env.empty());

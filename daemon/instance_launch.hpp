@@ -1,7 +1,7 @@
 // What an instance runs, decided once when it is created: the image's configuration and the
 // request's overrides → the glassvm command line the shim executes.
 //   box: glassvm box run --rootfs <instance>/rootfs --hostname NAME [limits] [--env-file <instance>/env] -- CMD…
-//   vm:  glassvm run [KERNEL] --init INIT --cmdline "CMDLINE -- ARGS" [--mem] [--cpus]
+//   vm:  glassvm run [KERNEL] --init INIT --cmdline "CMDLINE -- ARGS" [--mem] [--cpus] [--accel]
 // A box's env (the image's, then the request's) is in the instance's env file, mode 0600, and
 // never on the command line: every user can read any process's command line (ps).
 // A VM's kernel and init are files of the image found in its layers (image/layer_path.hpp);

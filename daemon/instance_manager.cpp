@@ -55,7 +55,7 @@ bool is_glassvm(pid_t pid) {
 }  // namespace
 
 CreateRequest create_request_from_json(const json& object) {
-    require_known_fields(object, {"image", "kind", "name", "command", "env", "limits"}, "the request");
+    require_known_fields(object, {"image", "kind", "name", "command", "env", "limits", "accel"}, "the request");
     CreateRequest request;
     try {
         request.image = object.at("image").get<std::string>();
@@ -67,6 +67,7 @@ CreateRequest create_request_from_json(const json& object) {
         throw_bad_input("the request: {}", error.what());
     }
     if (object.contains("limits")) request.limits = limits_from_json(object.at("limits"));
+    if (object.contains("accel")) request.accel = accel_from_json(object.at("accel"));
     if (!request.name.empty() && !is_valid_name(request.name))
         throw_bad_input("name: \"{}\" is not 1-64 letters, digits, '-', '_' or '.' starting with a letter or digit",
                         request.name);
@@ -139,6 +140,7 @@ Instance InstanceManager::create(const CreateRequest& request) {
     instance.kind = request.kind.value_or(image.config.kind);
     instance.command = request.command;
     instance.limits = request.limits;
+    instance.accel = request.accel;
     instance.created = image::now_rfc3339();
     std::string env = plan_launch(instance, image, {m_programs.glassvm, directory(instance.id), layers, request.env});
 

@@ -38,6 +38,7 @@ struct CreateRequest {
     std::vector<std::string> command;  // the image's CMD when empty
     std::vector<std::string> env;
     InstanceLimits limits;
+    std::optional<AcceleratorChoice> accel;  // vm only; none: glassvm run's default
 };
 CreateRequest create_request_from_json(const nlohmann::json& json);
 

@@ -44,6 +44,9 @@ TEST_CASE("daemon: limits, env and names that start would refuse are refused at 
         {R"("name": ".")", "name"},
         {R"("name": "..")", "name"},
         {R"("name": "-x")", "name"},
+        {R"("kind": "vm", "command": ["/probe"], "accel": "bogus")", "accel: 'bogus' is not an accelerator"},
+        {R"("kind": "vm", "command": ["/probe"], "accel": 1)", "accel: 1 is not an accelerator"},
+        {R"("accel": "kvm")", "accel: a box runs on the host's kernel"},
     };
     for (const Case& bad : cases) {
         std::string body = R"({"image": "busybox", )" + bad.fields + "}";

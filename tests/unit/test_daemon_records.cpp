@@ -213,3 +213,43 @@ TEST_CASE("daemon records: an exited child not yet reaped keeps its identity for
     REQUIRE(::waitpid(child, nullptr, 0) == child);
     CHECK_FALSE(identify_child(child).has_value());  // reaped: gone
 }
+
+TEST_CASE("daemon records: a vm instance's accel is checked, recorded and passed to glassvm run", "[daemon][accel]") {
+    using glassvm::AcceleratorChoice;
+    CHECK(create_request_from_json(json::parse(R"({"image": "x", "accel": "soft"})")).accel == AcceleratorChoice::Soft);
+    CHECK_FALSE(create_request_from_json(json::parse(R"({"image": "x", "accel": null})")).accel.has_value());
+    CHECK_FALSE(create_request_from_json(json::parse(R"({"image": "x"})")).accel.has_value());
+    CHECK_THROWS_MATCHES(create_request_from_json(json::parse(R"({"image": "x", "accel": "bogus"})")), glassvm::Error,
+                         IsBadInput("accel: 'bogus' is not an accelerator (choose auto, kvm or soft)"));
+    CHECK_THROWS_MATCHES(create_request_from_json(json::parse(R"({"image": "x", "accel": ["kvm"]})")), glassvm::Error,
+                         IsBadInput("accel: [\"kvm\"] is not an accelerator"));
+
+    // instance.json: recorded by name; a record from before the field reads as "none given".
+    Instance instance = sample_instance();
+    instance.accel = AcceleratorChoice::Kvm;
+    json written = to_json(instance);
+    CHECK(written["accel"] == "kvm");
+    CHECK(instance_from_json(written).accel == AcceleratorChoice::Kvm);
+    json old = to_json(sample_instance());
+    CHECK(old["accel"].is_null());
+    old.erase("accel");
+    CHECK_FALSE(instance_from_json(old).accel.has_value());
+
+    TemporaryDirectory layer;
+    std::ofstream(layer.path / "probe") << "not really an ELF";
+    glassvm::image::Image image;
+    image.id = "sha256:" + std::string(64, 'c');
+    image.config.command = {"/probe", "10"};
+    LaunchContext context{"/usr/bin/glassvm", "/state/instances/x", {layer.path}, {}};
+    Instance vm;
+    vm.kind = glassvm::image::InstanceKind::Vm;
+    vm.accel = AcceleratorChoice::Soft;
+    plan_launch(vm, image, context);
+    CHECK(vm.launch == std::vector<std::string>{"/usr/bin/glassvm", "run", "--init", (layer.path / "probe").string(),
+                                                "--cmdline", "-- 10", "--accel", "soft"});
+    Instance box;
+    box.id = std::string(64, 'd');
+    box.accel = AcceleratorChoice::Auto;
+    CHECK_THROWS_MATCHES(plan_launch(box, image, context), glassvm::Error,
+                         IsBadInput("accel: a box runs on the host's kernel"));
+}
