@@ -217,6 +217,8 @@ std::vector<BadInput> vm_cases() {
         {{"run", "--timeout", "inf"}, "--timeout: 'inf' is not a number of seconds"},
         {{"run", "--timeout", "1e20"}, "--timeout: '1e20' is not a number of seconds"},
         {{"run", "--cpuid", "-bogus"}, "--cpuid: '-bogus' is not a feature glassvm knows by name"},
+        {{"run", "--accel", "bogus"}, "--accel: 'bogus' is not an accelerator (choose auto, kvm or soft)"},
+        {{"run", "--accel", "KVM"}, "--accel: 'KVM' is not an accelerator"},
         {{"run", "--cmdline", std::string(5000, 'a')},
          "--cmdline: 5000 bytes is longer than the 4095 the guest accepts"},
         {{"run", "--no-such-option"}, "--no-such-option"},
@@ -229,6 +231,7 @@ std::vector<BadInput> vm_cases() {
         {{"compare", "--probe", f.path("missing")}, "probe " + f.path("missing") + " not found"},
         {{"compare", "--probe", f.path("text")}, "is not an executable ELF program"},
         {{"compare", "--runs", "0"}, "--runs: Value 0 not in range 1 to 1000"},
+        {{"compare", "--accel", "bogus"}, "--accel: 'bogus' is not an accelerator (choose auto, kvm or soft)"},
     };
 }
 

@@ -58,7 +58,7 @@ TEST_CASE("accel: a bogus flag or GLASSVM_ACCEL is refused naming which", "[acce
                          IsBadInput("GLASSVM_ACCEL: 'bogus' is not an accelerator (choose auto, kvm or soft)"));
 }
 
-TEST_CASE("accel: run --accel reaches the machine configuration; a bogus one is bad input", "[accel][cli]") {
+TEST_CASE("accel: run --accel reaches the machine configuration, a bogus one is bad input", "[accel][cli]") {
     for (AcceleratorChoice choice : {AcceleratorChoice::Auto, AcceleratorChoice::Kvm, AcceleratorChoice::Soft}) {
         CLI::App app{"glassvm test", "glassvm"};
         glassvm::RunOptions options;
