@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     app.footer(
         "Subcommands: run (a VM with its own kernel), box run (a container on the host's kernel), compare "
         "(the same program both ways and in the peers, side by side), images / build / image (docs/IMAGES.md); "
-        "with glassvmd: daemon, ps, create, start, stop, rm, logs, wait, inspect, info (docs/API.md). "
+        "info (the accelerators here: KVM, the soft CPU; and the daemon's); with glassvmd: daemon, ps, create, start, "
+        "stop, rm, logs, wait, inspect (docs/API.md). "
         "'glassvm SUBCOMMAND --help' for each.");
     glassvm::BoxOptions box_options;
     CLI::App* box = glassvm::add_box_command(app, box_options);
