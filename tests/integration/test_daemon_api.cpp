@@ -33,6 +33,16 @@ TEST_CASE("daemon: info, images and instances answer as JSON over the socket", "
     REQUIRE(info.status == 200);
     CHECK(info.json()["version"] == GLASSVM_VERSION);
     CHECK(info.json()["kvm"].contains("available"));
+    // Which accelerators open on the daemon's host, and what --accel auto picks there.
+    const json accelerators = info.json()["accelerators"];
+    CHECK(accelerators["kvm"]["name"] == "KVM");
+    CHECK(accelerators["soft"]["name"] == "soft CPU");
+    CHECK(accelerators["kvm"]["usable"] == info.json()["kvm"]["available"]);
+    for (const char* backend : {"kvm", "soft"}) CHECK_FALSE(accelerators[backend]["detail"].get<std::string>().empty());
+    if (accelerators["kvm"]["usable"] == true)
+        CHECK(accelerators["auto"] == "kvm");
+    else
+        CHECK(accelerators["auto"] == (accelerators["soft"]["usable"] == true ? json("soft") : json(nullptr)));
     CHECK(info.json()["cgroup"].is_string());
     CHECK(daemon.get("/images").json() == json::array());
     CHECK(daemon.get("/instances").json() == json::array());
