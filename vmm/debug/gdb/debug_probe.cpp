@@ -158,6 +158,7 @@ GuestDebugSupport run_probe(std::chrono::milliseconds deadline, AcceleratorChoic
     GuestDebugSupport support;
     ProbeVm probe(accelerator);
     support.probed = true;
+    support.accelerator = probe.accelerator->name();
     if (!probe.vcpu->has_guest_debug()) {
         support.summary = fmt::format("{} offers no guest debugging", probe.accelerator->name());
         return support;

@@ -22,6 +22,7 @@ struct GuestDebugSupport {
     bool software_breakpoints = false;  // KVM_GUESTDBG_USE_SW_BP turns int3 into KVM_EXIT_DEBUG
     int hardware_breakpoints = 0;       // debug registers usable with KVM_GUESTDBG_USE_HW_BP
     std::string summary;                // what was seen, one line, for `monitor info`
+    std::string accelerator = "KVM";    // the backend probed (Accelerator::name)
     bool probed = false;                // false: the probe VM could not even be built
 
     bool any() const {

@@ -30,10 +30,15 @@ void say_what_is_unavailable(const gdb::GuestDebugSupport& support) {
                    support.summary);
         return;
     }
+    // KVM's gaps are the host's (nested KVM, mostly); another backend's are its own.
+    bool kvm = support.accelerator == "KVM";
+    std::string lacking = kvm ? "this host's KVM" : "the " + support.accelerator;
+    std::string_view hint = kvm ? " (nested KVM?)" : "";
     if (!support.any()) {
         fmt::print(stderr,
-                   "glassvm: this host's KVM does not deliver guest-debug exits (nested KVM?): breakpoints "
-                   "and single-step are unavailable; exit stepping with 'monitor exits on' works\n");
+                   "glassvm: {} does not deliver guest-debug exits{}: breakpoints and single-step are unavailable; "
+                   "exit stepping with 'monitor exits on' works\n",
+                   lacking, hint);
         return;
     }
     std::vector<std::string_view> missing;
@@ -43,9 +48,9 @@ void say_what_is_unavailable(const gdb::GuestDebugSupport& support) {
     if (support.hardware_breakpoints == 0) missing.push_back("hardware breakpoints (hbreak)");
     if (missing.empty()) return;
     fmt::print(stderr,
-               "glassvm: this host's KVM does not deliver every guest-debug exit (nested KVM?): {} unavailable; "
-               "exit stepping with 'monitor exits on' works\n",
-               fmt::join(missing, ", "));
+               "glassvm: {} does not deliver every guest-debug exit{}: {} unavailable; exit stepping with 'monitor "
+               "exits on' works\n",
+               lacking, hint, fmt::join(missing, ", "));
 }
 
 std::string debug_stop_reply(const gdb::Breakpoints& breakpoints, const DebugExit& debug, bool gdb_knows_reasons) {
