@@ -3,7 +3,11 @@
 // latching and the timer's three modes, on a clock the test moves by hand.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <functional>
 #include <optional>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "tests/unit/fake_time_source.hpp"
@@ -361,4 +365,55 @@ TEST_CASE("soft chips: local APIC timer masked raises nothing, then or after unm
     CHECK_FALSE(h.apic.poll_timer());
     CHECK_FALSE(h.bit(kIrr, 0x40));
     CHECK(h.apic.timer_deadline_ns() == std::nullopt);
+}
+
+TEST_CASE("soft chips: local APICs of two vCPUs send each other IPIs at once") {
+    // Each APIC's send link accepts on the other: a link called with the sender's lock held, or
+    // accept() calling its wake link with the lock held, would deadlock here.
+    FakeTimeSource time;
+    LocalApic* apics[2] = {};
+    std::atomic<int> wakes{0};
+    auto links = [&](int self) {
+        return glassvm::soft::LocalApicLinks{[&apics, self](const InterruptMessage& message) {
+                                                 LocalApic& other = *apics[1 - self];
+                                                 if (other.is_destination(message)) other.accept(message);
+                                             },
+                                             [](uint8_t) {},
+                                             [&wakes, &apics, self] {
+                                                 wakes++;
+                                                 apics[self]->deliverable_vector();
+                                             }};
+    };
+    LocalApic first(0, time, links(0)), second(1, time, links(1));
+    apics[0] = &first;
+    apics[1] = &second;
+    first.write(kSvr, 0x1ff);
+    second.write(kSvr, 0x1ff);
+    // Each vCPU sends vectors 0x40-0xbf round and round, and takes what it is sent.
+    std::set<uint8_t> taken[2];
+    auto vcpu = [&](int self) {
+        LocalApic& apic = *apics[self];
+        for (int round = 0; round < 2000; ++round) {
+            apic.write(kIcrHigh, uint32_t(1 - self) << 24);
+            apic.write(kIcrLow, 0x4000 | uint32_t(0x40 + round % 0x80));
+            if (auto vector = apic.deliverable_vector()) {
+                apic.start_service(*vector);
+                apic.write(kEoi, 0);
+                taken[self].insert(*vector);
+            }
+        }
+    };
+    std::thread a(vcpu, 0), b(vcpu, 1);
+    a.join();
+    b.join();
+    for (int self = 0; self < 2; ++self) {
+        while (auto vector = apics[self]->deliverable_vector()) {  // what is still pending
+            apics[self]->start_service(*vector);
+            apics[self]->write(kEoi, 0);
+            taken[self].insert(*vector);
+        }
+        CHECK(taken[self].size() == 0x80);  // every vector sent arrived
+        CHECK(*taken[self].begin() == 0x40);
+    }
+    CHECK(wakes.load() >= 2 * 0x80);
 }

@@ -19,7 +19,6 @@ constexpr uint32_t kInitialCount = 0x380, kCurrentCount = 0x390, kDivide = 0x3e0
 // EOI-broadcast suppression (bit 24 clear) — what KVM reports (§11.4.8, Figure 11-7).
 constexpr uint32_t kVersionValue = 0x0005'0014;
 constexpr uint32_t kSvrEnable = 1u << 8;  // APIC software enable (§11.9, Figure 11-23)
-constexpr uint32_t kLvtMasked = 1u << 16;
 // What each LVT entry holds (Figure 11-8): the rest is reserved or read-only (delivery status,
 // LINT's remote IRR), and reads 0 because nothing here is ever pending delivery.
 constexpr uint32_t kLvtWritable[] = {
@@ -221,22 +220,6 @@ void LocalApic::write(uint32_t offset, uint32_t value) {
     if (timer_changed && m_links.wake) m_links.wake();
 }
 
-uint64_t LocalApic::tsc_deadline() const {
-    std::lock_guard lock(m_mutex);
-    return timer_mode_locked() == TimerMode::TscDeadline ? m_tsc_deadline : 0;
-}
-
-// §11.5.4.1: a non-zero value arms the timer, 0 disarms it; outside TSC-deadline mode writes are
-// ignored.
-void LocalApic::set_tsc_deadline(uint64_t tsc) {
-    {
-        std::lock_guard lock(m_mutex);
-        if (timer_mode_locked() != TimerMode::TscDeadline) return;
-        m_tsc_deadline = tsc;
-    }
-    if (m_links.wake) m_links.wake();
-}
-
 uint64_t LocalApic::apic_base_msr() const { return kBase | 1u << 11 | (m_id == 0 ? 1u << 8 : 0); }
 
 void LocalApic::accept(const InterruptMessage& message) {
@@ -247,13 +230,7 @@ void LocalApic::accept(const InterruptMessage& message) {
             case DeliveryMode::LowestPriority:  // the machine already chose this APIC among the destinations
                 // §11.4.7.2: a software-disabled APIC takes INIT, NMI, SMI and SIPI, not these.
                 if (!(m_svr & kSvrEnable)) return;
-                if (message.vector < 16) {  // §11.5.2: vectors 0-15 are reserved
-                    raise_error_locked(kReceiveIllegalVector);
-                    break;
-                }
-                set(m_irr, message.vector);  // a second one before service merges with the first (§11.8.4)
-                // The TMR says whether EOI must reach the I/O APIC (§11.8.4).
-                message.level_triggered ? set(m_tmr, message.vector) : clear(m_tmr, message.vector);
+                raise_vector_locked(message.vector, message.level_triggered);
                 break;
             case DeliveryMode::Init:
                 // An "INIT level de-assert" only synchronises arbitration ids (§11.6.1): no reset.
@@ -335,96 +312,20 @@ bool LocalApic::take_nmi() {
     return std::exchange(m_nmi_pending, false);
 }
 
+// A fixed interrupt arrives (§11.8.4): its IRR bit is set (a second one before service merges with
+// the first), and its TMR bit says whether its EOI must reach the I/O APIC. Vectors 0-15 are
+// illegal (§11.5.2): an error instead.
+void LocalApic::raise_vector_locked(uint8_t vector, bool level_triggered) {
+    if (vector < 16) return raise_error_locked(kReceiveIllegalVector);
+    set(m_irr, vector);
+    level_triggered ? set(m_tmr, vector) : clear(m_tmr, vector);
+}
+
 // §11.5.3: an error is recorded for the next ESR write, and raises the error LVT's vector.
 void LocalApic::raise_error_locked(uint32_t bit) {
     m_esr_pending |= bit;
     uint32_t entry = m_lvt[kLvtError];
     if (!(entry & kLvtMasked) && (entry & 0xff) >= 16) set(m_irr, uint8_t(entry));
-}
-
-// ---- The timer (§11.5.4) ----
-
-// LVT timer bits 18:17: 00 one-shot, 01 periodic, 10 TSC-deadline (11 reserved: one-shot here).
-LocalApic::TimerMode LocalApic::timer_mode_locked() const {
-    switch ((m_lvt[kLvtTimer] >> 17) & 3) {
-        case 1:
-            return TimerMode::Periodic;
-        case 2:
-            return TimerMode::TscDeadline;
-        default:
-            return TimerMode::OneShot;
-    }
-}
-
-// Figure 11-10: bits 3,1,0 = 111 divide by 1, otherwise by 2 << (those bits).
-uint32_t LocalApic::divisor_locked() const {
-    uint32_t code = ((m_divide >> 1) & 4) | (m_divide & 3);
-    return code == 7 ? 1 : 2u << code;
-}
-
-static_assert(LocalApic::kBusFrequencyHz == 1'000'000'000, "a count takes `divisor` nanoseconds");
-
-uint64_t LocalApic::timer_fire_ns_locked() const {
-    return m_count_start_ns + uint64_t(m_initial_count) * divisor_locked();
-}
-
-// The count goes down one per `divisor` bus clocks; periodic mode reloads it when it reaches 0.
-uint32_t LocalApic::current_count_locked(uint64_t now) const {
-    if (!m_timer_armed || timer_mode_locked() == TimerMode::TscDeadline) return 0;
-    uint64_t counted = (now - m_count_start_ns) / divisor_locked();
-    if (counted < m_initial_count) return uint32_t(m_initial_count - counted);
-    return timer_mode_locked() == TimerMode::Periodic ? uint32_t(m_initial_count - counted % m_initial_count) : 0;
-}
-
-// The expiries up to `now`: a one-shot count or TSC deadline disarms, a periodic count starts its
-// next period (periods missed meanwhile make one interrupt, as the IRR would merge them anyway).
-// The vector is raised unless the LVT masks it; a masked expiry is simply lost, as on hardware.
-bool LocalApic::expire_timer_locked(uint64_t now) {
-    if (timer_mode_locked() == TimerMode::TscDeadline) {
-        if (m_tsc_deadline == 0 || m_time.tsc() < m_tsc_deadline) return false;
-        m_tsc_deadline = 0;  // the MSR reads 0 once the deadline has passed
-    } else {
-        if (!m_timer_armed || now < timer_fire_ns_locked()) return false;
-        if (timer_mode_locked() == TimerMode::Periodic) {
-            uint64_t period = uint64_t(m_initial_count) * divisor_locked();
-            m_count_start_ns += (now - m_count_start_ns) / period * period;
-        } else {
-            m_timer_armed = false;
-        }
-    }
-    uint32_t entry = m_lvt[kLvtTimer];
-    if (entry & kLvtMasked) return false;
-    if ((entry & 0xff) < 16) {
-        raise_error_locked(kReceiveIllegalVector);
-        return true;
-    }
-    set(m_irr, uint8_t(entry));
-    clear(m_tmr, uint8_t(entry));  // the timer is edge-triggered
-    return true;
-}
-
-std::optional<uint64_t> LocalApic::timer_deadline_ns() const {
-    std::lock_guard lock(m_mutex);
-    if (m_lvt[kLvtTimer] & kLvtMasked) return std::nullopt;  // an expiry would change nothing that shows
-    if (timer_mode_locked() != TimerMode::TscDeadline) {
-        if (!m_timer_armed) return std::nullopt;
-        return timer_fire_ns_locked();
-    }
-    if (m_tsc_deadline == 0) return std::nullopt;
-    uint64_t now = m_time.now_ns(), tsc = m_time.tsc(), khz = m_time.tsc_khz();
-    if (tsc >= m_tsc_deadline || khz == 0) return now;
-    // Rounded up, so that polling at the deadline finds the TSC there.
-    return now + uint64_t(((unsigned __int128)(m_tsc_deadline - tsc) * 1'000'000 + khz - 1) / khz);
-}
-
-bool LocalApic::poll_timer() {
-    bool fired;
-    {
-        std::lock_guard lock(m_mutex);
-        fired = expire_timer_locked(m_time.now_ns());
-    }
-    if (fired && m_links.wake) m_links.wake();
-    return fired;
 }
 
 }  // namespace glassvm::soft

@@ -7,7 +7,9 @@
 // at 0xfee00000 and ignores writes), focus processor checking, EOI-broadcast suppression,
 // machine-check/thermal/performance interrupts (their LVT entries only hold what is written),
 // and LINT0/LINT1 inputs (nothing drives them: the soft machine routes everything through the
-// I/O APIC). A write to the ID register is ignored, so the machine's routing never changes.
+// I/O APIC). A write to the ID register is ignored, so the machine's routing never changes. The
+// spurious vector (SVR bits 7:0) is only held: the vCPU chooses (deliverable_vector) and takes
+// (start_service) an interrupt itself, so no acknowledgement ever finds its interrupt gone.
 //
 // Thread safety: every member may be called from any thread (the vCPU, the machine's device
 // threads, the timer thread); one mutex per APIC guards the registers, and the links are always
@@ -71,7 +73,8 @@ public:
     std::optional<uint64_t> timer_deadline_ns() const;
     bool poll_timer();
 
-    // The vCPU took an INIT: the state after INIT (§11.4.7.3), APIC id kept.
+    // The vCPU took an INIT: the state after INIT (§11.4.7.3), APIC id kept. A SIPI or NMI already
+    // latched stays for the vCPU to take.
     void reset_for_init();
 
     uint32_t apic_id() const { return m_id; }
@@ -93,11 +96,13 @@ private:
         Periodic,
         TscDeadline
     };
+    static constexpr uint32_t kLvtMasked = 1u << 16;  // LVT entries' mask bit (Figure 11-8)
 
     // All *_locked members expect m_mutex held.
     void reset_locked();
     uint32_t read_locked(uint32_t offset) const;
     uint32_t ppr_locked() const;
+    void raise_vector_locked(uint8_t vector, bool level_triggered);
     void raise_error_locked(uint32_t bit);
     TimerMode timer_mode_locked() const;
     uint32_t divisor_locked() const;
