@@ -417,3 +417,21 @@ TEST_CASE("soft chips: local APICs of two vCPUs send each other IPIs at once") {
     }
     CHECK(wakes.load() >= 2 * 0x80);
 }
+
+TEST_CASE("soft chips: local APIC timer keeps its count across a divide change") {
+    Harness h;
+    h.enable();
+    h.apic.write(kDivide, 0xb);  // by 1
+    h.apic.write(kLvtTimer, 0x40);
+    h.apic.write(kInitialCount, 100);
+    h.time.ns = 40;
+    h.apic.write(kDivide, 0x0);  // by 2: the remaining 60 counts take 120 ns
+    CHECK(h.apic.read(kCurrentCount) == 60u);
+    h.time.ns = 100;
+    CHECK(h.apic.read(kCurrentCount) == 30u);
+    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(160));
+    h.time.ns = 159;
+    CHECK_FALSE(h.apic.poll_timer());
+    h.time.ns = 160;
+    CHECK(h.apic.poll_timer());
+}

@@ -27,6 +27,10 @@ struct Harness {
 
 // The PIT's input clocks in `ns` nanoseconds, rounded down.
 uint64_t clocks(uint64_t ns) { return ns * Pit8254::kFrequencyHz / 1'000'000'000; }
+// The first nanosecond at which `count` clocks have passed since 0.
+uint64_t ns_after(uint64_t count) {
+    return (count * 1'000'000'000 + Pit8254::kFrequencyHz - 1) / Pit8254::kFrequencyHz;
+}
 
 }  // namespace
 
@@ -176,4 +180,36 @@ TEST_CASE("soft chips: PIT access modes, read-back status and port 0x61") {
     CHECK((first & 0x03) == 0x03);
     h.time.ns += 15'085;  // one DRAM refresh later
     CHECK(((first ^ h.pit.read(0x61)) & 0x10) == 0x10);
+}
+
+TEST_CASE("soft chips: PIT channel 2 square wave (mode 3) and gate-triggered one-shot (mode 1)") {
+    Harness h;
+    h.pit.write(0x61, 0x01);
+    h.pit.write(0x43, 0xb6);  // channel 2, lo/hi, mode 3: the PC speaker's tone
+    h.pit.write(0x42, uint8_t(1000 & 0xff));
+    h.pit.write(0x42, uint8_t(1000 >> 8));
+    auto out2 = [&] { return (h.pit.read(0x61) & 0x20) != 0; };
+    h.time.ns = ns_after(250);
+    CHECK(out2());
+    CHECK(h.latched_count(2) == 500);  // two per clock
+    h.time.ns = ns_after(750);
+    CHECK_FALSE(out2());
+    h.time.ns = ns_after(1250);
+    CHECK(out2());
+    h.pit.write(0x61, 0x00);  // gate low: OUT high at once, counting stops
+    h.time.ns = ns_after(1750);
+    CHECK(out2());
+
+    h.pit.write(0x43, 0xb2);  // mode 1: waits for the gate's rising edge
+    h.pit.write(0x42, 100);
+    h.pit.write(0x42, 0);
+    h.time.ns = ns_after(3000);
+    CHECK(out2());
+    CHECK(h.latched_count(2) == 100);
+    h.pit.write(0x61, 0x01);  // trigger: OUT low for 100 clocks
+    CHECK_FALSE(out2());
+    h.time.ns = ns_after(3099);
+    CHECK_FALSE(out2());
+    h.time.ns = ns_after(3100);
+    CHECK(out2());
 }

@@ -59,7 +59,7 @@ void LocalApic::reset_locked() {
     m_lvt.fill(kLvtMasked);
     m_irr = m_isr = m_tmr = Bitmap{};
     m_timer_armed = false;
-    m_initial_count = 0;
+    m_initial_count = m_counted_at_start = 0;
     m_tsc_deadline = 0;
 }
 
@@ -200,14 +200,17 @@ void LocalApic::write(uint32_t offset, uint32_t value) {
                 m_initial_count = value;
                 m_timer_armed = value != 0;
                 m_count_start_ns = now;
+                m_counted_at_start = 0;
                 timer_changed = true;
                 break;
             case kDivide: {
                 // The count goes on from where it is at the new rate (Figure 11-10: bits 0, 1 and 3).
                 uint32_t current = current_count_locked(now);
                 m_divide = value & 0xb;
-                if (m_timer_armed && timer_mode_locked() != TimerMode::TscDeadline)
-                    m_count_start_ns = now - uint64_t(m_initial_count - current) * divisor_locked();
+                if (m_timer_armed && timer_mode_locked() != TimerMode::TscDeadline) {
+                    m_count_start_ns = now;
+                    m_counted_at_start = m_initial_count - current;
+                }
                 timer_changed = true;
                 break;
             }

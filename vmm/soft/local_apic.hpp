@@ -120,10 +120,11 @@ private:
     uint32_t m_icr_low = 0, m_icr_high = 0, m_divide = 0;
     std::array<uint32_t, kLvtCount> m_lvt{};
     Bitmap m_irr{}, m_isr{}, m_tmr{};
-    // The timer's count: armed, counting `m_initial_count` from `m_count_start_ns` (the start of
-    // the current period); or, in TSC-deadline mode, armed until the TSC reaches m_tsc_deadline.
+    // The timer's count: armed, counting down from `m_initial_count`, of which `m_counted_at_start`
+    // were already counted at `m_count_start_ns` (non-zero after a divide change mid-count); or,
+    // in TSC-deadline mode, armed until the TSC reaches m_tsc_deadline.
     bool m_timer_armed = false;
-    uint32_t m_initial_count = 0;
+    uint32_t m_initial_count = 0, m_counted_at_start = 0;
     uint64_t m_count_start_ns = 0;
     uint64_t m_tsc_deadline = 0;
     // Latched for the vCPU.

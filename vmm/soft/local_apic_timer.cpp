@@ -43,13 +43,13 @@ uint32_t LocalApic::divisor_locked() const {
 static_assert(LocalApic::kBusFrequencyHz == 1'000'000'000, "a count takes `divisor` nanoseconds");
 
 uint64_t LocalApic::timer_fire_ns_locked() const {
-    return m_count_start_ns + uint64_t(m_initial_count) * divisor_locked();
+    return m_count_start_ns + uint64_t(m_initial_count - m_counted_at_start) * divisor_locked();
 }
 
 // The count goes down one per `divisor` bus clocks; periodic mode reloads it when it reaches 0.
 uint32_t LocalApic::current_count_locked(uint64_t now) const {
     if (!m_timer_armed || timer_mode_locked() == TimerMode::TscDeadline) return 0;
-    uint64_t counted = (now - m_count_start_ns) / divisor_locked();
+    uint64_t counted = m_counted_at_start + (now - m_count_start_ns) / divisor_locked();
     if (counted < m_initial_count) return uint32_t(m_initial_count - counted);
     return timer_mode_locked() == TimerMode::Periodic ? uint32_t(m_initial_count - counted % m_initial_count) : 0;
 }
@@ -64,8 +64,9 @@ bool LocalApic::expire_timer_locked(uint64_t now) {
     } else {
         if (!m_timer_armed || now < timer_fire_ns_locked()) return false;
         if (timer_mode_locked() == TimerMode::Periodic) {
-            uint64_t period = uint64_t(m_initial_count) * divisor_locked();
-            m_count_start_ns += (now - m_count_start_ns) / period * period;
+            uint64_t period = uint64_t(m_initial_count) * divisor_locked(), fire = timer_fire_ns_locked();
+            m_count_start_ns = fire + (now - fire) / period * period;
+            m_counted_at_start = 0;
         } else {
             m_timer_armed = false;
         }
