@@ -1,6 +1,7 @@
 // Unit tests for the soft backend's local APIC (vmm/soft/local_apic.hpp) against Intel SDM Vol. 3A
 // chapter 11: the software enable, priorities, EOI, the ICR's messages, destinations, INIT/SIPI
-// latching and the timer's three modes, on a clock the test moves by hand.
+// latching, and two APICs sending each other IPIs from two threads. The timer's tests are in
+// test_soft_local_apic_timer.cpp.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -10,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/fake_time_source.hpp"
+#include "tests/unit/soft_apic_harness.hpp"
 #include "vmm/soft/local_apic.hpp"
 
 using glassvm::soft::DeliveryMode;
@@ -18,46 +19,7 @@ using glassvm::soft::InterruptMessage;
 using glassvm::soft::LocalApic;
 using glassvm::soft::Shorthand;
 
-namespace {
-
-constexpr uint32_t kId = 0x20, kTpr = 0x80, kPpr = 0xa0, kEoi = 0xb0, kLdr = 0xd0, kDfr = 0xe0, kSvr = 0xf0;
-constexpr uint32_t kIsr = 0x100, kTmr = 0x180, kIrr = 0x200, kEsr = 0x280, kIcrLow = 0x300, kIcrHigh = 0x310;
-constexpr uint32_t kLvtTimer = 0x320, kLvtLint0 = 0x350, kInitialCount = 0x380, kCurrentCount = 0x390, kDivide = 0x3e0;
-
-// One APIC with its links recorded; the links call back into the APIC, which only works if the
-// APIC calls them without its lock held.
-struct Harness {
-    explicit Harness(uint32_t id = 0) : apic(id, time, links()) {}
-
-    glassvm::soft::LocalApicLinks links() {
-        return {[this](const InterruptMessage& message) { sent.push_back(message); },
-                [this](uint8_t vector) {
-                    eois.push_back(vector);
-                    isr_at_eoi = apic.read(kIsr + 0x10 * (vector / 32));
-                },
-                [this] {
-                    ++wakes;
-                    apic.read(kPpr);
-                }};
-    }
-    void enable(uint8_t spurious = 0xff) { apic.write(kSvr, 0x100 | spurious); }
-    void fixed(uint8_t vector, bool level = false) {
-        InterruptMessage message;
-        message.vector = vector;
-        message.level_triggered = level;
-        apic.accept(message);
-    }
-    bool bit(uint32_t base, uint8_t vector) { return apic.read(base + 0x10 * (vector / 32)) >> (vector % 32) & 1; }
-
-    FakeTimeSource time;
-    std::vector<InterruptMessage> sent;
-    std::vector<uint8_t> eois;
-    uint32_t isr_at_eoi = ~0u;
-    int wakes = 0;
-    LocalApic apic;
-};
-
-}  // namespace
+using namespace soft_apic_test;
 
 TEST_CASE("soft chips: local APIC reset state, software enable and the spurious vector") {
     Harness h(3);
@@ -270,103 +232,6 @@ TEST_CASE("soft chips: local APIC latches INIT, SIPI and NMI once each, and INIT
     CHECK_FALSE(h.bit(kIrr, 0x40));
 }
 
-TEST_CASE("soft chips: local APIC timer one-shot fires once at initial count x divide") {
-    Harness h;
-    h.enable();
-    h.apic.write(kDivide, 0x3);  // divide by 16: a count every 16 ns of the 1 GHz bus clock
-    h.apic.write(kLvtTimer, 0x40);
-    h.time.ns = 1000;
-    h.apic.write(kInitialCount, 1000);
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(1000 + 16'000));
-    h.time.ns = 1000 + 8000;
-    CHECK(h.apic.read(kCurrentCount) == 500u);
-    h.time.ns = 1000 + 15'999;
-    CHECK_FALSE(h.apic.poll_timer());
-    CHECK(h.apic.read(kCurrentCount) == 1u);
-    h.time.ns = 1000 + 16'000;
-    CHECK(h.apic.poll_timer());
-    CHECK(h.bit(kIrr, 0x40));
-    CHECK(h.apic.read(kCurrentCount) == 0u);
-    CHECK(h.apic.timer_deadline_ns() == std::nullopt);
-    h.time.ns += 1'000'000;
-    CHECK_FALSE(h.apic.poll_timer());  // once
-}
-
-TEST_CASE("soft chips: local APIC timer periodic reloads and counts down") {
-    Harness h;
-    h.enable();
-    h.apic.write(kDivide, 0xb);                // divide by 1
-    h.apic.write(kLvtTimer, 0x2'0000 | 0x41);  // periodic
-    h.apic.write(kInitialCount, 100);
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(100));
-    h.time.ns = 30;
-    CHECK(h.apic.read(kCurrentCount) == 70u);
-    h.time.ns = 60;
-    CHECK(h.apic.read(kCurrentCount) == 40u);
-    h.time.ns = 100;
-    CHECK(h.apic.poll_timer());
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(200));
-    h.time.ns = 130;
-    CHECK(h.apic.read(kCurrentCount) == 70u);  // reloaded
-    h.apic.start_service(0x41);
-    h.apic.write(kEoi, 0);
-    h.time.ns = 450;  // three periods late: one interrupt, then back on the period grid
-    CHECK(h.apic.poll_timer());
-    CHECK_FALSE(h.apic.poll_timer());
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(500));
-    h.apic.write(kInitialCount, 0);  // stops it
-    CHECK(h.apic.timer_deadline_ns() == std::nullopt);
-}
-
-TEST_CASE("soft chips: local APIC timer in TSC-deadline mode") {
-    Harness h;
-    h.enable();
-    h.apic.set_tsc_deadline(5000);  // one-shot mode: ignored
-    CHECK(h.apic.tsc_deadline() == 0u);
-    h.apic.write(kLvtTimer, 0x4'0000 | 0x42);  // bits 18:17 = 10
-    h.apic.write(kInitialCount, 10);           // ignored in this mode
-    CHECK(h.apic.read(kInitialCount) == 0u);
-    h.time.tsc_value = 1000;
-    h.time.ns = 7;
-    h.apic.set_tsc_deadline(5000);
-    CHECK(h.apic.tsc_deadline() == 5000u);
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(7 + 4000));  // a 1 GHz TSC
-    h.time.tsc_value = 4999;
-    CHECK_FALSE(h.apic.poll_timer());
-    h.time.tsc_value = 5000;
-    CHECK(h.apic.poll_timer());
-    CHECK(h.bit(kIrr, 0x42));
-    CHECK(h.apic.tsc_deadline() == 0u);  // disarmed itself
-
-    h.apic.set_tsc_deadline(9000);
-    h.apic.set_tsc_deadline(0);  // disarms
-    CHECK(h.apic.timer_deadline_ns() == std::nullopt);
-    h.time.tsc_value = 10'000;
-    CHECK_FALSE(h.apic.poll_timer());
-
-    h.apic.set_tsc_deadline(20'000);
-    h.apic.write(kLvtTimer, 0x42);  // leaving the mode disarms too (§11.5.4.1)
-    h.apic.write(kLvtTimer, 0x4'0000 | 0x42);
-    CHECK(h.apic.tsc_deadline() == 0u);
-}
-
-TEST_CASE("soft chips: local APIC timer masked raises nothing, then or after unmasking") {
-    Harness h;
-    h.enable();
-    h.apic.write(kDivide, 0xb);
-    h.apic.write(kLvtTimer, 0x1'0000 | 0x40);
-    h.apic.write(kInitialCount, 10);
-    CHECK(h.apic.timer_deadline_ns() == std::nullopt);
-    h.time.ns = 5;
-    CHECK(h.apic.read(kCurrentCount) == 5u);  // it still counts
-    h.time.ns = 20;
-    CHECK_FALSE(h.apic.poll_timer());
-    h.apic.write(kLvtTimer, 0x40);  // the expiry while masked is lost
-    CHECK_FALSE(h.apic.poll_timer());
-    CHECK_FALSE(h.bit(kIrr, 0x40));
-    CHECK(h.apic.timer_deadline_ns() == std::nullopt);
-}
-
 TEST_CASE("soft chips: local APICs of two vCPUs send each other IPIs at once") {
     // Each APIC's send link accepts on the other: a link called with the sender's lock held, or
     // accept() calling its wake link with the lock held, would deadlock here.
@@ -416,22 +281,4 @@ TEST_CASE("soft chips: local APICs of two vCPUs send each other IPIs at once") {
         CHECK(*taken[self].begin() == 0x40);
     }
     CHECK(wakes.load() >= 2 * 0x80);
-}
-
-TEST_CASE("soft chips: local APIC timer keeps its count across a divide change") {
-    Harness h;
-    h.enable();
-    h.apic.write(kDivide, 0xb);  // by 1
-    h.apic.write(kLvtTimer, 0x40);
-    h.apic.write(kInitialCount, 100);
-    h.time.ns = 40;
-    h.apic.write(kDivide, 0x0);  // by 2: the remaining 60 counts take 120 ns
-    CHECK(h.apic.read(kCurrentCount) == 60u);
-    h.time.ns = 100;
-    CHECK(h.apic.read(kCurrentCount) == 30u);
-    CHECK(h.apic.timer_deadline_ns() == std::optional<uint64_t>(160));
-    h.time.ns = 159;
-    CHECK_FALSE(h.apic.poll_timer());
-    h.time.ns = 160;
-    CHECK(h.apic.poll_timer());
 }
