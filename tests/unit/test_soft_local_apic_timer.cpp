@@ -1,11 +1,15 @@
 // Unit tests for the soft local APIC's timer (vmm/soft/local_apic_timer.cpp, Intel SDM Vol. 3A
 // §11.5.4): one-shot, periodic and TSC-deadline modes, the divider and the mask, on a clock the
-// test moves by hand.
+// test moves by hand; and the host clock (HostTimeSource) the machine gives it.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <optional>
+#include <thread>
 
+#include "base/error.hpp"
 #include "tests/unit/soft_apic_harness.hpp"
+#include "vmm/soft/time_source.hpp"
 
 using namespace soft_apic_test;
 
@@ -122,4 +126,14 @@ TEST_CASE("soft chips: local APIC timer keeps its count across a divide change")
     CHECK_FALSE(h.apic.poll_timer());
     h.time.ns = 160;
     CHECK(h.apic.poll_timer());
+}
+
+TEST_CASE("soft chips: the host time source moves forward and states its TSC rate") {
+    glassvm::soft::HostTimeSource host(2'500'000);
+    CHECK(host.tsc_khz() == 2'500'000u);
+    uint64_t ns = host.now_ns(), tsc = host.tsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    CHECK(host.now_ns() - ns >= 2'000'000);
+    CHECK(host.tsc() > tsc);
+    CHECK_THROWS_AS(glassvm::soft::HostTimeSource(0), glassvm::Error);
 }
