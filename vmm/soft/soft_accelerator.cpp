@@ -1,16 +1,20 @@
-// TEMP placeholder (dropped at merge): a SoftAccelerator that cannot start.
+// SoftAccelerator (soft_accelerator.hpp): refuses to open until its instruction engine exists.
 #include "vmm/soft/soft_accelerator.hpp"
 
 #include "base/error.hpp"
 
 namespace glassvm {
 
-SoftAccelerator::SoftAccelerator() { throw Error(ErrorKind::System, "the soft CPU is not built in this tree"); }
+namespace {
 
-std::vector<kvm_cpuid_entry2> SoftAccelerator::supported_cpuid() const { return {}; }
+constexpr const char* kNotYet =
+        "the soft CPU cannot run guests yet: its interrupt chips and event delivery are built, its "
+        "instruction engine is not (docs/SOFT-CPU.md)";
 
-std::unique_ptr<VirtualMachine> SoftAccelerator::create_vm(const VmOptions&) {
-    throw Error(ErrorKind::System, "the soft CPU is not built in this tree");
-}
+}  // namespace
+
+SoftAccelerator::SoftAccelerator() { throw Error(ErrorKind::System, kNotYet); }
+
+std::unique_ptr<VirtualMachine> SoftAccelerator::create_vm(const VmOptions&) { throw Error(ErrorKind::System, kNotYet); }
 
 }  // namespace glassvm

@@ -1,6 +1,10 @@
-// TEMP placeholder (dropped at merge): the software CPU as an accelerator
-// (vmm/accel/accelerator.hpp). The real one is written in parallel; this declares the same class
-// so that choosing the backend compiles meanwhile. Its constructor always throws.
+// The soft CPU as an accelerator (vmm/accel/accelerator.hpp): glassvm's backend for machines
+// without /dev/kvm, selected by --accel soft (or auto where KVM is missing). Not runnable yet:
+// what a CPU does besides executing instructions is here — the interrupt chips KVM would keep in
+// the kernel (local_apic, io_apic, pit_8254, pic_8259) and event delivery through the guest's IDT
+// with its page walk (event_delivery, page_walk) — but the instruction engine is not. Opening it
+// is an Error that says so; docs/SOFT-CPU.md tells why the engine is glassvm's own to write
+// (Debian 12's Unicorn 2.0.1 was tried and measured, and cannot translate the guest's pages).
 #pragma once
 
 #include <memory>
@@ -13,12 +17,12 @@ namespace glassvm {
 
 class SoftAccelerator final : public Accelerator {
 public:
-    // Throws an Error when the soft CPU cannot start.
+    // Throws an Error: the soft CPU has no instruction engine yet.
     SoftAccelerator();
 
     std::string_view name() const override { return "soft CPU"; }
     int max_vcpus() const override { return 16; }
-    std::vector<kvm_cpuid_entry2> supported_cpuid() const override;
+    std::vector<kvm_cpuid_entry2> supported_cpuid() const override { return {}; }
     std::unique_ptr<VirtualMachine> create_vm(const VmOptions& options) override;
 };
 
