@@ -106,7 +106,7 @@ TEST_CASE("accel: without /dev/kvm, --accel kvm says so and points at --accel so
     CHECK(kvm.exit_status == 120);  // the status a missing /dev/kvm has always had
     CHECK(std::count(kvm.err.begin(), kvm.err.end(), '\n') == 1);
     CHECK_THAT(kvm.err, Catch::StartsWith("glassvm: /dev/kvm does not exist, so this machine offers no KVM."));
-    CHECK_THAT(kvm.err, Catch::Contains("`--accel soft` runs glassvm without KVM, on its software CPU."));
+    CHECK_THAT(kvm.err, Catch::Contains("glassvm's software CPU (`--accel soft`) is meant for machines without KVM, but cannot run guests yet (docs/SOFT-CPU.md)."));
 
     ProcessResult info = without_dev_kvm({"info", "--socket", build_path("accel-test-no-daemon.sock")});
     INFO(info.out << info.err);

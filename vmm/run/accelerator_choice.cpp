@@ -74,7 +74,7 @@ OpenedAccelerator open_accelerator(AcceleratorChoice choice) {
                 return {open_kvm(), "--accel kvm", false};
             } catch (const Error& error) {
                 throw Error(error.kind(),
-                            with_addition(error.what(), "`--accel soft` runs glassvm without KVM, on its software CPU"),
+                            with_addition(error.what(), "glassvm's software CPU (`--accel soft`) is meant for machines without KVM, but cannot run guests yet (docs/SOFT-CPU.md)"),
                             error.error_number());
             }
         case AcceleratorChoice::Soft:
