@@ -74,4 +74,11 @@ std::string value_of(const std::string& text, const std::string& key) {
     return {};
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    return lines;
+}
+
 }  // namespace glassvm::test

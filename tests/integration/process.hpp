@@ -42,4 +42,7 @@ x86::CpuVendor kvm_vendor();
 // The text after "KEY=" on its own line in `text`, or "" when absent.
 std::string value_of(const std::string& text, const std::string& key);
 
+// `text` split at newlines (without them).
+std::vector<std::string> lines_of(const std::string& text);
+
 }  // namespace glassvm::test

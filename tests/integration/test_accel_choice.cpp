@@ -22,13 +22,6 @@ using namespace glassvm::test;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) lines.push_back(line);
-    return lines;
-}
-
 bool kvm_opens() {
     int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) return false;
@@ -36,18 +29,16 @@ bool kvm_opens() {
     return true;
 }
 
-// `glassvm ARGS…` in a mount namespace whose /dev is an empty tmpfs: no /dev/kvm.
-ProcessResult without_dev_kvm(const std::vector<std::string>& arguments) {
-    std::vector<std::string> argv = {"unshare",
-                                     "--mount",
-                                     "--propagation",
-                                     "private",
-                                     "/bin/sh",
-                                     "-c",
-                                     "mount -t tmpfs glassvm-no-kvm /dev && exec \"$0\" \"$@\"",
-                                     build_path("glassvm")};
+// `glassvm ARGS…` in a mount namespace whose /dev is an empty tmpfs: no /dev/kvm. With
+// `empty_path`, also with PATH naming nothing (no peer programs to find).
+ProcessResult without_dev_kvm(const std::vector<std::string>& arguments, bool empty_path = false,
+                              std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    std::string script = std::string("mount -t tmpfs glassvm-no-kvm /dev && exec ") +
+                         (empty_path ? "env PATH=/nonexistent " : "") + "\"$0\" \"$@\"";
+    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private",
+                                     "/bin/sh", "-c",      script,          build_path("glassvm")};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
-    return run_process(argv, {}, std::chrono::seconds(30));
+    return run_process(argv, {}, timeout);
 }
 
 }  // namespace
@@ -106,7 +97,8 @@ TEST_CASE("accel: without /dev/kvm, --accel kvm says so and points at --accel so
     CHECK(kvm.exit_status == 120);  // the status a missing /dev/kvm has always had
     CHECK(std::count(kvm.err.begin(), kvm.err.end(), '\n') == 1);
     CHECK_THAT(kvm.err, Catch::StartsWith("glassvm: /dev/kvm does not exist, so this machine offers no KVM."));
-    CHECK_THAT(kvm.err, Catch::Contains("glassvm's software CPU (`--accel soft`) is meant for machines without KVM, but cannot run guests yet (docs/SOFT-CPU.md)."));
+    CHECK_THAT(kvm.err, Catch::Contains("glassvm's software CPU (`--accel soft`) is meant for machines without KVM, "
+                                        "but cannot run guests yet (docs/SOFT-CPU.md)."));
 
     ProcessResult info = without_dev_kvm({"info", "--socket", build_path("accel-test-no-daemon.sock")});
     INFO(info.out << info.err);
@@ -138,23 +130,8 @@ TEST_CASE("accel: with KVM, --verbose names the backend and why, auto adds no li
 TEST_CASE("accel: compare without /dev/kvm lists the KVM row as unavailable and why, and goes on", "[accel][compare]") {
     require_root();
     // An empty PATH: no runc, bwrap or QEMU to wait for; glassvm's own rows need nothing installed.
-    std::vector<std::string> argv = {"unshare",
-                                     "--mount",
-                                     "--propagation",
-                                     "private",
-                                     "/bin/sh",
-                                     "-c",
-                                     "mount -t tmpfs glassvm-no-kvm /dev && exec env PATH=/nonexistent \"$0\" \"$@\"",
-                                     build_path("glassvm"),
-                                     "compare",
-                                     "--json",
-                                     "--runs",
-                                     "1",
-                                     "--calls",
-                                     "10",
-                                     "--accel",
-                                     "auto"};
-    ProcessResult result = run_process(argv, {}, std::chrono::seconds(90));
+    ProcessResult result = without_dev_kvm({"compare", "--json", "--runs", "1", "--calls", "10", "--accel", "auto"},
+                                           true, std::chrono::seconds(90));
     INFO(result.out << result.err);
     nlohmann::json document = nlohmann::json::parse(result.out, nullptr, false);
     REQUIRE_FALSE(document.is_discarded());

@@ -22,13 +22,6 @@ using namespace glassvm::test;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) lines.push_back(line);
-    return lines;
-}
-
 std::string host_release() {
     utsname names{};
     ::uname(&names);

@@ -51,13 +51,6 @@ struct InheritedHostRoot {
     std::string number() const { return std::to_string(fd); }
 };
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) lines.push_back(line);
-    return lines;
-}
-
 // A copy of the box test rootfs for one test, for what a test puts into its rootfs (other
 // tests copy the shared one while they run: it must not change under them).
 struct PrivateRootfs {
