@@ -247,7 +247,9 @@ DeliveryResult deliver_event(const GuestMemory& memory, const InterruptedState& 
 Landing syscall_landing(const InterruptedState& state, uint64_t star, uint64_t lstar, uint64_t sfmask) {
     Landing landing;
     landing.cs = static_cast<uint16_t>((star >> 32) & 0xfffc);
-    landing.ss = static_cast<uint16_t>(landing.cs + 8);
+    // SS is STAR[47:32] + 8 as written, its RPL not forced to 0 as CS's is (SDM vol. 2B, SYSCALL
+    // "Operation": SS.Selector := IA32_STAR[47:32] + 8).
+    landing.ss = static_cast<uint16_t>(((star >> 32) & 0xffff) + 8);
     landing.cpl = 0;
     landing.loads_ss = true;
     landing.flat = true;

@@ -24,6 +24,9 @@ constexpr uint64_t kNoExecute = 1ull << 63;
 // 51:40 are reserved (§4.5, tables 4-15 to 4-20).
 constexpr uint64_t kAddressMask = 0x0000'00ff'ffff'f000ull;
 constexpr uint64_t kReservedHigh = 0x000f'ff00'0000'0000ull;
+// PAE paging reserves bits 62:M as well, where 4-level paging ignores 62:52 (§4.4.2, tables 4-9
+// to 4-11: "62:M Reserved (must be 0)").
+constexpr uint64_t kReservedHighPae = 0x7fff'ff00'0000'0000ull;
 
 // The rights one walk accumulates: every level must allow an access (§4.6).
 struct Rights {
@@ -41,22 +44,31 @@ std::optional<uint64_t> read_entry(const GuestMemory& memory, uint64_t address, 
     return memory.read_object<uint32_t>(address);
 }
 
+// Whether execute-disable is in force: EFER.NXE with PAE or 4-level paging; 32-bit paging has no
+// XD bit (§4.6).
+bool nx_on(const PagingRegisters& registers) { return (registers.efer & kEferNxe) && (registers.cr4 & kCr4Pae); }
+
+// §4.7: the I/D bit is reported for an instruction fetch only when CR4.SMEP = 1 or when both
+// CR4.PAE = 1 and EFER.NXE = 1 (with 32-bit paging and only NXE set it stays 0).
+bool reports_fetch(Access access, const PagingRegisters& registers) {
+    return access == Access::Fetch && (nx_on(registers) || (registers.cr4 & kCr4Smep));
+}
+
 // §4.6: whether the accumulated rights allow the access; the fault's error code if not.
 std::optional<PageFault> check_rights(const Rights& rights, const PagingRegisters& registers, Access access,
                                       bool user) {
     uint32_t code = kPfPresent | (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0);
-    bool nx_on = (registers.efer & kEferNxe) != 0;
-    if (access == Access::Fetch && (nx_on || (registers.cr4 & kCr4Smep))) code |= kPfFetch;
+    if (reports_fetch(access, registers)) code |= kPfFetch;
     if (user && !rights.user) return PageFault{code};
     if (access == Access::Write && !rights.writable && (user || (registers.cr0 & kCr0Wp))) return PageFault{code};
-    if (access == Access::Fetch && nx_on && !rights.executable) return PageFault{code};
+    if (access == Access::Fetch && nx_on(registers) && !rights.executable) return PageFault{code};
     if (access == Access::Fetch && !user && rights.user && (registers.cr4 & kCr4Smep)) return PageFault{code};
     return std::nullopt;
 }
 
 uint32_t not_present(Access access, bool user, const PagingRegisters& registers) {
     uint32_t code = (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0);
-    if (access == Access::Fetch && ((registers.efer & kEferNxe) || (registers.cr4 & kCr4Smep))) code |= kPfFetch;
+    if (reports_fetch(access, registers)) code |= kPfFetch;
     return code;
 }
 
@@ -84,7 +96,7 @@ std::variant<uint64_t, PageFault> translate(const GuestMemory& memory, const Pag
         std::optional<uint64_t> entry = read_entry(memory, table + index * (wide ? 8 : 4), wide);
         if (!entry) return PageFault{reserved_fault};
         if (!(*entry & kPresent)) return PageFault{not_present(access, user, registers)};
-        if (wide && (*entry & kReservedHigh)) return PageFault{reserved_fault};
+        if (wide && (*entry & (long_mode ? kReservedHigh : kReservedHighPae))) return PageFault{reserved_fault};
         if (wide && !(registers.efer & kEferNxe) && (*entry & kNoExecute)) return PageFault{reserved_fault};
 
         bool pae_pdpte = pae && !long_mode && level == 3;  // carries no rights bits (§4.4.1)
@@ -98,8 +110,12 @@ std::variant<uint64_t, PageFault> translate(const GuestMemory& memory, const Pag
                              (!wide && level == 2 && (registers.cr4 & kCr4Pse));
         if (level == 4 && (*entry & kLarge)) return PageFault{reserved_fault};
         if (level > 1 && (*entry & kLarge) && large_allowed) {
-            if (auto fault = check_rights(rights, registers, access, user)) return *fault;
             uint64_t page_mask = (1ull << shift) - 1;
+            // A 2 MiB or 1 GiB page's address bits below its size are reserved, all but bit 12
+            // (PAT): bits 20:13 and 29:13 (§4.5, tables 4-17 and 4-15; §4.4.2, table 4-9). A
+            // reserved bit means no translation, checked before the access rights (§4.7).
+            if (wide && (*entry & page_mask & ~0x1fffull)) return PageFault{reserved_fault};
+            if (auto fault = check_rights(rights, registers, access, user)) return *fault;
             uint64_t base = wide ? (*entry & kAddressMask & ~page_mask) : (*entry & 0xffc0'0000ull);
             return base | (linear & page_mask);
         }
