@@ -81,8 +81,8 @@ struct Descriptor {
 
 // The code segment a gate names, checked as §6.12.1.1 and §6.14.1 require.
 std::variant<Descriptor, Fault, Unsupported> gate_code_segment(const LinearMemory& supervisor,
-                                                                const InterruptedState& state, uint16_t selector,
-                                                                const Event& event, bool want_long) {
+                                                               const InterruptedState& state, uint16_t selector,
+                                                               const Event& event, bool want_long) {
     uint32_t ext = event.software ? 0 : 1;
     if ((selector & 0xfffc) == 0) return gp(ext);
     if (selector & 4) return Unsupported{fmt::format("a gate naming LDT selector {:#x}", selector)};
@@ -95,30 +95,57 @@ std::variant<Descriptor, Fault, Unsupported> gate_code_segment(const LinearMemor
     return descriptor;
 }
 
+// An interrupt or trap gate (16 bytes in long mode, §6.14.1; 8 in protected mode, §6.11) and the
+// code segment it names, found and checked as delivery does: within the IDT's limit, of a usable
+// type, admitting a software interrupt's CPL, present; then the code segment (gate_code_segment).
+struct Gate {
+    uint16_t selector;
+    uint8_t ist;  // long mode only
+    uint8_t type;
+    uint64_t offset;
+    Descriptor code;
+};
+
+std::variant<Gate, Fault, Unsupported> checked_gate(const GuestMemory& memory, const InterruptedState& state,
+                                                    const Event& event, uint32_t gate_size) {
+    LinearMemory supervisor(memory, state.paging, false);
+    uint64_t entry = uint64_t(event.vector) * gate_size;
+    if (entry + gate_size - 1 > state.idt_limit) return gp(idt_error(event.vector, event));
+    std::array<uint32_t, 4> words{};
+    if (auto fault = supervisor.read(state.idt_base + entry, words.data(), gate_size)) return *fault;
+    Gate gate{};
+    gate.selector = static_cast<uint16_t>(words[0] >> 16);
+    gate.ist = gate_size == 16 ? static_cast<uint8_t>(words[1] & 7) : 0;
+    gate.type = static_cast<uint8_t>((words[1] >> 8) & 0x1f);
+    int gate_dpl = (words[1] >> 13) & 3;
+    bool present = (words[1] >> 15) & 1;
+    gate.offset = (words[0] & 0xffff) | (words[1] & 0xffff0000u) | (gate_size == 16 ? uint64_t(words[2]) << 32 : 0);
+    if (gate_size == 8 && (gate.type == 0x5 || gate.type == 0x6 || gate.type == 0x7))
+        return Unsupported{fmt::format("a {} gate for vector {}", gate.type == 0x5 ? "task" : "16-bit", event.vector)};
+    if (gate.type != 0xE && gate.type != 0xF) return gp(idt_error(event.vector, event));
+    if (event.software && gate_dpl < state.cpl) return gp(idt_error(event.vector, event));
+    if (!present) return Fault{.vector = kNp, .error_code = idt_error(event.vector, event), .cr2 = {}};
+    auto code = gate_code_segment(supervisor, state, gate.selector, event, gate_size == 16);
+    if (auto* fault = std::get_if<Fault>(&code)) return *fault;
+    if (auto* unsupported = std::get_if<Unsupported>(&code)) return *unsupported;
+    gate.code = std::get<Descriptor>(code);
+    return gate;
+}
+
 // §6.14: a 64-bit IDT gate, the stack from the TSS when the privilege or IST says so, a frame of
 // five or six quadwords on a 16-byte aligned stack.
 DeliveryResult deliver_long_mode(const GuestMemory& memory, const InterruptedState& state, const Event& event) {
-    LinearMemory supervisor(memory, state.paging, false);
-    uint64_t entry = uint64_t(event.vector) * 16;
-    if (entry + 15 > state.idt_limit) return gp(idt_error(event.vector, event));
-    std::array<uint32_t, 4> gate{};
-    if (auto fault = supervisor.read(state.idt_base + entry, gate.data(), 16)) return *fault;
-    uint16_t selector = gate[0] >> 16;
-    uint8_t ist = gate[1] & 7;
-    uint8_t type = (gate[1] >> 8) & 0x1f;
-    int gate_dpl = (gate[1] >> 13) & 3;
-    bool present = (gate[1] >> 15) & 1;
-    uint64_t offset = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u) | (uint64_t(gate[2]) << 32);
-
-    if (type != 0xE && type != 0xF) return gp(idt_error(event.vector, event));
-    if (event.software && gate_dpl < state.cpl) return gp(idt_error(event.vector, event));
-    if (!present) return Fault{.vector = kNp, .error_code = idt_error(event.vector, event), .cr2 = {}};
-
-    auto code = gate_code_segment(supervisor, state, selector, event, true);
-    if (auto* fault = std::get_if<Fault>(&code)) return *fault;
-    if (auto* unsupported = std::get_if<Unsupported>(&code)) return *unsupported;
-    const Descriptor& descriptor = std::get<Descriptor>(code);
+    auto found = checked_gate(memory, state, event, 16);
+    if (auto* fault = std::get_if<Fault>(&found)) return *fault;
+    if (auto* unsupported = std::get_if<Unsupported>(&found)) return *unsupported;
+    const Gate& gate = std::get<Gate>(found);
+    uint16_t selector = gate.selector;
+    uint8_t ist = gate.ist;
+    uint8_t type = gate.type;
+    uint64_t offset = gate.offset;
+    const Descriptor& descriptor = gate.code;
     int new_cpl = descriptor.conforming() ? state.cpl : descriptor.dpl();
+    LinearMemory supervisor(memory, state.paging, false);
 
     uint64_t rsp = state.rsp;
     auto tss_quad = [&](uint32_t offset_in_tss) -> std::variant<uint64_t, Fault> {
@@ -161,25 +188,14 @@ DeliveryResult deliver_long_mode(const GuestMemory& memory, const InterruptedSta
 
 // §6.12.1: a 32-bit interrupt or trap gate to a handler at the same privilege level.
 DeliveryResult deliver_protected_mode(const GuestMemory& memory, const InterruptedState& state, const Event& event) {
-    LinearMemory supervisor(memory, state.paging, false);
-    uint64_t entry = uint64_t(event.vector) * 8;
-    if (entry + 7 > state.idt_limit) return gp(idt_error(event.vector, event));
-    std::array<uint32_t, 2> gate{};
-    if (auto fault = supervisor.read(state.idt_base + entry, gate.data(), 8)) return *fault;
-    uint16_t selector = gate[0] >> 16;
-    uint8_t type = (gate[1] >> 8) & 0x1f;
-    int gate_dpl = (gate[1] >> 13) & 3;
-    bool present = (gate[1] >> 15) & 1;
-    uint32_t offset = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
-    if (type == 0x5 || type == 0x6 || type == 0x7)
-        return Unsupported{fmt::format("a {} gate for vector {}", type == 0x5 ? "task" : "16-bit", event.vector)};
-    if (type != 0xE && type != 0xF) return gp(idt_error(event.vector, event));
-    if (event.software && gate_dpl < state.cpl) return gp(idt_error(event.vector, event));
-    if (!present) return Fault{.vector = kNp, .error_code = idt_error(event.vector, event), .cr2 = {}};
-    auto code = gate_code_segment(supervisor, state, selector, event, false);
-    if (auto* fault = std::get_if<Fault>(&code)) return *fault;
-    if (auto* unsupported = std::get_if<Unsupported>(&code)) return *unsupported;
-    const Descriptor& descriptor = std::get<Descriptor>(code);
+    auto found = checked_gate(memory, state, event, 8);
+    if (auto* fault = std::get_if<Fault>(&found)) return *fault;
+    if (auto* unsupported = std::get_if<Unsupported>(&found)) return *unsupported;
+    const Gate& gate = std::get<Gate>(found);
+    uint16_t selector = gate.selector;
+    uint8_t type = gate.type;
+    auto offset = static_cast<uint32_t>(gate.offset);
+    const Descriptor& descriptor = gate.code;
     int new_cpl = descriptor.conforming() ? state.cpl : descriptor.dpl();
     if (new_cpl != state.cpl)
         return Unsupported{"a privilege change through a 32-bit gate (the soft CPU delivers those only in long mode)"};
