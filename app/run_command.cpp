@@ -84,7 +84,6 @@ CLI::App* add_run_command(CLI::App& app, RunOptions& options) {
         "  glassvm run --plain --verbose               every UART byte a port-I/O exit, counted\n"
         "  glassvm run --boot firmware --trace-exits   boot like a PC, from the reset vector\n"
         "  glassvm run --boot pvh --init build/workloads/probe   the same guest through its PVH entry\n"
-        "  glassvm run --accel soft --verbose           on the software CPU, no /dev/kvm needed\n"
         "  glassvm run --boot linux --kernel vmlinuz --mem 256M --cmdline 'console=ttyS0 "
         "earlyprintk=serial,ttyS0,115200'\n"
         "                                                boot a Linux bzImage (or vmlinux, through PVH)\n");

@@ -1,9 +1,9 @@
 // Which accelerator a VM runs on, and opening it: `--accel auto|kvm|soft` (and GLASSVM_ACCEL,
 // its default) become a backend behind the seam (vmm/accel/accelerator.hpp). KVM (vmm/kvm/) and
 // the software CPU (vmm/soft/) are named here and nowhere else above the seam.
-//   kvm   KVM, or its plain-language error (no /dev/kvm, no access to it), which says that
-//         `--accel soft` runs without it
-//   soft  the software CPU
+//   kvm   KVM, or its plain-language error (no /dev/kvm, no access to it), which names the soft
+//         CPU as the backend meant for machines without it
+//   soft  the software CPU (not runnable yet: docs/SOFT-CPU.md; opening it is an Error saying so)
 //   auto  KVM when /dev/kvm opens, else the soft CPU, with the reason why (Machine prints it)
 #pragma once
 
@@ -46,7 +46,8 @@ struct OpenedAccelerator {
 };
 
 // Opens the backend `choice` names. KVM's failure is its own Error (same kind, so the same exit
-// status as ever), saying that `--accel soft` runs without KVM; the soft CPU's is its own. Auto
+// status as ever), naming the soft CPU as the backend meant for machines without KVM; the soft
+// CPU's is its own. Auto
 // fails only when neither opens, with both reasons.
 OpenedAccelerator open_accelerator(AcceleratorChoice choice);
 

@@ -110,9 +110,7 @@ Machine::Machine(const MachineConfig& config)
                                                 .cpu_count = config.cpus,
                                                 .firmware_path = config.firmware_path})),
           m_memory(loaded_memory(config.memory_bytes, *m_boot)) {
-    OpenedAccelerator opened = opened_accelerator(m_config);
-    m_accelerator = std::move(opened.accelerator);
-    m_accelerator_reason = std::move(opened.reason);
+    m_accelerator = opened_accelerator(m_config).accelerator;
     if (m_config.cpus > m_accelerator->max_vcpus())
         throw_bad_input("--cpus: {} is more than this host's {} allows in one VM ({})", m_config.cpus,
                         m_accelerator->name(), m_accelerator->max_vcpus());

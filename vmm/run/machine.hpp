@@ -79,10 +79,6 @@ public:
 
     const IoBus& bus() const { return m_bus; }
 
-    // The backend the VM runs on ("KVM", "soft CPU") and why it was chosen ("--accel kvm", …).
-    std::string_view accelerator_name() const { return m_accelerator->name(); }
-    const std::string& accelerator_reason() const { return m_accelerator_reason; }
-
     // Confines every thread of run() with `sandbox` (which must outlive run()): each vCPU and
     // the stdin pump before they start work, the main thread once it has started them all.
     void confine_with(const sandbox::Sandbox& sandbox) { m_sandbox = &sandbox; }
@@ -116,7 +112,6 @@ private:
     std::unique_ptr<BootMethod> m_boot;
     GuestMemory m_memory;  // loaded before KVM is opened: a bad file is bad input on any machine
     std::unique_ptr<Accelerator> m_accelerator;
-    std::string m_accelerator_reason;
     std::unique_ptr<VirtualMachine> m_vm;
     IoBus m_bus;
     StopControl m_stop;
